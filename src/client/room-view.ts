@@ -1,0 +1,130 @@
+import type { FailedMessage, LocalMessage, PendingMessage, SentMessage } from './types.ts';
+
+/** Total order of sent messages: by server timestamp, then id (ts grows with seq). */
+export function compareSent(a: SentMessage, b: SentMessage): number {
+  if (a.ts !== b.ts) return a.ts - b.ts;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+/**
+ * Merges `incoming` into the sorted, duplicate-free `existing`, returning a new array.
+ * The server never changes a stored message, so two copies of one id compare equal and
+ * the merge drops the second. Costs O(k log k) for k incoming plus one pass over the
+ * part of `existing` at or after the first incoming message; a page that lands after
+ * everything (the usual case) costs O(k) plus one array copy.
+ */
+export function mergeSent(
+  existing: readonly SentMessage[],
+  incoming: readonly SentMessage[],
+): SentMessage[] {
+  if (incoming.length === 0) return existing.slice();
+  const sorted = incoming.slice().sort(compareSent);
+  const first = sorted[0] as SentMessage;
+  const start = lowerBound(existing, first);
+  const result = existing.slice(0, start);
+  let i = start;
+  let j = 0;
+  while (i < existing.length || j < sorted.length) {
+    const a = existing[i];
+    const b = sorted[j];
+    let next: SentMessage;
+    if (a === undefined) next = sorted[j++] as SentMessage;
+    else if (b === undefined) next = existing[i++] as SentMessage;
+    else {
+      const order = compareSent(a, b);
+      if (order <= 0) {
+        next = a;
+        i++;
+        if (order === 0) j++;
+      } else {
+        next = b;
+        j++;
+      }
+    }
+    const last = result[result.length - 1];
+    if (last === undefined || compareSent(last, next) !== 0) result.push(next);
+  }
+  return result;
+}
+
+/** First index in `sorted` whose message is not before `target`. */
+function lowerBound(sorted: readonly SentMessage[], target: SentMessage): number {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (compareSent(sorted[mid] as SentMessage, target) < 0) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
+type LocalOnly = PendingMessage | FailedMessage;
+
+/**
+ * One room as the user sees it: sent messages in (ts, id) order, then pending and failed
+ * ones in the order they were typed. Immutable: every change returns a new view, so React
+ * (useSyncExternalStore) sees a new snapshot exactly when something changed.
+ */
+export class RoomView {
+  readonly sent: readonly SentMessage[];
+  readonly local: readonly LocalOnly[];
+  #all: readonly LocalMessage[] | null = null;
+
+  private constructor(sent: readonly SentMessage[], local: readonly LocalOnly[]) {
+    this.sent = sent;
+    this.local = local;
+  }
+
+  static empty(): RoomView {
+    return new RoomView([], []);
+  }
+
+  static from(messages: readonly LocalMessage[]): RoomView {
+    const sent: SentMessage[] = [];
+    const local: LocalOnly[] = [];
+    for (const message of messages) {
+      if (message.status === 'sent') sent.push(message);
+      else local.push(message);
+    }
+    local.sort((a, b) => a.order - b.order);
+    return new RoomView(mergeSent([], sent), local);
+  }
+
+  /** Every message, in display order. */
+  get messages(): readonly LocalMessage[] {
+    this.#all ??= this.local.length === 0 ? this.sent : [...this.sent, ...this.local];
+    return this.#all;
+  }
+
+  /** Pending and failed messages by id (a handful; a linear scan beats a map). */
+  findLocal(id: string): LocalOnly | undefined {
+    return this.local.find((message) => message.id === id);
+  }
+
+  /** Adds server-confirmed messages; a local echo of the same id becomes the sent message. */
+  withSent(incoming: readonly SentMessage[]): RoomView {
+    if (incoming.length === 0) return this;
+    const ids = new Set(incoming.map((message) => message.id));
+    const local = this.local.some((message) => ids.has(message.id))
+      ? this.local.filter((message) => !ids.has(message.id))
+      : this.local;
+    return new RoomView(mergeSent(this.sent, incoming), local);
+  }
+
+  /** Adds or replaces a pending or failed message, keeping typing order. */
+  withLocal(message: LocalOnly): RoomView {
+    const others = this.local.filter((other) => other.id !== message.id);
+    const at = others.findIndex((other) => other.order > message.order);
+    const local =
+      at === -1 ? [...others, message] : [...others.slice(0, at), message, ...others.slice(at)];
+    return new RoomView(this.sent, local);
+  }
+
+  without(id: string): RoomView {
+    return new RoomView(
+      this.sent,
+      this.local.filter((message) => message.id !== id),
+    );
+  }
+}

@@ -1,0 +1,55 @@
+import type { ErrorCode } from '../shared/errors.ts';
+
+/** Why a message failed, as the user is shown it. */
+export interface MessageError {
+  code: ErrorCode;
+  reason: string;
+}
+
+interface MessageBase {
+  id: string;
+  room: string;
+  author: string;
+  body: string;
+}
+
+/**
+ * A message as this device knows it. The status decides which fields exist, so a sent
+ * message always has its `seq` and `ts` and a pending one never does.
+ * - `pending`: in the outbox; `order` is its outbox key (the order it was typed in).
+ * - `sent`: the server stored it; `seq`/`ts` are the server's.
+ * - `failed`: the server refused it for good; it left the outbox and waits for the user
+ *   to retry or discard it.
+ */
+export type LocalMessage =
+  | (MessageBase & { status: 'pending'; order: number; createdAt: number })
+  | (MessageBase & { status: 'sent'; seq: number; ts: number })
+  | (MessageBase & { status: 'failed'; order: number; createdAt: number; error: MessageError });
+
+export type MessageStatus = LocalMessage['status'];
+export type PendingMessage = Extract<LocalMessage, { status: 'pending' }>;
+export type SentMessage = Extract<LocalMessage, { status: 'sent' }>;
+export type FailedMessage = Extract<LocalMessage, { status: 'failed' }>;
+
+/** One queued message, keyed by an auto-increment key that fixes the send order. */
+export interface OutboxEntry {
+  key: number;
+  id: string;
+  room: string;
+  body: string;
+}
+
+/**
+ * What this device holds of a room's history: every seq in [floor, cursor] is stored.
+ * `cursor` is the highest contiguous seq, the point catch-up resumes after; messages below
+ * `floor` are loaded on demand (older history).
+ */
+export interface RoomRecord {
+  room: string;
+  cursor: number;
+  floor: number;
+}
+
+export interface Identity {
+  name: string;
+}

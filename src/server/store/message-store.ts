@@ -1,0 +1,46 @@
+import type { StoredMessage } from '../../shared/protocol.ts';
+
+/** One message to append, as the client sent it. The author comes from the session. */
+export interface AppendInput {
+  id: string;
+  body: string;
+}
+
+/**
+ * What happened to one appended message:
+ * - `accepted`: stored now, with the next `seq` of its room;
+ * - `duplicate`: the id was stored before by the same author in the same room; this is
+ *   the original message, unchanged (idempotent retry);
+ * - `conflict`: the id belongs to another author or room; nothing about it is revealed.
+ */
+export type AppendOutcome =
+  | { id: string; status: 'accepted'; message: StoredMessage }
+  | { id: string; status: 'duplicate'; message: StoredMessage }
+  | { id: string; status: 'conflict' };
+
+/**
+ * The server's message store. Contract (checked by test/integration/message-store.contract.ts
+ * for every implementation):
+ * - `appendBatch` appends in input order inside one transaction, so either every outcome is
+ *   durable when it resolves or none is. Each accepted message gets `seq` = the room's
+ *   previous seq + 1 (seqs have no holes) and `ts` = max(now, previous ts + 1), so `ts`
+ *   strictly increases with `seq` within a room even when the clock stalls or goes back.
+ * - Dedup by id has no time window: an id is stored at most once, ever.
+ * - Pages are ascending by seq. `pageAfter(room, s)` starts at s + 1; `pageBefore(room, s)`
+ *   is the `limit` messages just below s.
+ */
+export interface MessageStore {
+  appendBatch(
+    room: string,
+    author: string,
+    items: readonly AppendInput[],
+    nowMs: number,
+  ): Promise<AppendOutcome[]>;
+  pageAfter(room: string, afterSeq: number, limit: number): Promise<StoredMessage[]>;
+  pageBefore(room: string, beforeSeq: number, limit: number): Promise<StoredMessage[]>;
+  /** The highest seq in the room, 0 when it has none. */
+  latestSeq(room: string): Promise<number>;
+  /** How many messages the room holds (tests and the chaos checker use it). */
+  count(room: string): Promise<number>;
+  close(): Promise<void>;
+}

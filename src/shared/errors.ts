@@ -1,0 +1,38 @@
+/**
+ * Machine-readable error codes. A batch-level error answers a whole event; a message-level
+ * rejection answers one message of a `send` batch and leaves the others unaffected.
+ */
+export const ERROR_CODES = [
+  /** The event's payload does not have the documented shape. */
+  'invalid_payload',
+  /** The room id is not a valid room id. */
+  'invalid_room',
+  /** One message's id is not a UUID, or its body is not a string. */
+  'invalid_message',
+  /** One message's body is empty or only white space. */
+  'body_empty',
+  /** One message's body is longer than MAX_BODY_CHARS. */
+  'body_too_long',
+  /** The batch has more than MAX_BATCH_MESSAGES messages. */
+  'batch_too_large',
+  /** The id already belongs to another message (another author or room). */
+  'id_conflict',
+  /** The server failed; the client may retry the same batch safely. */
+  'internal',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** Codes that the client must not retry: the same input would be rejected again. */
+export const PERMANENT_MESSAGE_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'invalid_message',
+  'body_empty',
+  'body_too_long',
+  'id_conflict',
+  'invalid_room',
+]);
+
+export interface WireError {
+  code: ErrorCode;
+  message: string;
+}

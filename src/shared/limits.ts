@@ -1,0 +1,22 @@
+/** Limits shared by client and server. Units are in the names. */
+
+/** Longest message body, in UTF-16 code units (what `String#length` counts). */
+export const MAX_BODY_CHARS = 4_000;
+/** Most messages the server accepts in one `send` batch. */
+export const MAX_BATCH_MESSAGES = 100;
+/**
+ * Largest socket.io packet the server reads (`maxHttpBufferSize`). socket.io's 1 MB default
+ * lets one client make the server buffer a megabyte per frame.
+ */
+export const MAX_PACKET_BYTES = 64 * 1024;
+/**
+ * The client stops adding to a batch past this many body bytes, so that a full batch stays
+ * well under MAX_PACKET_BYTES with its JSON framing.
+ */
+export const MAX_BATCH_BODY_BYTES = 40 * 1024;
+/** Most messages one `history` page returns. */
+export const MAX_HISTORY_PAGE = 500;
+/** Longest display name, in UTF-16 code units. */
+export const MAX_NAME_CHARS = 40;
+/** Room ids: short, URL-safe, so they can live in the hash route unescaped. */
+export const ROOM_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;

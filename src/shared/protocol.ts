@@ -1,0 +1,53 @@
+/**
+ * The wire protocol: payload types and the typed socket.io event maps that both the
+ * server (`Server<ClientToServerEvents, ServerToClientEvents>`) and the client
+ * (`Socket<ServerToClientEvents, ClientToServerEvents>`) are declared with.
+ * See docs/protocol.md for the prose version.
+ */
+import type { z } from 'zod';
+import type {
+  handshakeAuthSchema,
+  historyAckSchema,
+  historyRequestSchema,
+  joinAckSchema,
+  joinRequestSchema,
+  messagesEventSchema,
+  outgoingMessageSchema,
+  pingAckSchema,
+  pingRequestSchema,
+  sendAckSchema,
+  sendResultSchema,
+  storedMessageSchema,
+} from './schemas.ts';
+
+/** A message as the server stored it: `seq` is per room, `ts` strictly increases with it. */
+export type StoredMessage = z.infer<typeof storedMessageSchema>;
+export type OutgoingMessage = z.infer<typeof outgoingMessageSchema>;
+export type SendResult = z.infer<typeof sendResultSchema>;
+export type HandshakeAuth = z.infer<typeof handshakeAuthSchema>;
+
+export interface SendBatch {
+  room: string;
+  messages: OutgoingMessage[];
+}
+export type SendAck = z.infer<typeof sendAckSchema>;
+export type JoinRequest = z.infer<typeof joinRequestSchema>;
+export type JoinAck = z.infer<typeof joinAckSchema>;
+export type HistoryRequest = z.infer<typeof historyRequestSchema>;
+export type HistoryAck = z.infer<typeof historyAckSchema>;
+export type PingRequest = z.infer<typeof pingRequestSchema>;
+export type PingAck = z.infer<typeof pingAckSchema>;
+export type MessagesEvent = z.infer<typeof messagesEventSchema>;
+
+/** Events a client emits. Every one carries an ack; the server answers each exactly once. */
+export interface ClientToServerEvents {
+  send: (batch: SendBatch, ack: (res: SendAck) => void) => void;
+  join: (req: JoinRequest, ack: (res: JoinAck) => void) => void;
+  history: (req: HistoryRequest, ack: (res: HistoryAck) => void) => void;
+  ping: (req: PingRequest, ack: (res: PingAck) => void) => void;
+}
+
+/** Events the server emits. */
+export interface ServerToClientEvents {
+  messages: (event: MessagesEvent) => void;
+}

@@ -1,0 +1,126 @@
+/**
+ * Validators for every payload that crosses the wire, in both directions. The server
+ * parses what clients send; the client parses what the server sends. Types are inferred
+ * from the schemas so the two cannot drift apart.
+ */
+import { z } from 'zod';
+import { ERROR_CODES } from './errors.ts';
+import {
+  MAX_BATCH_MESSAGES,
+  MAX_BODY_CHARS,
+  MAX_HISTORY_PAGE,
+  MAX_NAME_CHARS,
+  ROOM_ID_PATTERN,
+} from './limits.ts';
+
+export const roomIdSchema = z.string().regex(ROOM_ID_PATTERN, 'not a room id');
+export const messageIdSchema = z.uuid();
+export const seqSchema = z.int().min(0);
+/** A display name: trimmed, 1..MAX_NAME_CHARS, no control characters. */
+export const displayNameSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(MAX_NAME_CHARS)
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
+  .regex(/^[^\u0000-\u001f\u007f]+$/, 'control characters are not allowed');
+
+export const wireErrorSchema = z.object({
+  code: z.enum(ERROR_CODES),
+  message: z.string(),
+});
+
+// ---- client -> server -------------------------------------------------------
+
+/** Handshake `auth` payload. */
+export const handshakeAuthSchema = z.object({ name: displayNameSchema });
+
+/**
+ * The `send` envelope. Messages are checked one by one afterwards (see
+ * `outgoingMessageSchema`) so that one bad message is rejected alone and the rest of
+ * the batch still goes through.
+ */
+export const sendBatchSchema = z.object({
+  room: roomIdSchema,
+  messages: z.array(z.unknown()).min(1).max(MAX_BATCH_MESSAGES),
+});
+
+export const outgoingMessageSchema = z.object({
+  id: messageIdSchema,
+  body: z.string(),
+});
+
+/** Body rules, separate from the shape so each failure gets its own error code. */
+export function checkBody(body: string): 'body_empty' | 'body_too_long' | null {
+  if (body.trim().length === 0) return 'body_empty';
+  if (body.length > MAX_BODY_CHARS) return 'body_too_long';
+  return null;
+}
+
+export const joinRequestSchema = z.object({ room: roomIdSchema });
+
+/** One page of history: after a seq (ascending) or before a seq (the page just below it). */
+export const historyRequestSchema = z.union([
+  z.object({ room: roomIdSchema, after: seqSchema, limit: z.int().min(1).max(MAX_HISTORY_PAGE) }),
+  z.object({ room: roomIdSchema, before: seqSchema, limit: z.int().min(1).max(MAX_HISTORY_PAGE) }),
+]);
+
+export const pingRequestSchema = z.object({ sentAt: z.number().finite() });
+
+// ---- server -> client -------------------------------------------------------
+
+export const storedMessageSchema = z.object({
+  id: messageIdSchema,
+  room: roomIdSchema,
+  author: z.string(),
+  body: z.string(),
+  seq: z.int().min(1),
+  ts: z.number().finite(),
+});
+
+export const sendResultSchema = z.discriminatedUnion('status', [
+  z.object({
+    id: messageIdSchema,
+    status: z.enum(['accepted', 'duplicate']),
+    seq: z.int().min(1),
+    ts: z.number().finite(),
+  }),
+  z.object({
+    id: messageIdSchema,
+    status: z.literal('rejected'),
+    code: z.enum(ERROR_CODES),
+    reason: z.string(),
+  }),
+]);
+
+const failedAckSchema = z.object({ ok: z.literal(false), error: wireErrorSchema });
+
+export const sendAckSchema = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), results: z.array(sendResultSchema) }),
+  failedAckSchema,
+]);
+
+export const joinAckSchema = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), room: roomIdSchema, latestSeq: seqSchema }),
+  failedAckSchema,
+]);
+
+export const historyAckSchema = z.discriminatedUnion('ok', [
+  z.object({
+    ok: z.literal(true),
+    room: roomIdSchema,
+    messages: z.array(storedMessageSchema),
+    latestSeq: seqSchema,
+  }),
+  failedAckSchema,
+]);
+
+export const pingAckSchema = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), serverTime: z.number().finite() }),
+  failedAckSchema,
+]);
+
+export const messagesEventSchema = z.object({
+  room: roomIdSchema,
+  messages: z.array(storedMessageSchema).min(1),
+});

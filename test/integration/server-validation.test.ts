@@ -1,0 +1,116 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newMessageId } from '../../src/client/ids.ts';
+import { MAX_BATCH_MESSAGES } from '../../src/shared/limits.ts';
+import { emitRaw, type RawSocket, rawClient } from '../support/raw-client.ts';
+import { startTestServer, type TestServer, tempDir } from '../support/server.ts';
+
+describe('the server validates every inbound payload', () => {
+  const dir = tempDir();
+  let server: TestServer;
+  let socket: RawSocket;
+  beforeAll(async () => {
+    server = await startTestServer({ dbPath: `${dir.path}/ferry.db` });
+    socket = await rawClient(server.url, { name: 'alice' });
+  });
+  afterAll(async () => {
+    socket.close();
+    await server.stop();
+    dir.dispose();
+  });
+
+  it('refuses a handshake without a valid name, with a machine-readable reason', async () => {
+    const refused = rawClient(server.url, { name: '' });
+    await expect(refused).rejects.toMatchObject({ data: { code: 'invalid_payload' } });
+  });
+
+  it('answers a malformed send with invalid_payload', async () => {
+    expect(await emitRaw(socket, 'send', { room: 'lobby', messages: 'nope' })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_payload' },
+    });
+    expect(await emitRaw(socket, 'send', 42)).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_payload' },
+    });
+  });
+
+  it('answers a bad room id with invalid_room', async () => {
+    const ack = await emitRaw(socket, 'send', {
+      room: '../etc',
+      messages: [{ id: newMessageId(), body: 'x' }],
+    });
+    expect(ack).toMatchObject({ ok: false, error: { code: 'invalid_room' } });
+  });
+
+  it('answers an oversized batch with batch_too_large and stores none of it', async () => {
+    const messages = Array.from({ length: MAX_BATCH_MESSAGES + 1 }, (_, i) => ({
+      id: newMessageId(),
+      body: `${i}`,
+    }));
+    const ack = await emitRaw(socket, 'send', { room: 'big', messages });
+    expect(ack).toMatchObject({ ok: false, error: { code: 'batch_too_large' } });
+    expect(await server.store.count('big')).toBe(0);
+  });
+
+  it('rejects a bad message alone and stores the rest of its batch in order', async () => {
+    const good = [newMessageId(), newMessageId()];
+    const ack = await emitRaw(socket, 'send', {
+      room: 'mixed',
+      messages: [
+        { id: good[0], body: 'first' },
+        { id: 'not-a-uuid', body: 'x' },
+        { id: newMessageId(), body: '   ' },
+        { id: good[1], body: 'last' },
+      ],
+    });
+    expect(ack).toMatchObject({
+      ok: true,
+      results: [
+        { id: good[0], status: 'accepted', seq: 1 },
+        { id: 'not-a-uuid', status: 'rejected', code: 'invalid_message' },
+        { status: 'rejected', code: 'body_empty' },
+        { id: good[1], status: 'accepted', seq: 2 },
+      ],
+    });
+  });
+
+  it('takes the author from the handshake, never from the payload', async () => {
+    const id = newMessageId();
+    await emitRaw(socket, 'send', {
+      room: 'authors',
+      messages: [{ id, body: 'hi', author: 'mallory' }],
+      author: 'mallory',
+    });
+    const [stored] = await server.store.pageAfter('authors', 0, 1);
+    expect(stored).toMatchObject({ id, author: 'alice' });
+  });
+
+  it('survives events without an ack callback and keeps serving', async () => {
+    socket.emit(
+      'send' as never,
+      { room: 'lobby', messages: [{ id: newMessageId(), body: 'no ack' }] } as never,
+    );
+    socket.emit('history' as never, 'garbage' as never);
+    socket.emit('unknown-event' as never);
+    expect(await emitRaw(socket, 'ping', { sentAt: 1 })).toMatchObject({
+      ok: true,
+      serverTime: expect.any(Number),
+    });
+    expect(await server.store.count('lobby')).toBe(1);
+  });
+
+  it('answers a malformed history request with invalid_payload', async () => {
+    expect(await emitRaw(socket, 'history', { room: 'lobby', after: -1, limit: 10 })).toMatchObject(
+      {
+        ok: false,
+        error: { code: 'invalid_payload' },
+      },
+    );
+    expect(
+      await emitRaw(socket, 'history', { room: 'lobby', after: 0, limit: 100_000 }),
+    ).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_payload' },
+    });
+  });
+});

@@ -1,0 +1,73 @@
+import { ManualConnectivity } from '../../src/client/connectivity.ts';
+import { Engine, type EngineOptions } from '../../src/client/engine.ts';
+import type { LocalMessage } from '../../src/client/types.ts';
+
+let counter = 0;
+
+/** A database name no other test uses: one simulated device. */
+export function deviceName(label: string): string {
+  counter += 1;
+  return `${label}-${process.pid}-${counter}-${Date.now()}`;
+}
+
+/** Fast reconnects so tests spend their time on behaviour, not on backoff. */
+export const FAST_SOCKET_OPTIONS: EngineOptions['socketOptions'] = {
+  reconnectionDelay: 50,
+  reconnectionDelayMax: 250,
+  randomizationFactor: 0.2,
+};
+
+export interface TestDevice {
+  engine: Engine;
+  connectivity: ManualConnectivity;
+}
+
+/** An engine in Node over fake-indexeddb, connected to `url` as `name`, in `room`. */
+export async function openDevice(
+  url: string,
+  dbName: string,
+  options: { name?: string; room?: string; online?: boolean } & Partial<EngineOptions> = {},
+): Promise<TestDevice> {
+  const { name, room, online, ...engineOptions } = options;
+  const connectivity = new ManualConnectivity(online ?? true);
+  const engine = await Engine.create({
+    url,
+    dbName,
+    connectivity,
+    socketOptions: FAST_SOCKET_OPTIONS,
+    ...engineOptions,
+  });
+  if (name && !engine.identity) await engine.setIdentity(name);
+  if (room) await engine.openRoom(room);
+  return { engine, connectivity };
+}
+
+/** Polls `check` until it returns true, or fails with `what` after `timeoutMs`. */
+export async function waitFor(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 20_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+export function bodies(messages: readonly { body: string }[]): string[] {
+  return messages.map((message) => message.body);
+}
+
+/** Ids that occur more than once. */
+export function duplicateIds(messages: readonly { id: string }[]): string[] {
+  const seen = new Set<string>();
+  const twice = new Set<string>();
+  for (const { id } of messages) (seen.has(id) ? twice : seen).add(id);
+  return [...twice];
+}
+
+export function allSent(messages: readonly LocalMessage[]): boolean {
+  return messages.every((message) => message.status === 'sent');
+}

@@ -1,0 +1,99 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createFerryServer, type FerryServer } from '../../src/server/ferry-server.ts';
+import type { MessageStore } from '../../src/server/store/message-store.ts';
+import { SqliteMessageStore } from '../../src/server/store/sqlite-store.ts';
+
+/** A temporary folder removed by `dispose`. */
+export function tempDir(prefix = 'ferry-test-'): { path: string; dispose(): void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, dispose: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+export interface TestServer {
+  url: string;
+  port: number;
+  store: MessageStore;
+  server: FerryServer;
+  /** Stops accepting and drops every client; the SQLite file stays. */
+  stop(): Promise<void>;
+  /** Starts again on the same port over the same SQLite file. */
+  restart(): Promise<void>;
+}
+
+export interface TestServerOptions {
+  dbPath: string;
+  /** 0 picks a free port. */
+  port?: number;
+  /** Wraps the store, e.g. to inject faults after a commit. */
+  wrapStore?: (store: MessageStore, server: () => FerryServer) => MessageStore;
+  log?: (line: string) => void;
+}
+
+/** A real Ferry server (HTTP + socket.io + SQLite) on an ephemeral 127.0.0.1 port. */
+export async function startTestServer(options: TestServerOptions): Promise<TestServer> {
+  let store: MessageStore;
+  let server: FerryServer;
+  let port = options.port ?? 0;
+
+  const boot = async () => {
+    const sqlite = new SqliteMessageStore(options.dbPath);
+    store = options.wrapStore ? options.wrapStore(sqlite, () => server) : sqlite;
+    server = createFerryServer({ store, log: options.log ?? (() => {}) });
+    port = (await server.listen(port, '127.0.0.1')).port;
+  };
+  await boot();
+
+  const handle: TestServer = {
+    get url() {
+      return `http://127.0.0.1:${port}`;
+    },
+    get port() {
+      return port;
+    },
+    get store() {
+      return store;
+    },
+    get server() {
+      return server;
+    },
+    async stop() {
+      await server.close();
+      await store.close();
+    },
+    async restart() {
+      await boot();
+    },
+  };
+  return handle;
+}
+
+/** A port that nothing listens on right now (taken and released). */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/** The store with `afterAppend` run after each committed batch, before its ack is sent. */
+export function withAfterAppend(store: MessageStore, afterAppend: () => void): MessageStore {
+  return {
+    async appendBatch(...args) {
+      const outcomes = await store.appendBatch(...args);
+      afterAppend();
+      return outcomes;
+    },
+    pageAfter: (...args) => store.pageAfter(...args),
+    pageBefore: (...args) => store.pageBefore(...args),
+    latestSeq: (room) => store.latestSeq(room),
+    count: (room) => store.count(room),
+    close: () => store.close(),
+  };
+}

@@ -1,0 +1,2 @@
+// Real IndexedDB semantics in Node: every test runs the engine over fake-indexeddb.
+import 'fake-indexeddb/auto';
