@@ -6,28 +6,25 @@ import type {
   MessagesEvent,
   ServerToClientEvents,
 } from '../shared/protocol.ts';
-import { messagesEventSchema } from '../shared/schemas.ts';
-import type { Connectivity } from './connectivity.ts';
-import { ManualConnectivity } from './connectivity.ts';
+import { messagesEventSchema, pingAckSchema } from '../shared/schemas.ts';
+import { Backoff, type BackoffPolicy, DEFAULT_BACKOFF } from './backoff.ts';
+import {
+  type ConnectionEvent,
+  type ConnectionState,
+  INITIAL_CONNECTION_STATE,
+  reduceConnection,
+} from './connection-state.ts';
+import { type Connectivity, ManualConnectivity } from './connectivity.ts';
+import { Heartbeat } from './heartbeat.ts';
 import { Listeners } from './listeners.ts';
+import { ALWAYS_VISIBLE, type Visibility } from './visibility.ts';
 
-/**
- * What the link to the server is doing. Each state carries only what is true in it.
- *
- *   connecting --connect--> connected --drop--> reconnecting --connect--> connected
- *       |                      |                    | attempts exhausted
- *       +-- handshake refused -+--> failed <--------+
- *   any --browser offline--> offline --browser online--> connecting
- */
-export type ConnectionState =
-  | { status: 'connecting' }
-  | { status: 'connected' }
-  | { status: 'disconnected'; reason: string }
-  | { status: 'reconnecting'; attempt: number }
-  | { status: 'offline' }
-  | { status: 'failed'; reason: string };
+export type { ConnectionState, ConnectionStatus } from './connection-state.ts';
 
-export type ConnectionStatus = ConnectionState['status'];
+/** Attempts before giving up (about 80 s with the default backoff); see README. */
+export const MAX_RECONNECT_ATTEMPTS = 10;
+/** A handshake that has not finished by then is abandoned and counts as a failed attempt. */
+export const CONNECT_TIMEOUT_MS = 10_000;
 
 type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -41,16 +38,19 @@ interface UntypedRequester {
   timeout(ms: number): { emitWithAck(event: string, payload: unknown): Promise<unknown> };
 }
 
-export const RECONNECT_DELAY_MS = 1_000;
-export const RECONNECT_DELAY_MAX_MS = 10_000;
-/** Jitter of ±50% spreads a crowd of clients so a restarted server is not stampeded. */
-export const RECONNECT_JITTER = 0.5;
-
 export interface ConnectionOptions {
   url: string;
   /** The handshake credentials; read at every (re)connect. */
   auth: () => HandshakeAuth;
   connectivity?: Connectivity;
+  visibility?: Visibility;
+  backoff?: BackoffPolicy;
+  maxAttempts?: number;
+  connectTimeoutMs?: number;
+  heartbeat?: { intervalMs?: number; timeoutMs?: number };
+  clock?: () => number;
+  random?: () => number;
+  /** Extra socket.io options (tests shorten timeouts here). */
   socketOptions?: Partial<ManagerOptions & SocketOptions>;
 }
 
@@ -60,31 +60,64 @@ export class ProtocolError extends Error {
 }
 
 /**
- * The link to the server: one socket.io socket whose own reconnection (exponential backoff
- * with jitter) does the retrying, plus the browser's online/offline signal, which
- * socket.io does not watch.
+ * The link to the server. socket.io's own reconnection loop does the retrying, with
+ * Ferry's Backoff installed in it; this class adds what socket.io lacks: the platform's
+ * online/offline signal, page visibility, an application heartbeat, and an honest state.
  */
 export class Connection {
   readonly #socket: ClientSocket;
   readonly #connectivity: Connectivity;
+  readonly #visibility: Visibility;
+  readonly #heartbeat: Heartbeat;
+  readonly #clock: () => number;
+  readonly #kickBackoff: Backoff;
   readonly #stateListeners = new Listeners<[ConnectionState]>();
   readonly #messageListeners = new Listeners<[MessagesEvent]>();
   readonly #disposers: (() => void)[] = [];
-  #state: ConnectionState = { status: 'connecting' };
-  #serverKickTimer: ReturnType<typeof setTimeout> | null = null;
+  #state: ConnectionState = INITIAL_CONNECTION_STATE;
+  #kickTimer: ReturnType<typeof setTimeout> | null = null;
+  #started = false;
 
   constructor(options: ConnectionOptions) {
     this.#connectivity = options.connectivity ?? new ManualConnectivity(true);
+    this.#visibility = options.visibility ?? ALWAYS_VISIBLE;
+    this.#clock = options.clock ?? Date.now;
+    const policy = options.backoff ?? DEFAULT_BACKOFF;
+    const maxAttempts = options.maxAttempts ?? MAX_RECONNECT_ATTEMPTS;
     this.#socket = io(options.url, {
       autoConnect: false,
       transports: ['websocket'],
-      reconnectionDelay: RECONNECT_DELAY_MS,
-      reconnectionDelayMax: RECONNECT_DELAY_MAX_MS,
-      randomizationFactor: RECONNECT_JITTER,
+      reconnectionAttempts: maxAttempts,
+      reconnectionDelay: policy.minMs,
+      reconnectionDelayMax: policy.maxMs,
+      randomizationFactor: policy.jitter,
+      timeout: options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
       auth: (callback) => callback(options.auth()),
       ...options.socketOptions,
     });
-    this.#wire();
+    // socket.io reports no delay with its reconnect events, so Ferry's Backoff replaces the
+    // Manager's (same interface): socket.io still schedules, and each delay is reported.
+    const backoff = new Backoff(policy, {
+      random: options.random,
+      onDelay: (attempt, delayMs) =>
+        this.#dispatch({ type: 'retry_scheduled', attempt, delayMs, now: this.#clock() }),
+    });
+    (this.#socket.io as unknown as { backoff: Backoff }).backoff = backoff;
+    this.#kickBackoff = new Backoff(policy, { random: options.random });
+    this.#heartbeat = new Heartbeat({
+      ...options.heartbeat,
+      ping: async (timeoutMs) => {
+        const sentAt = this.#clock();
+        await this.request('ping', { sentAt }, pingAckSchema, timeoutMs);
+        return this.#clock() - sentAt;
+      },
+      onRtt: (rttMs) => {
+        this.#kickBackoff.reset();
+        this.#dispatch({ type: 'rtt_measured', rttMs });
+      },
+      onDead: () => this.reconnectNow(),
+    });
+    this.#wire(maxAttempts);
   }
 
   get state(): ConnectionState {
@@ -103,20 +136,21 @@ export class Connection {
     return this.#messageListeners.add(listener);
   }
 
+  /** Connects unless the platform reports no network. */
   start(): void {
+    this.#started = true;
     if (!this.#connectivity.isOnline()) {
-      this.#set({ status: 'offline' });
+      this.#dispatch({ type: 'went_offline' });
       return;
     }
-    this.#set({ status: 'connecting' });
-    this.#socket.connect();
+    this.#open();
   }
 
-  /** Drops the link and opens a new one at once, with the backoff reset. */
+  /** Drops the link and opens a new one at once, with the backoff reset ("retry now"). */
   reconnectNow(): void {
-    this.#clearKickTimer();
+    this.#started = true;
     this.#socket.disconnect();
-    this.start();
+    this.#open();
   }
 
   /** Sends a request and validates its ack; rejects on timeout, disconnect or a bad ack. */
@@ -136,77 +170,103 @@ export class Connection {
 
   destroy(): void {
     this.#clearKickTimer();
+    this.#heartbeat.stop();
     for (const dispose of this.#disposers.splice(0)) dispose();
     this.#socket.disconnect();
+    this.#dispatch({ type: 'closed' });
     this.#stateListeners.clear();
     this.#messageListeners.clear();
   }
 
-  #set(state: ConnectionState): void {
-    this.#state = state;
-    this.#stateListeners.emit(state);
+  #open(): void {
+    this.#clearKickTimer();
+    this.#dispatch({ type: 'connect_requested' });
+    this.#socket.connect();
+  }
+
+  #dispatch(event: ConnectionEvent): void {
+    const next = reduceConnection(this.#state, event);
+    if (next === this.#state) return;
+    this.#state = next;
+    if (next.status === 'connected' && this.#visibility.isVisible()) this.#heartbeat.start();
+    if (next.status !== 'connected') this.#heartbeat.stop();
+    this.#stateListeners.emit(next);
   }
 
   #clearKickTimer(): void {
-    if (this.#serverKickTimer) clearTimeout(this.#serverKickTimer);
-    this.#serverKickTimer = null;
+    if (this.#kickTimer) clearTimeout(this.#kickTimer);
+    this.#kickTimer = null;
   }
 
-  #wire(): void {
+  #wire(maxAttempts: number): void {
     const socket = this.#socket;
-    const manager = socket.io;
-    // Listeners go through an untyped emitter view so one helper can register and dispose
-    // them all; the payloads that come from the server are validated by schema below.
-    const on = <T extends unknown[]>(
+    // One helper registers every listener and records its disposer; payloads that come
+    // from the server are validated by schema, so the emitter is used untyped.
+    const on = (
       target: ClientSocket | ClientSocket['io'],
       event: string,
-      fn: (...args: T) => void,
+      fn: (...args: never[]) => void,
     ) => {
       const emitter = target as unknown as UntypedEmitter;
-      emitter.on(event, fn as (...args: unknown[]) => void);
-      this.#disposers.push(() => emitter.off(event, fn as (...args: unknown[]) => void));
+      const listener = fn as (...args: unknown[]) => void;
+      emitter.on(event, listener);
+      this.#disposers.push(() => emitter.off(event, listener));
     };
 
-    on(socket, 'connect', () => this.#set({ status: 'connected' }));
+    on(socket, 'connect', () => this.#dispatch({ type: 'connected' }));
     on(socket, 'disconnect', (reason: string) => {
-      if (reason === 'io client disconnect') {
-        if (this.#state.status !== 'offline' && this.#state.status !== 'failed') {
-          this.#set({ status: 'disconnected', reason: 'closed by the app' });
-        }
-      } else if (reason === 'io server disconnect') {
-        // socket.io does not reconnect after the server closed the socket on purpose
-        // (a restart or a kick); come back after one backoff step rather than never.
-        this.#set({ status: 'reconnecting', attempt: 1 });
-        this.#serverKickTimer = setTimeout(() => this.start(), RECONNECT_DELAY_MS);
-      } else {
-        this.#set({ status: 'reconnecting', attempt: 0 });
+      if (reason === 'io client disconnect') return; // ours: the caller set the state
+      this.#dispatch({ type: 'link_lost', reason });
+      if (reason === 'io server disconnect') {
+        // socket.io does not come back after the server closed the socket on purpose (a
+        // restart, a failed batch); come back after a backoff step rather than never.
+        const delayMs = this.#kickBackoff.duration();
+        this.#dispatch({
+          type: 'retry_scheduled',
+          attempt: this.#kickBackoff.attempts,
+          delayMs,
+          now: this.#clock(),
+        });
+        this.#kickTimer = setTimeout(() => this.#open(), delayMs);
       }
     });
     on(socket, 'connect_error', (error: Error & { data?: { message?: string } }) => {
       // An inactive socket after connect_error means the server's middleware said no:
-      // retrying the same credentials would only be refused again.
+      // the same credentials would only be refused again, so do not retry by ourselves.
       if (!socket.active)
-        this.#set({ status: 'failed', reason: error.data?.message ?? error.message });
+        this.#dispatch({ type: 'handshake_refused', reason: error.data?.message ?? error.message });
     });
-    on(manager, 'reconnect_attempt', (attempt: number) =>
-      this.#set({ status: 'reconnecting', attempt }),
-    );
-    on(manager, 'reconnect_failed', () =>
-      this.#set({ status: 'failed', reason: 'the server could not be reached' }),
+    on(socket.io, 'reconnect_failed', () =>
+      this.#dispatch({ type: 'attempts_exhausted', attempts: maxAttempts }),
     );
     on(socket, 'messages', (payload: unknown) => {
       const parsed = messagesEventSchema.safeParse(payload);
+      // A malformed event is dropped; the seq gap it leaves is filled by catch-up.
       if (parsed.success) this.#messageListeners.emit(parsed.data);
     });
+
     this.#disposers.push(
       this.#connectivity.subscribe((online) => {
+        if (!this.#started) return;
         if (online) {
-          if (this.#state.status === 'offline') this.start();
+          if (this.#state.status !== 'connected') this.reconnectNow();
           return;
         }
         this.#clearKickTimer();
-        this.#set({ status: 'offline' });
-        this.#socket.disconnect();
+        this.#dispatch({ type: 'went_offline' });
+        socket.disconnect();
+      }),
+      this.#visibility.subscribe((visible) => {
+        if (!visible) {
+          this.#heartbeat.stop();
+          return;
+        }
+        if (this.#state.status === 'connected') {
+          this.#heartbeat.start();
+          this.#heartbeat.pingNow();
+        } else if (this.#started && this.#connectivity.isOnline()) {
+          this.reconnectNow();
+        }
       }),
     );
   }

@@ -4,7 +4,12 @@ import type { SendAck, StoredMessage } from '../shared/protocol.ts';
 import { checkBody, historyAckSchema, joinAckSchema, sendAckSchema } from '../shared/schemas.ts';
 import { SerialQueue } from '../shared/serial-queue.ts';
 import { CatchUp } from './catch-up.ts';
-import { Connection, type ConnectionOptions, type ConnectionState } from './connection.ts';
+import {
+  Connection,
+  type ConnectionOptions,
+  type ConnectionState,
+  type ConnectionStatus,
+} from './connection.ts';
 import { Flusher } from './flusher.ts';
 import { newMessageId } from './ids.ts';
 import { Listeners } from './listeners.ts';
@@ -27,13 +32,9 @@ export const REQUEST_TIMEOUT_MS = 15_000;
 export const INITIAL_HISTORY_MESSAGES = 200;
 export const OLDER_PAGE_MESSAGES = 100;
 
-export interface EngineOptions {
-  url: string;
+export interface EngineOptions extends Omit<ConnectionOptions, 'auth'> {
   /** IndexedDB database name; one per user profile (tests use one per simulated device). */
   dbName?: string;
-  connectivity?: ConnectionOptions['connectivity'];
-  socketOptions?: ConnectionOptions['socketOptions'];
-  clock?: () => number;
   flushWindowBatches?: number;
   batchCaps?: BatchCaps;
   historyPageSize?: number;
@@ -85,6 +86,7 @@ export class Engine {
   #identity: Identity | null;
   #outboxCount: number;
   #destroyed = false;
+  #lastStatus: ConnectionStatus = 'connecting';
 
   private constructor(
     store: LocalStore,
@@ -100,10 +102,8 @@ export class Engine {
     const pageSize = options.historyPageSize ?? MAX_HISTORY_PAGE;
 
     this.#connection = new Connection({
-      url: options.url,
+      ...options,
       auth: () => ({ name: this.#identity?.name ?? '' }),
-      connectivity: options.connectivity,
-      socketOptions: options.socketOptions,
     });
     this.#flusher = new Flusher(
       store,
@@ -270,10 +270,15 @@ export class Engine {
   // ---- internals -------------------------------------------------------------
 
   #onConnectionState(state: ConnectionState): void {
-    this.#flusher.reset();
-    if (state.status === 'connected') {
-      for (const room of this.#rooms.keys()) void this.#join(room);
-      this.#flusher.wake();
+    const previous = this.#lastStatus;
+    this.#lastStatus = state.status;
+    if (state.status !== previous) {
+      // Every new link starts from the head of the outbox and catches every room up.
+      this.#flusher.reset();
+      if (state.status === 'connected') {
+        for (const room of this.#rooms.keys()) void this.#join(room);
+        this.#flusher.wake();
+      }
     }
     this.#listeners.emit();
   }

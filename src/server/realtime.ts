@@ -88,26 +88,28 @@ export function attachRealtime(io: FerryIo, options: RealtimeOptions): void {
 
   io.on('connection', (socket) => {
     const queue = new SerialQueue();
+    // Events run one at a time in arrival order, except pings: they measure the link and
+    // must not wait behind a long batch or a slow history page.
     const on = (
       event: keyof ClientToServerEvents,
       handler: (payload: unknown) => Promise<unknown>,
+      order: 'serial' | 'immediate' = 'serial',
     ) => {
       (socket as unknown as UntrustedSocket).on(event, (...args: unknown[]) => {
         const last = args.at(-1);
         const ack: Ack | null = typeof last === 'function' ? (last as Ack) : null;
         const payload = ack && args.length === 1 ? undefined : args[0];
-        queue
-          .push(() => handler(payload))
-          .then(
-            (response) => ack?.(response),
-            (error: unknown) => {
-              log(`${event} failed: ${error instanceof Error ? error.message : String(error)}`);
-              ack?.(fail('internal', 'the server failed; retrying is safe'));
-              // Batches behind a failed one must not be stored before it is retried, or
-              // the sender's order breaks: drop the socket, and with it everything queued.
-              if (event === 'send') socket.disconnect(true);
-            },
-          );
+        const run = order === 'serial' ? queue.push(() => handler(payload)) : handler(payload);
+        run.then(
+          (response) => ack?.(response),
+          (error: unknown) => {
+            log(`${event} failed: ${error instanceof Error ? error.message : String(error)}`);
+            ack?.(fail('internal', 'the server failed; retrying is safe'));
+            // Batches behind a failed one must not be stored before it is retried, or
+            // the sender's order breaks: drop the socket, and with it everything queued.
+            if (event === 'send') socket.disconnect(true);
+          },
+        );
       });
     };
 
@@ -117,11 +119,15 @@ export function attachRealtime(io: FerryIo, options: RealtimeOptions): void {
     });
     on('join', (payload) => handleJoin(socket, payload));
     on('history', (payload) => handleHistory(payload));
-    on('ping', async (payload): Promise<PingAck> => {
-      const parsed = pingRequestSchema.safeParse(payload);
-      if (!parsed.success) return fail('invalid_payload', describe(parsed.error));
-      return { ok: true, serverTime: clock() };
-    });
+    on(
+      'ping',
+      async (payload): Promise<PingAck> => {
+        const parsed = pingRequestSchema.safeParse(payload);
+        if (!parsed.success) return fail('invalid_payload', describe(parsed.error));
+        return { ok: true, serverTime: clock() };
+      },
+      'immediate',
+    );
   });
 
   async function handleSend(socket: FerrySocket, payload: unknown): Promise<SendAck> {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newMessageId } from '../../src/client/ids.ts';
 import { MAX_BATCH_MESSAGES } from '../../src/shared/limits.ts';
-import { emitRaw, type RawSocket, rawClient } from '../support/raw-client.ts';
+import { emitNoAck, emitRaw, type RawSocket, rawClient } from '../support/raw-client.ts';
 import { startTestServer, type TestServer, tempDir } from '../support/server.ts';
 
 describe('the server validates every inbound payload', () => {
@@ -86,12 +86,12 @@ describe('the server validates every inbound payload', () => {
   });
 
   it('survives events without an ack callback and keeps serving', async () => {
-    socket.emit(
-      'send' as never,
-      { room: 'lobby', messages: [{ id: newMessageId(), body: 'no ack' }] } as never,
-    );
-    socket.emit('history' as never, 'garbage' as never);
-    socket.emit('unknown-event' as never);
+    emitNoAck(socket, 'send', {
+      room: 'lobby',
+      messages: [{ id: newMessageId(), body: 'no ack' }],
+    });
+    emitNoAck(socket, 'history', 'garbage');
+    emitNoAck(socket, 'unknown-event');
     expect(await emitRaw(socket, 'ping', { sentAt: 1 })).toMatchObject({
       ok: true,
       serverTime: expect.any(Number),

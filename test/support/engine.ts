@@ -1,3 +1,4 @@
+import type { BackoffPolicy } from '../../src/client/backoff.ts';
 import { ManualConnectivity } from '../../src/client/connectivity.ts';
 import { Engine, type EngineOptions } from '../../src/client/engine.ts';
 import type { LocalMessage } from '../../src/client/types.ts';
@@ -11,11 +12,7 @@ export function deviceName(label: string): string {
 }
 
 /** Fast reconnects so tests spend their time on behaviour, not on backoff. */
-export const FAST_SOCKET_OPTIONS: EngineOptions['socketOptions'] = {
-  reconnectionDelay: 50,
-  reconnectionDelayMax: 250,
-  randomizationFactor: 0.2,
-};
+export const FAST_BACKOFF: BackoffPolicy = { minMs: 50, maxMs: 250, factor: 2, jitter: 0.2 };
 
 export interface TestDevice {
   engine: Engine;
@@ -34,7 +31,7 @@ export async function openDevice(
     url,
     dbName,
     connectivity,
-    socketOptions: FAST_SOCKET_OPTIONS,
+    backoff: FAST_BACKOFF,
     ...engineOptions,
   });
   if (name && !engine.identity) await engine.setIdentity(name);

@@ -24,3 +24,8 @@ export function emitRaw(socket: RawSocket, event: string, ...args: unknown[]): P
   };
   return untyped.timeout(5_000).emitWithAck(event, ...args);
 }
+
+/** Emits any event with any arguments and no ack callback. */
+export function emitNoAck(socket: RawSocket, event: string, ...args: unknown[]): void {
+  (socket as unknown as { emit(e: string, ...a: unknown[]): void }).emit(event, ...args);
+}
