@@ -41,7 +41,13 @@ interface UntypedRequester {
 export interface ConnectionOptions {
   url: string;
   /** The handshake credentials; read at every (re)connect. */
-  auth: () => HandshakeAuth;
+  /**
+   * The handshake credentials, read at every (re)connect once the transport is open (so
+   * the server is reachable); may create the session first. A rejection fails the attempt.
+   */
+  auth: () => Promise<HandshakeAuth>;
+  /** The server refused the handshake (bad or revoked session, for instance). */
+  onRefused?: (refusal: { code: string | undefined; reason: string }) => void;
   connectivity?: Connectivity;
   visibility?: Visibility;
   backoff?: BackoffPolicy;
@@ -77,11 +83,14 @@ export class Connection {
   #state: ConnectionState = INITIAL_CONNECTION_STATE;
   #kickTimer: ReturnType<typeof setTimeout> | null = null;
   #started = false;
+  #authError: string | null = null;
+  readonly #onRefused: ConnectionOptions['onRefused'];
 
   constructor(options: ConnectionOptions) {
     this.#connectivity = options.connectivity ?? new ManualConnectivity(true);
     this.#visibility = options.visibility ?? ALWAYS_VISIBLE;
     this.#clock = options.clock ?? Date.now;
+    this.#onRefused = options.onRefused;
     const policy = options.backoff ?? DEFAULT_BACKOFF;
     const maxAttempts = options.maxAttempts ?? MAX_RECONNECT_ATTEMPTS;
     this.#socket = io(options.url, {
@@ -92,7 +101,13 @@ export class Connection {
       reconnectionDelayMax: policy.maxMs,
       randomizationFactor: policy.jitter,
       timeout: options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
-      auth: (callback) => callback(options.auth()),
+      auth: (callback) => {
+        options.auth().then(callback, (error: unknown) => {
+          // Without credentials the server refuses the handshake; keep the real reason.
+          this.#authError = error instanceof Error ? error.message : String(error);
+          callback({});
+        });
+      },
       ...options.socketOptions,
     });
     // socket.io reports no delay with its reconnect events, so Ferry's Backoff replaces the
@@ -230,11 +245,15 @@ export class Connection {
         this.#kickTimer = setTimeout(() => this.#open(), delayMs);
       }
     });
-    on(socket, 'connect_error', (error: Error & { data?: { message?: string } }) => {
+    on(socket, 'connect_error', (error: Error & { data?: { code?: string; message?: string } }) => {
+      const authError = this.#authError;
+      this.#authError = null;
       // An inactive socket after connect_error means the server's middleware said no:
       // the same credentials would only be refused again, so do not retry by ourselves.
-      if (!socket.active)
-        this.#dispatch({ type: 'handshake_refused', reason: error.data?.message ?? error.message });
+      if (socket.active) return;
+      const reason = authError ?? error.data?.message ?? error.message;
+      this.#onRefused?.({ code: error.data?.code, reason });
+      this.#dispatch({ type: 'handshake_refused', reason });
     });
     on(socket.io, 'reconnect_failed', () =>
       this.#dispatch({ type: 'attempts_exhausted', attempts: maxAttempts }),

@@ -1,8 +1,15 @@
-import { PERMANENT_MESSAGE_ERRORS } from '../shared/errors.ts';
 import { MAX_HISTORY_PAGE, ROOM_ID_PATTERN } from '../shared/limits.ts';
-import type { SendAck, StoredMessage } from '../shared/protocol.ts';
-import { checkBody, historyAckSchema, joinAckSchema, sendAckSchema } from '../shared/schemas.ts';
+import type { HandshakeAuth, StoredMessage } from '../shared/protocol.ts';
+import {
+  checkBody,
+  createRoomAckSchema,
+  displayNameSchema,
+  historyAckSchema,
+  joinAckSchema,
+  sendAckSchema,
+} from '../shared/schemas.ts';
 import { SerialQueue } from '../shared/serial-queue.ts';
+import { settleAck } from './ack-settlement.ts';
 import { CatchUp } from './catch-up.ts';
 import {
   Connection,
@@ -13,15 +20,14 @@ import {
 import { Flusher } from './flusher.ts';
 import { newMessageId } from './ids.ts';
 import { Listeners } from './listeners.ts';
-import type { BatchCaps } from './local-store.ts';
-import { LocalStore } from './local-store.ts';
+import { type BatchCaps, LocalStore } from './local-store.ts';
 import { RoomView } from './room-view.ts';
 import { advanceCursor, hasGap, type SeqCursor } from './seq-cursor.ts';
+import { createSession } from './session-client.ts';
 import type {
   FailedMessage,
   Identity,
   LocalMessage,
-  OutboxEntry,
   PendingMessage,
   SentMessage,
 } from './types.ts';
@@ -30,9 +36,10 @@ import type {
 export const REQUEST_TIMEOUT_MS = 15_000;
 /** A device that opens a room for the first time loads this much recent history. */
 export const INITIAL_HISTORY_MESSAGES = 200;
+/** One "load older" page. */
 export const OLDER_PAGE_MESSAGES = 100;
 
-export interface EngineOptions extends Omit<ConnectionOptions, 'auth'> {
+export interface EngineOptions extends Omit<ConnectionOptions, 'auth' | 'onRefused'> {
   /** IndexedDB database name; one per user profile (tests use one per simulated device). */
   dbName?: string;
   flushWindowBatches?: number;
@@ -41,6 +48,8 @@ export interface EngineOptions extends Omit<ConnectionOptions, 'auth'> {
   requestTimeoutMs?: number;
   /** Another tab holds the database at an older version; see local-db.ts. */
   onStorageBlocked?: () => void;
+  /** A newer version in another tab upgraded the database; this tab should reload. */
+  onStorageVersionChange?: () => void;
 }
 
 /** What the UI shows of one room. A new object exactly when something in it changed. */
@@ -51,6 +60,8 @@ export interface RoomSnapshot {
   catchingUp: number | null;
   /** Older history exists on the server below what is stored here. */
   hasOlder: boolean;
+  /** Why the server would not let us in (a private room without a valid invite), or null. */
+  denied: string | null;
 }
 
 /** A caller's mistake: nothing was queued. */
@@ -64,7 +75,10 @@ interface OpenRoom {
   /** Lowest seq stored contiguously up to the cursor; 0 until the first join. */
   floor: number;
   known: boolean;
+  /** The invite secret this room was opened with, until a join succeeds. */
+  invite: string | undefined;
   catchingUp: number | null;
+  denied: string | null;
   snapshot: RoomSnapshot;
 }
 
@@ -73,6 +87,7 @@ interface OpenRoom {
  * connection. Framework-free; the UI reads it through `subscribe` and the getters.
  */
 export class Engine {
+  readonly #url: string;
   readonly #store: LocalStore;
   readonly #connection: Connection;
   readonly #flusher: Flusher;
@@ -80,6 +95,9 @@ export class Engine {
   readonly #writes = new SerialQueue();
   readonly #listeners = new Listeners();
   readonly #rooms = new Map<string, OpenRoom>();
+  readonly #emptySnapshots = new Map<string, RoomSnapshot>();
+  /** Rooms being loaded from IndexedDB, so two quick opens share one load. */
+  readonly #opening = new Map<string, Promise<void>>();
   readonly #clock: () => number;
   readonly #requestTimeoutMs: number;
   readonly #disposers: (() => void)[] = [];
@@ -94,6 +112,7 @@ export class Engine {
     outboxCount: number,
     options: EngineOptions,
   ) {
+    this.#url = options.url;
     this.#store = store;
     this.#identity = identity;
     this.#outboxCount = outboxCount;
@@ -103,7 +122,12 @@ export class Engine {
 
     this.#connection = new Connection({
       ...options,
-      auth: () => ({ name: this.#identity?.name ?? '' }),
+      auth: () => this.#handshakeAuth(),
+      onRefused: ({ code }) => {
+        // A revoked or unknown session cannot come back: forget it, so that "retry now"
+        // signs in afresh under the same name.
+        if (code === 'unauthorized') void this.#forgetSession();
+      },
     });
     this.#flusher = new Flusher(
       store,
@@ -113,7 +137,23 @@ export class Engine {
           this.#connection.request('send', batch, sendAckSchema, this.#requestTimeoutMs),
         recycle: () => this.#connection.reconnectNow(),
       },
-      (entries, ack) => this.#writes.push(() => this.#settle(entries, ack)),
+      (entries, ack) =>
+        this.#writes.push(async () => {
+          const room = entries[0]?.room ?? '';
+          const session = this.#identity?.session;
+          const settlement = settleAck(entries, ack, {
+            findLocal: (id) => this.#rooms.get(room)?.view.findLocal(id),
+            author: { id: session?.userId ?? '', name: this.#identity?.name ?? '' },
+            now: this.#clock(),
+          });
+          await this.#commit(
+            room,
+            settlement.sent,
+            settlement.failed,
+            settlement.settledOutboxKeys,
+          );
+          return { retryAfterMs: settlement.retryAfterMs };
+        }),
       { windowBatches: options.flushWindowBatches, caps: options.batchCaps },
     );
     this.#catchUp = new CatchUp({
@@ -147,6 +187,7 @@ export class Engine {
   static async create(options: EngineOptions): Promise<Engine> {
     const store = await LocalStore.open(options.dbName ?? 'ferry', {
       onBlocked: options.onStorageBlocked,
+      onVersionChange: options.onStorageVersionChange,
     });
     const [identity, outboxCount] = await Promise.all([store.getIdentity(), store.outboxCount()]);
     return new Engine(store, identity ?? null, outboxCount, options);
@@ -171,28 +212,85 @@ export class Engine {
     return this.#outboxCount;
   }
 
-  /** The room's snapshot; rooms not opened yet read as empty. */
+  /** The room's snapshot; rooms not opened yet read as empty (the same object each time). */
   room(room: string): RoomSnapshot {
-    return this.#rooms.get(room)?.snapshot ?? emptySnapshot(room);
+    const open = this.#rooms.get(room);
+    if (open) return open.snapshot;
+    let empty = this.#emptySnapshots.get(room);
+    if (!empty) {
+      empty = emptySnapshot(room);
+      this.#emptySnapshots.set(room, empty);
+    }
+    return empty;
   }
 
   // ---- acting --------------------------------------------------------------
 
-  /** Picks the display name (first visit) and connects. */
+  /**
+   * Picks the display name (first visit) and connects. Works offline: the server creates
+   * the session on the first connection.
+   */
   async setIdentity(name: string): Promise<void> {
-    const identity = { name: name.trim() };
-    await this.#store.setIdentity(identity);
+    const parsed = displayNameSchema.safeParse(name);
+    if (!parsed.success)
+      throw new InvalidInputError('a name is 1 to 40 characters, without control characters');
     const first = this.#identity === null;
+    const identity: Identity = { name: parsed.data, session: null };
+    await this.#store.setIdentity(identity);
     this.#identity = identity;
     this.#listeners.emit();
     if (first) this.#connection.start();
     else this.#connection.reconnectNow();
   }
 
-  /** Loads a room from the device, then keeps it in sync while connected. */
-  async openRoom(room: string): Promise<void> {
+  /**
+   * Loads a room from the device, then keeps it in sync while connected. `invite` is the
+   * secret from an invite link to a private room; it is used at the next join.
+   */
+  async openRoom(room: string, options: { invite?: string } = {}): Promise<void> {
     assertRoom(room);
-    if (this.#rooms.has(room)) return;
+    const loading = this.#opening.get(room);
+    if (loading) await loading;
+    const existing = this.#rooms.get(room);
+    if (existing) {
+      if (options.invite && existing.denied) {
+        this.#update(room, (open) => ({ ...open, invite: options.invite, denied: null }));
+        if (this.#connection.connected) void this.#join(room);
+      }
+      return;
+    }
+    const load = this.#load(room, options.invite);
+    this.#opening.set(room, load);
+    try {
+      await load;
+    } finally {
+      this.#opening.delete(room);
+    }
+  }
+
+  /**
+   * Loads older history from the server below what this device holds (scrolling up);
+   * resolves false when there is nothing older or no connection.
+   */
+  async loadOlder(room: string, limit = OLDER_PAGE_MESSAGES): Promise<boolean> {
+    const open = this.#rooms.get(room);
+    if (!open?.known || open.floor <= 1 || !this.#connection.connected) return false;
+    const ack = await this.#connection.request(
+      'history',
+      { room, before: open.floor, limit },
+      historyAckSchema,
+      this.#requestTimeoutMs,
+    );
+    if (!ack.ok) return false;
+    const floor = ack.messages[0]?.seq ?? 1;
+    await this.#writes.push(async () => {
+      this.#update(room, (current) => ({ ...current, floor: Math.min(current.floor, floor) }));
+      await this.#storeSent(room, ack.messages);
+    });
+    return true;
+  }
+
+  async #load(room: string, invite: string | undefined): Promise<void> {
     const stored = await this.#store.loadRoom(room);
     const view = RoomView.from(stored.messages);
     const cursor = stored.record?.cursor ?? 0;
@@ -204,11 +302,26 @@ export class Engine {
       cursor: { cursor, ahead },
       floor: stored.record?.floor ?? 0,
       known: stored.record !== undefined,
+      invite,
       catchingUp: null,
+      denied: null,
       snapshot: emptySnapshot(room),
     });
     this.#update(room, (open) => open);
     if (this.#connection.connected) void this.#join(room);
+  }
+
+  /** Creates a private room (needs a connection); answers its id and invite secret. */
+  async createPrivateRoom(): Promise<{ room: string; invite: string }> {
+    const ack = await this.#connection.request(
+      'createRoom',
+      {},
+      createRoomAckSchema,
+      this.#requestTimeoutMs,
+    );
+    if (!ack.ok) throw new Error(ack.error.message);
+    await this.openRoom(ack.room);
+    return { room: ack.room, invite: ack.invite };
   }
 
   /**
@@ -222,6 +335,7 @@ export class Engine {
     const pending = await this.#store.enqueue({
       id: newMessageId(),
       room,
+      authorId: this.#identity.session?.userId ?? '',
       author: this.#identity.name,
       body,
       createdAt: this.#clock(),
@@ -269,6 +383,31 @@ export class Engine {
 
   // ---- internals -------------------------------------------------------------
 
+  /** The token for the handshake; signs up first if this device has no session yet. */
+  async #handshakeAuth(): Promise<HandshakeAuth> {
+    const identity = this.#identity;
+    if (!identity) throw new Error('no name picked yet');
+    if (identity.session) return { token: identity.session.token };
+    const session = await createSession(this.#url, identity.name);
+    const next: Identity = {
+      name: session.name,
+      session: { userId: session.userId, token: session.token },
+    };
+    await this.#store.setIdentity(next);
+    if (this.#destroyed) return { token: session.token };
+    this.#identity = next;
+    this.#listeners.emit();
+    return { token: session.token };
+  }
+
+  async #forgetSession(): Promise<void> {
+    if (!this.#identity?.session || this.#destroyed) return;
+    const identity: Identity = { name: this.#identity.name, session: null };
+    await this.#store.setIdentity(identity);
+    this.#identity = identity;
+    this.#listeners.emit();
+  }
+
   #onConnectionState(state: ConnectionState): void {
     const previous = this.#lastStatus;
     this.#lastStatus = state.status;
@@ -284,21 +423,26 @@ export class Engine {
   }
 
   async #join(room: string): Promise<void> {
+    const invite = this.#rooms.get(room)?.invite;
     let latestSeq: number;
     try {
       const ack = await this.#connection.request(
         'join',
-        { room },
+        { room, invite },
         joinAckSchema,
         this.#requestTimeoutMs,
       );
-      if (!ack.ok) return;
+      if (!ack.ok) {
+        this.#update(room, (open) => ({ ...open, denied: ack.error.message }));
+        return;
+      }
       latestSeq = ack.latestSeq;
     } catch {
       return; // the next connect joins again
     }
     const open = this.#rooms.get(room);
     if (!open) return;
+    this.#update(room, (current) => ({ ...current, invite: undefined, denied: null }));
     if (!open.known) {
       // First visit on this device: start from recent history, not from the beginning.
       const start = Math.max(0, latestSeq - INITIAL_HISTORY_MESSAGES);
@@ -306,40 +450,6 @@ export class Engine {
       this.#update(room, (current) => ({ ...current, cursor, floor: start + 1, known: true }));
     }
     await this.#catchUp.run(room);
-  }
-
-  /** Applies one `send` ack: sent and failed messages and the outbox, in one transaction. */
-  async #settle(entries: readonly OutboxEntry[], ack: SendAck): Promise<void> {
-    const first = entries[0];
-    if (!first) return;
-    const room = first.room;
-    const author = this.#identity?.name ?? '';
-    const sent: SentMessage[] = [];
-    const failed: FailedMessage[] = [];
-    const open = this.#rooms.get(room);
-    entries.forEach((entry, index) => {
-      const local = open?.view.findLocal(entry.id);
-      const base = { id: entry.id, room, author: local?.author ?? author, body: entry.body };
-      const result = ack.ok ? ack.results[index] : undefined;
-      if (result && result.id === entry.id && result.status !== 'rejected') {
-        sent.push({ ...base, status: 'sent', seq: result.seq, ts: result.ts });
-        return;
-      }
-      const error = !ack.ok
-        ? { code: ack.error.code, reason: ack.error.message }
-        : result?.status === 'rejected'
-          ? { code: result.code, reason: result.reason }
-          : { code: 'internal' as const, reason: 'the server did not answer for this message' };
-      const permanent = PERMANENT_MESSAGE_ERRORS.has(error.code) || !ack.ok;
-      if (!permanent) return; // stays in the outbox and is sent again
-      const createdAt = local?.status === 'pending' ? local.createdAt : this.#clock();
-      failed.push({ ...base, status: 'failed', order: entry.key, createdAt, error });
-    });
-    const settledIds = new Set([...sent, ...failed].map((message) => message.id));
-    const settledOutboxKeys = entries
-      .filter((entry) => settledIds.has(entry.id))
-      .map((entry) => entry.key);
-    await this.#commit(room, sent, failed, settledOutboxKeys);
   }
 
   /** Stores server-confirmed messages (a live event or a history page). */
@@ -357,12 +467,14 @@ export class Engine {
     await this.#commit(room, sent, [], settledOutboxKeys);
   }
 
+  /** One transaction for what the server confirmed or refused; then the view and cursor. */
   async #commit(
     room: string,
-    sent: SentMessage[],
-    failed: FailedMessage[],
-    settledOutboxKeys: number[],
+    sent: readonly SentMessage[],
+    failed: readonly FailedMessage[],
+    settledOutboxKeys: readonly number[],
   ): Promise<void> {
+    if (sent.length === 0 && failed.length === 0 && settledOutboxKeys.length === 0) return;
     const open = this.#rooms.get(room);
     const cursor = open?.known
       ? advanceCursor(
@@ -386,7 +498,7 @@ export class Engine {
     if (cursor && hasGap(cursor) && this.#connection.connected) void this.#catchUp.run(room);
   }
 
-  /** Replaces an open room's state and, if it changed, its snapshot; then notifies. */
+  /** Replaces an open room's state and its snapshot, then notifies. */
   #update(room: string, change: (open: OpenRoom) => OpenRoom): void {
     const open = this.#rooms.get(room);
     if (!open) return;
@@ -396,6 +508,7 @@ export class Engine {
       messages: next.view.messages,
       catchingUp: next.catchingUp,
       hasOlder: next.known && next.floor > 1,
+      denied: next.denied,
     };
     this.#rooms.set(room, next);
     this.#listeners.emit();
@@ -403,7 +516,7 @@ export class Engine {
 }
 
 function emptySnapshot(room: string): RoomSnapshot {
-  return { room, messages: [], catchingUp: null, hasOlder: false };
+  return { room, messages: [], catchingUp: null, hasOlder: false, denied: null };
 }
 
 function assertRoom(room: string): void {

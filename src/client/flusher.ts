@@ -3,8 +3,13 @@ import type { SendAck, SendBatch } from '../shared/protocol.ts';
 import type { BatchCaps, LocalStore } from './local-store.ts';
 import type { OutboxEntry } from './types.ts';
 
-/** Batches in flight at once: enough to fill a slow link, few enough to bound the resend. */
-export const FLUSH_WINDOW_BATCHES = 4;
+/**
+ * Batches in flight at once: enough to fill a slow link, few enough to bound the resend.
+ * Ten full batches put a 1,000-message backlog on the wire in one round trip (with 4 it
+ * took three: see docs/benchmarks.md); a reconnect resends at most that much, which the
+ * server answers as duplicates.
+ */
+export const FLUSH_WINDOW_BATCHES = 10;
 export const DEFAULT_BATCH_CAPS: BatchCaps = {
   maxMessages: MAX_BATCH_MESSAGES,
   maxBodyBytes: MAX_BATCH_BODY_BYTES,
@@ -18,8 +23,14 @@ export interface FlushTransport {
   recycle(): void;
 }
 
-/** Applies one ack to the local state (one transaction). */
-export type SettleBatch = (entries: readonly OutboxEntry[], ack: SendAck) => Promise<void>;
+/**
+ * Applies one ack to the local state (one transaction); answers how long the server's rate
+ * limit asks to wait before sending again, or null.
+ */
+export type SettleBatch = (
+  entries: readonly OutboxEntry[],
+  ack: SendAck,
+) => Promise<{ retryAfterMs: number | null }>;
 
 /**
  * Sends the outbox in order: consecutive same-room entries go out as one batch, up to
@@ -42,6 +53,9 @@ export class Flusher {
   #filling = false;
   #wakeAgain = false;
   #stopped = false;
+  /** While the server's rate limit holds us back, nothing is sent before this time. */
+  #pausedUntil = 0;
+  #pauseTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
     store: LocalStore,
@@ -82,10 +96,27 @@ export class Flusher {
 
   stop(): void {
     this.#stopped = true;
+    if (this.#pauseTimer) clearTimeout(this.#pauseTimer);
     this.reset();
   }
 
+  /**
+   * Holds everything back for `ms` and then resends from the head of the outbox: the server
+   * refuses whatever was in flight behind the held messages, so order is kept.
+   */
+  #pause(ms: number): void {
+    this.reset();
+    this.#pausedUntil = Date.now() + ms;
+    if (this.#pauseTimer) clearTimeout(this.#pauseTimer);
+    this.#pauseTimer = setTimeout(() => {
+      this.#pauseTimer = null;
+      this.#pausedUntil = 0;
+      this.wake();
+    }, ms);
+  }
+
   async #fill(): Promise<void> {
+    if (Date.now() < this.#pausedUntil) return;
     while (
       !this.#stopped &&
       this.#transport.isConnected() &&
@@ -121,7 +152,11 @@ export class Flusher {
       if (epoch === this.#epoch) this.#transport.recycle();
       return;
     }
-    await this.#settle(entries, ack);
+    const { retryAfterMs } = await this.#settle(entries, ack);
+    if (retryAfterMs !== null) {
+      this.#pause(retryAfterMs);
+      return;
+    }
     if (epoch === this.#epoch) {
       this.#inFlight -= 1;
       this.wake();

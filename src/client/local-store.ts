@@ -67,9 +67,15 @@ export class LocalStore {
   async readOutboxBatch(afterKey: number, caps: BatchCaps): Promise<OutboxEntry[]> {
     const batch: OutboxEntry[] = [];
     let bytes = 0;
-    const tx = this.#db.transaction('outbox');
-    for await (const cursor of tx.store.iterate(IDBKeyRange.lowerBound(afterKey, true))) {
-      const entry = cursor.value as OutboxEntry;
+    // One getAll request rather than a cursor step per entry: far fewer round trips into
+    // IndexedDB (see docs/benchmarks.md, outbox flush).
+    const candidates = await this.#db.getAll(
+      'outbox',
+      IDBKeyRange.lowerBound(afterKey, true),
+      caps.maxMessages,
+    );
+    for (const candidate of candidates) {
+      const entry = candidate as OutboxEntry;
       const size = entry.body.length * 3;
       const first = batch[0];
       if (
@@ -95,7 +101,7 @@ export class LocalStore {
     const messages = tx.objectStore('messages');
     const outbox = tx.objectStore('outbox');
     const writes: Promise<unknown>[] = [];
-    for (const key of change.settledOutboxKeys ?? []) writes.push(outbox.delete(key));
+    for (const range of keyRuns(change.settledOutboxKeys ?? [])) writes.push(outbox.delete(range));
     for (const message of change.sent ?? []) writes.push(messages.put(message));
     for (const message of change.failed ?? []) writes.push(messages.put(message));
     if (change.room) writes.push(tx.objectStore('rooms').put(change.room));
@@ -147,4 +153,23 @@ export class LocalStore {
   close(): void {
     this.#db.close();
   }
+}
+
+/**
+ * Outbox keys as ranges of consecutive integers, so that settling a batch deletes its
+ * entries with a request per run instead of one per key. A run holds only keys from the
+ * list: between consecutive integers there is no other key to catch by mistake.
+ */
+function keyRuns(keys: readonly number[]): IDBKeyRange[] {
+  const sorted = [...keys].sort((a, b) => a - b);
+  const runs: IDBKeyRange[] = [];
+  let start = sorted[0];
+  for (let i = 0; start !== undefined && i < sorted.length; i++) {
+    const key = sorted[i] as number;
+    const next = sorted[i + 1];
+    if (next === key + 1 || next === key) continue;
+    runs.push(IDBKeyRange.bound(start, key));
+    start = next;
+  }
+  return runs;
 }

@@ -21,6 +21,11 @@ export function mergeSent(
   const sorted = incoming.slice().sort(compareSent);
   const first = sorted[0] as SentMessage;
   const start = lowerBound(existing, first);
+  if (start === existing.length) {
+    // Everything lands after the view: one `concat` copies `existing` once, where
+    // slice-then-push copies it twice (the push outgrows the slice's capacity).
+    return existing.concat(withoutRepeats(sorted));
+  }
   const result = existing.slice(0, start);
   let i = start;
   let j = 0;
@@ -47,6 +52,16 @@ export function mergeSent(
   return result;
 }
 
+/** `sorted` without its repeated messages (equal neighbours), as a new array. */
+function withoutRepeats(sorted: readonly SentMessage[]): SentMessage[] {
+  const result: SentMessage[] = [];
+  for (const message of sorted) {
+    const last = result[result.length - 1];
+    if (last === undefined || compareSent(last, message) !== 0) result.push(message);
+  }
+  return result;
+}
+
 /** First index in `sorted` whose message is not before `target`. */
 function lowerBound(sorted: readonly SentMessage[], target: SentMessage): number {
   let low = 0;
@@ -61,6 +76,9 @@ function lowerBound(sorted: readonly SentMessage[], target: SentMessage): number
 
 type LocalOnly = PendingMessage | FailedMessage;
 
+/** Up to this many local messages, `findLocal` scans instead of building an index. */
+const LOCAL_SCAN_MAX = 16;
+
 /**
  * One room as the user sees it: sent messages in (ts, id) order, then pending and failed
  * ones in the order they were typed. Immutable: every change returns a new view, so React
@@ -70,6 +88,7 @@ export class RoomView {
   readonly sent: readonly SentMessage[];
   readonly local: readonly LocalOnly[];
   #all: readonly LocalMessage[] | null = null;
+  #localById: Map<string, LocalOnly> | null = null;
 
   private constructor(sent: readonly SentMessage[], local: readonly LocalOnly[]) {
     this.sent = sent;
@@ -97,9 +116,15 @@ export class RoomView {
     return this.#all;
   }
 
-  /** Pending and failed messages by id (a handful; a linear scan beats a map). */
+  /**
+   * A pending or failed message by id. Usually a handful, where a scan is cheapest; but a
+   * phone back from a long time offline holds hundreds, and settling each acked batch looks
+   * every one of them up, so past a few the view indexes them once (it is immutable).
+   */
   findLocal(id: string): LocalOnly | undefined {
-    return this.local.find((message) => message.id === id);
+    if (this.local.length <= LOCAL_SCAN_MAX) return this.local.find((message) => message.id === id);
+    this.#localById ??= new Map(this.local.map((message) => [message.id, message]));
+    return this.#localById.get(id);
   }
 
   /** Adds server-confirmed messages; a local echo of the same id becomes the sent message. */

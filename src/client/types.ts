@@ -9,6 +9,9 @@ export interface MessageError {
 interface MessageBase {
   id: string;
   room: string;
+  /** The sender's user id; empty on a message typed before this device had a session. */
+  authorId: string;
+  /** The sender's display name. */
   author: string;
   body: string;
 }
@@ -50,6 +53,11 @@ export interface RoomRecord {
   floor: number;
 }
 
+/**
+ * Who this device is. The name can be picked offline; the session (user id and token)
+ * is created by the server on the first connection and kept here.
+ */
 export interface Identity {
   name: string;
+  session: { userId: string; token: string } | null;
 }

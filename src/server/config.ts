@@ -1,27 +1,49 @@
 import { resolve } from 'node:path';
+import type { RateLimit } from './token-bucket.ts';
+import { DEFAULT_MESSAGE_RATE } from './token-bucket.ts';
 
 export interface ServerConfig {
   port: number;
   host: string;
   dbPath: string;
   staticDir: string;
+  allowedOrigins: string[];
+  messageRate: RateLimit;
 }
 
-function parsePort(raw: string | undefined, fallback: number): number {
+function parseNumber(name: string, raw: string | undefined, fallback: number, max: number): number {
   if (raw === undefined || raw === '') return fallback;
-  const port = Number(raw);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    throw new Error(`PORT must be an integer from 0 to 65535, got "${raw}"`);
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0 || value > max) {
+    throw new Error(`${name} must be an integer from 0 to ${max}, got "${raw}"`);
   }
-  return port;
+  return value;
 }
 
 /** Reads the server's settings from the environment (see README, "Configuration"). */
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   return {
-    port: parsePort(env.PORT, 8080),
+    port: parseNumber('PORT', env.PORT, 8080, 65_535),
     host: env.HOST || '0.0.0.0',
     dbPath: resolve(env.FERRY_DB || 'data/ferry.db'),
     staticDir: resolve(env.FERRY_STATIC_DIR || 'dist'),
+    allowedOrigins: (env.FERRY_ALLOWED_ORIGINS ?? '')
+      .split(',')
+      .map((origin) => origin.trim())
+      .filter(Boolean),
+    messageRate: {
+      capacity: parseNumber(
+        'FERRY_RATE_BURST',
+        env.FERRY_RATE_BURST,
+        DEFAULT_MESSAGE_RATE.capacity,
+        1e9,
+      ),
+      refillPerMinute: parseNumber(
+        'FERRY_RATE_PER_MINUTE',
+        env.FERRY_RATE_PER_MINUTE,
+        DEFAULT_MESSAGE_RATE.refillPerMinute,
+        1e9,
+      ),
+    },
   };
 }

@@ -3,22 +3,37 @@ import type { AddressInfo } from 'node:net';
 import { Server, type ServerOptions } from 'socket.io';
 import { MAX_PACKET_BYTES } from '../shared/limits.ts';
 import { createHttpHandler } from './http-handler.ts';
-import { attachRealtime, type FerryIo } from './realtime.ts';
+import { createOriginCheck } from './origin-check.ts';
+import { attachRealtime, type FerryIo, sessionRoom } from './realtime.ts';
+import { hashSecret } from './secrets.ts';
+import { createSessionApi } from './session-api.ts';
+import type { AccountStore } from './store/account-store.ts';
 import type { MessageStore } from './store/message-store.ts';
+import { SqliteAccountStore } from './store/sqlite-accounts.ts';
+import { DEFAULT_MESSAGE_RATE, type RateLimit, TokenBuckets } from './token-bucket.ts';
 
 /**
  * socket.io's heartbeat. A phone's radio sleeps between packets, so pinging every few
  * seconds drains the battery; 25 s (socket.io's default) keeps NAT mappings alive. The
  * 10 s timeout finds a dead link within 35 s; the client's faster application ping (see
- * docs/protocol.md) finds it sooner while the app is in the foreground.
+ * README, "Connection states") finds it sooner while the app is in the foreground.
  */
 export const PING_INTERVAL_MS = 25_000;
 export const PING_TIMEOUT_MS = 10_000;
+/** Sign-ups per client address: a burst of 20, then 10 a minute. */
+export const DEFAULT_SIGNUP_RATE: RateLimit = { capacity: 20, refillPerMinute: 10 };
 
 export interface FerryServerOptions {
   store: MessageStore;
-  /** The built app; nothing is served but /healthz when it is missing. */
+  /** Users, sessions and private rooms; an in-memory SQLite store when omitted. */
+  accounts?: AccountStore;
+  /** The built app; nothing is served but /healthz and the API when it is missing. */
   staticDir?: string;
+  /** Per-user message budget. */
+  messageRate?: RateLimit;
+  signupRate?: RateLimit;
+  /** Origins besides the server's own that may open a socket (e.g. a dev server). */
+  allowedOrigins?: readonly string[];
   clock?: () => number;
   log?: (line: string) => void;
   socketOptions?: Partial<ServerOptions>;
@@ -27,31 +42,56 @@ export interface FerryServerOptions {
 export interface FerryServer {
   http: HttpServer;
   io: FerryIo;
+  accounts: AccountStore;
   /** Resolves with the bound address once the server accepts connections. */
   listen(port: number, host: string): Promise<AddressInfo>;
-  /** Disconnects every socket and stops listening. The store is the caller's to close. */
+  /** Revokes a session by its token and disconnects its live sockets. */
+  revokeSession(token: string): Promise<boolean>;
+  /** Disconnects every socket and stops listening. The stores are the caller's to close. */
   close(): Promise<void>;
 }
 
-/** Builds the HTTP + socket.io server over a message store, without listening yet. */
+/** Builds the HTTP + socket.io server over its stores, without listening yet. */
 export function createFerryServer(options: FerryServerOptions): FerryServer {
-  const http = createServer(createHttpHandler(options.staticDir ?? ''));
+  const clock = options.clock ?? Date.now;
+  const log = options.log ?? ((line: string) => console.error(`[ferry] ${line}`));
+  const accounts = options.accounts ?? new SqliteAccountStore(':memory:');
+  const disconnectSession = (tokenHash: string) =>
+    io.in(sessionRoom(tokenHash)).disconnectSockets(true);
+
+  const handleApi = createSessionApi({
+    accounts,
+    signupRate: new TokenBuckets(options.signupRate ?? DEFAULT_SIGNUP_RATE, clock),
+    onRevoked: disconnectSession,
+    clock,
+  });
+  const http = createServer(createHttpHandler(options.staticDir ?? '', handleApi));
+  const originAllowed = createOriginCheck(options.allowedOrigins ?? []);
   const io: FerryIo = new Server(http, {
     serveClient: false,
+    // socket.io's 1 MB default would let any client make the server buffer a megabyte.
     maxHttpBufferSize: MAX_PACKET_BYTES,
     pingInterval: PING_INTERVAL_MS,
     pingTimeout: PING_TIMEOUT_MS,
+    // Connection-state recovery stays off: it would skip the auth middleware on resume.
+    allowRequest: (req, callback) => {
+      const allowed = originAllowed(req);
+      callback(allowed ? null : 'origin not allowed', allowed);
+    },
     ...options.socketOptions,
   });
   attachRealtime(io, {
     store: options.store,
-    clock: options.clock ?? Date.now,
-    log: options.log ?? ((line) => console.error(`[ferry] ${line}`)),
+    accounts,
+    messageRate: new TokenBuckets(options.messageRate ?? DEFAULT_MESSAGE_RATE, clock),
+    clock,
+    log,
   });
 
   return {
     http,
     io,
+    accounts,
     listen(port, host) {
       return new Promise((resolve, reject) => {
         http.once('error', reject);
@@ -60,6 +100,12 @@ export function createFerryServer(options: FerryServerOptions): FerryServer {
           resolve(http.address() as AddressInfo);
         });
       });
+    },
+    async revokeSession(token) {
+      const tokenHash = hashSecret(token);
+      const revoked = await accounts.revokeSession(tokenHash, clock());
+      if (revoked) disconnectSession(tokenHash);
+      return revoked;
     },
     close() {
       return new Promise((resolve) => {

@@ -1,10 +1,20 @@
 import { configFromEnv } from './config.ts';
 import { createFerryServer } from './ferry-server.ts';
+import { SqliteAccountStore } from './store/sqlite-accounts.ts';
+import { openSqlite } from './store/sqlite-db.ts';
 import { SqliteMessageStore } from './store/sqlite-store.ts';
 
 const config = configFromEnv();
-const store = new SqliteMessageStore(config.dbPath);
-const server = createFerryServer({ store, staticDir: config.staticDir });
+const db = openSqlite(config.dbPath);
+const store = new SqliteMessageStore(db);
+const accounts = new SqliteAccountStore(db);
+const server = createFerryServer({
+  store,
+  accounts,
+  staticDir: config.staticDir,
+  allowedOrigins: config.allowedOrigins,
+  messageRate: config.messageRate,
+});
 const address = await server.listen(config.port, config.host);
 const shownHost = config.host === '0.0.0.0' ? 'localhost' : address.address;
 console.log(`Ferry listening on http://${shownHost}:${address.port} (db: ${config.dbPath})`);
@@ -15,7 +25,7 @@ async function stop(signal: string): Promise<void> {
   stopping = true;
   console.log(`${signal}: closing connections and the database`);
   await server.close();
-  await store.close();
+  db.close();
   process.exit(0);
 }
 process.on('SIGINT', () => void stop('SIGINT'));

@@ -1,9 +1,10 @@
 import type { Server, Socket } from 'socket.io';
 import type { z } from 'zod';
 import type { ErrorCode, WireError } from '../shared/errors.ts';
-import { MAX_BATCH_MESSAGES } from '../shared/limits.ts';
+import { INVITE_SECRET_BYTES, MAX_BATCH_MESSAGES } from '../shared/limits.ts';
 import type {
   ClientToServerEvents,
+  CreateRoomAck,
   HistoryAck,
   JoinAck,
   PingAck,
@@ -14,6 +15,7 @@ import type {
 } from '../shared/protocol.ts';
 import {
   checkBody,
+  createRoomRequestSchema,
   handshakeAuthSchema,
   historyRequestSchema,
   joinRequestSchema,
@@ -22,10 +24,15 @@ import {
   sendBatchSchema,
 } from '../shared/schemas.ts';
 import { SerialQueue } from '../shared/serial-queue.ts';
+import { hashSecret, newSecret, secretMatches } from './secrets.ts';
+import type { AccountStore } from './store/account-store.ts';
 import type { AppendInput, MessageStore } from './store/message-store.ts';
+import type { TokenBuckets } from './token-bucket.ts';
 
 export interface SocketData {
+  userId: string;
   name: string;
+  tokenHash: string;
 }
 
 // biome-ignore lint/complexity/noBannedTypes: socket.io's slot for inter-server events, unused
@@ -55,12 +62,29 @@ type Ack = (response: unknown) => void;
 
 export interface RealtimeOptions {
   store: MessageStore;
+  accounts: AccountStore;
+  messageRate: TokenBuckets;
   clock: () => number;
   log: (line: string) => void;
 }
 
-function fail(code: ErrorCode, message: string): { ok: false; error: WireError } {
-  return { ok: false, error: { code, message } };
+/** The socket.io room that holds every socket of one session, so revoking can reach them. */
+export function sessionRoom(tokenHash: string): string {
+  return `session:${tokenHash}`;
+}
+
+/** Private room ids: random, so a room's existence is not guessable from its id either. */
+const PRIVATE_ROOM_ID_BYTES = 12;
+
+function fail(
+  code: ErrorCode,
+  message: string,
+  retryAfterMs?: number,
+): { ok: false; error: WireError } {
+  return {
+    ok: false,
+    error: retryAfterMs === undefined ? { code, message } : { code, message, retryAfterMs },
+  };
 }
 
 function describe(error: z.ZodError): string {
@@ -70,24 +94,50 @@ function describe(error: z.ZodError): string {
   return `${path}${issue.message}`;
 }
 
-/** Wires the socket.io event handlers: handshake check, send, join, history and ping. */
+/** Wires the socket.io side: handshake auth, then send, join, history, createRoom, ping. */
 export function attachRealtime(io: FerryIo, options: RealtimeOptions): void {
-  const { store, clock, log } = options;
+  const { store, accounts, messageRate, clock, log } = options;
 
   io.use((socket, next) => {
+    const refuse = (message: string) => {
+      const error = new Error('unauthorized') as Error & { data: WireError };
+      error.data = { code: 'unauthorized', message };
+      next(error);
+    };
     const auth = handshakeAuthSchema.safeParse(socket.handshake.auth);
     if (!auth.success) {
-      const error = new Error('unauthorized') as Error & { data: WireError };
-      error.data = { code: 'invalid_payload', message: `handshake auth: ${describe(auth.error)}` };
-      next(error);
+      refuse('a session token is required');
       return;
     }
-    socket.data.name = auth.data.name;
-    next();
+    const tokenHash = hashSecret(auth.data.token);
+    accounts.sessionUser(tokenHash).then(
+      (user) => {
+        if (!user) {
+          refuse('this session is not valid (signed out or revoked)');
+          return;
+        }
+        socket.data.userId = user.userId;
+        socket.data.name = user.name;
+        socket.data.tokenHash = tokenHash;
+        next();
+      },
+      (error: unknown) => {
+        log(`session lookup failed: ${error instanceof Error ? error.message : String(error)}`);
+        next(new Error('server error'));
+      },
+    );
   });
 
   io.on('connection', (socket) => {
+    void socket.join(sessionRoom(socket.data.tokenHash));
     const queue = new SerialQueue();
+    /**
+     * Set when a batch was cut short by the rate limit: the id to resume from. Batches
+     * already in flight behind it are refused until the client resends from that id, so
+     * a later batch can never be stored ahead of an earlier one.
+     */
+    let resumeFrom: { id: string; until: number } | null = null;
+
     // Events run one at a time in arrival order, except pings: they measure the link and
     // must not wait behind a long batch or a slow history page.
     const on = (
@@ -115,10 +165,20 @@ export function attachRealtime(io: FerryIo, options: RealtimeOptions): void {
 
     on('send', async (payload) => {
       if (!socket.connected) return fail('internal', 'the socket closed before this batch ran');
-      return handleSend(socket, payload);
+      return handleSend(socket, payload, {
+        get: () => resumeFrom,
+        set: (value) => {
+          resumeFrom = value;
+        },
+      });
     });
     on('join', (payload) => handleJoin(socket, payload));
-    on('history', (payload) => handleHistory(payload));
+    on('history', (payload) => handleHistory(socket, payload));
+    on('createRoom', async (payload) => {
+      const parsed = createRoomRequestSchema.safeParse(payload);
+      if (!parsed.success) return fail('invalid_payload', 'createRoom takes an empty object');
+      return handleCreateRoom(socket);
+    });
     on(
       'ping',
       async (payload): Promise<PingAck> => {
@@ -130,7 +190,20 @@ export function attachRealtime(io: FerryIo, options: RealtimeOptions): void {
     );
   });
 
-  async function handleSend(socket: FerrySocket, payload: unknown): Promise<SendAck> {
+  /** Checked on every event, not only at join: membership is the gate for each read and write. */
+  async function mayEnter(socket: FerrySocket, room: string): Promise<boolean> {
+    const access = await accounts.roomAccess(room);
+    return access.kind === 'public' || (await accounts.isMember(room, socket.data.userId));
+  }
+
+  async function handleSend(
+    socket: FerrySocket,
+    payload: unknown,
+    pause: {
+      get(): { id: string; until: number } | null;
+      set(value: { id: string; until: number } | null): void;
+    },
+  ): Promise<SendAck> {
     const parsed = sendBatchSchema.safeParse(payload);
     if (!parsed.success) {
       const tooMany = parsed.error.issues.some(
@@ -141,13 +214,15 @@ export function attachRealtime(io: FerryIo, options: RealtimeOptions): void {
       return fail(badRoom ? 'invalid_room' : 'invalid_payload', describe(parsed.error));
     }
     const { room, messages } = parsed.data;
+    if (!(await mayEnter(socket, room)))
+      return fail('forbidden', 'you are not a member of this room');
 
     // Check each message on its own: a bad one is rejected alone, the rest go on in order.
     const slots: (SendResult | AppendInput)[] = messages.map((raw) => {
       const message = outgoingMessageSchema.safeParse(raw);
       if (!message.success) {
-        const id =
-          typeof (raw as { id?: unknown })?.id === 'string' ? (raw as { id: string }).id : '';
+        const rawId = (raw as { id?: unknown } | null)?.id;
+        const id = typeof rawId === 'string' ? rawId.slice(0, 64) : '';
         return { id, status: 'rejected', code: 'invalid_message', reason: describe(message.error) };
       }
       const bodyError = checkBody(message.data.body);
@@ -158,15 +233,49 @@ export function attachRealtime(io: FerryIo, options: RealtimeOptions): void {
       }
       return message.data;
     });
-    const inputs = slots.filter((slot): slot is AppendInput => !('status' in slot));
-    const outcomes = await store.appendBatch(room, socket.data.name, inputs, clock());
+    const valid = slots.filter((slot): slot is AppendInput => !('status' in slot));
 
+    const paused = pause.get();
+    if (paused) {
+      if (valid[0]?.id !== paused.id) {
+        return fail(
+          'rate_limited',
+          'too many messages; resend from the first refused one',
+          Math.max(0, paused.until - clock()),
+        );
+      }
+      pause.set(null);
+    }
+    const grant = messageRate.take(socket.data.userId, valid.length);
+    const inputs = valid.slice(0, grant.granted);
+    const firstRefused = valid[grant.granted];
+    if (firstRefused) pause.set({ id: firstRefused.id, until: clock() + grant.retryAfterMs });
+
+    const outcomes = await store.appendBatch(
+      room,
+      { id: socket.data.userId, name: socket.data.name },
+      inputs,
+      clock(),
+    );
+    // Resending after a lost ack is the protocol working, not a flood: duplicates are free.
+    messageRate.refund(
+      socket.data.userId,
+      outcomes.filter((outcome) => outcome.status !== 'accepted').length,
+    );
     const accepted: StoredMessage[] = [];
     let next = 0;
     const results = slots.map((slot): SendResult => {
       if ('status' in slot) return slot;
       const outcome = outcomes[next++];
-      if (!outcome) throw new Error('store returned fewer outcomes than inputs');
+      if (!outcome) {
+        return {
+          id: slot.id,
+          status: 'rejected',
+          code: 'rate_limited',
+          reason: 'too many messages; this one was not stored',
+          retryAfterMs: grant.retryAfterMs,
+        };
+      }
       if (outcome.status === 'conflict') {
         return {
           id: outcome.id,
@@ -187,15 +296,24 @@ export function attachRealtime(io: FerryIo, options: RealtimeOptions): void {
   async function handleJoin(socket: FerrySocket, payload: unknown): Promise<JoinAck> {
     const parsed = joinRequestSchema.safeParse(payload);
     if (!parsed.success) return fail('invalid_room', describe(parsed.error));
-    const { room } = parsed.data;
+    const { room, invite } = parsed.data;
+    const access = await accounts.roomAccess(room);
+    if (access.kind === 'private' && !(await accounts.isMember(room, socket.data.userId))) {
+      if (!invite || !secretMatches(invite, access.inviteHash)) {
+        return fail('forbidden', 'this room is private: you need a valid invite link');
+      }
+      await accounts.addMember(room, socket.data.userId, clock());
+    }
     await socket.join(room);
     return { ok: true, room, latestSeq: await store.latestSeq(room) };
   }
 
-  async function handleHistory(payload: unknown): Promise<HistoryAck> {
+  async function handleHistory(socket: FerrySocket, payload: unknown): Promise<HistoryAck> {
     const parsed = historyRequestSchema.safeParse(payload);
     if (!parsed.success) return fail('invalid_payload', describe(parsed.error));
     const request = parsed.data;
+    if (!(await mayEnter(socket, request.room)))
+      return fail('forbidden', 'you are not a member of this room');
     const messages =
       'after' in request
         ? await store.pageAfter(request.room, request.after, request.limit)
@@ -206,5 +324,15 @@ export function attachRealtime(io: FerryIo, options: RealtimeOptions): void {
       messages,
       latestSeq: await store.latestSeq(request.room),
     };
+  }
+
+  async function handleCreateRoom(socket: FerrySocket): Promise<CreateRoomAck> {
+    const room = newSecret(PRIVATE_ROOM_ID_BYTES);
+    const invite = newSecret(INVITE_SECRET_BYTES);
+    await accounts.createPrivateRoom(
+      { room, inviteHash: hashSecret(invite), createdBy: socket.data.userId },
+      clock(),
+    );
+    return { ok: true, room, invite };
   }
 }

@@ -17,6 +17,12 @@ export const ERROR_CODES = [
   'batch_too_large',
   /** The id already belongs to another message (another author or room). */
   'id_conflict',
+  /** No valid session: the handshake carried no token, a wrong one, or a revoked one. */
+  'unauthorized',
+  /** The user is not a member of this private room (or the invite secret is wrong). */
+  'forbidden',
+  /** Too many messages too fast; `retryAfterMs` says when to send again. Nothing was stored. */
+  'rate_limited',
   /** The server failed; the client may retry the same batch safely. */
   'internal',
 ] as const;
@@ -35,4 +41,6 @@ export const PERMANENT_MESSAGE_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCod
 export interface WireError {
   code: ErrorCode;
   message: string;
+  /** With `rate_limited`: how long to wait before sending again. */
+  retryAfterMs?: number;
 }

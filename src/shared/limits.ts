@@ -20,3 +20,7 @@ export const MAX_HISTORY_PAGE = 500;
 export const MAX_NAME_CHARS = 40;
 /** Room ids: short, URL-safe, so they can live in the hash route unescaped. */
 export const ROOM_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+/** Session tokens: 32 random bytes, base64url (256 bits; at least 128 are required). */
+export const SESSION_TOKEN_BYTES = 32;
+/** Invite secrets for private rooms: 32 random bytes, base64url. */
+export const INVITE_SECRET_BYTES = 32;

@@ -6,6 +6,7 @@
  */
 import type { z } from 'zod';
 import type {
+  createRoomAckSchema,
   handshakeAuthSchema,
   historyAckSchema,
   historyRequestSchema,
@@ -17,6 +18,7 @@ import type {
   pingRequestSchema,
   sendAckSchema,
   sendResultSchema,
+  sessionSchema,
   storedMessageSchema,
 } from './schemas.ts';
 
@@ -25,6 +27,8 @@ export type StoredMessage = z.infer<typeof storedMessageSchema>;
 export type OutgoingMessage = z.infer<typeof outgoingMessageSchema>;
 export type SendResult = z.infer<typeof sendResultSchema>;
 export type HandshakeAuth = z.infer<typeof handshakeAuthSchema>;
+export type Session = z.infer<typeof sessionSchema>;
+export type CreateRoomAck = z.infer<typeof createRoomAckSchema>;
 
 export interface SendBatch {
   room: string;
@@ -45,6 +49,8 @@ export interface ClientToServerEvents {
   join: (req: JoinRequest, ack: (res: JoinAck) => void) => void;
   history: (req: HistoryRequest, ack: (res: HistoryAck) => void) => void;
   ping: (req: PingRequest, ack: (res: PingAck) => void) => void;
+  /** Creates a private room; the creator is its first member. */
+  createRoom: (req: Record<string, never>, ack: (res: CreateRoomAck) => void) => void;
 }
 
 /** Events the server emits. */

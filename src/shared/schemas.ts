@@ -28,12 +28,29 @@ export const displayNameSchema = z
 export const wireErrorSchema = z.object({
   code: z.enum(ERROR_CODES),
   message: z.string(),
+  retryAfterMs: z.number().finite().min(0).optional(),
 });
+
+/** A session token or an invite secret: base64url, long enough to be unguessable. */
+export const secretSchema = z
+  .string()
+  .min(22)
+  .max(128)
+  .regex(/^[A-Za-z0-9_-]+$/, 'not a base64url secret');
 
 // ---- client -> server -------------------------------------------------------
 
-/** Handshake `auth` payload. */
-export const handshakeAuthSchema = z.object({ name: displayNameSchema });
+/** Handshake `auth` payload: the session token from `POST /api/session`. */
+export const handshakeAuthSchema = z.object({ token: secretSchema });
+
+/** `POST /api/session` body. */
+export const createSessionRequestSchema = z.object({ name: displayNameSchema });
+/** `POST /api/session` answer. The token is shown once; the server keeps only its hash. */
+export const sessionSchema = z.object({
+  userId: z.uuid(),
+  name: displayNameSchema,
+  token: secretSchema,
+});
 
 /**
  * The `send` envelope. Messages are checked one by one afterwards (see
@@ -57,7 +74,10 @@ export function checkBody(body: string): 'body_empty' | 'body_too_long' | null {
   return null;
 }
 
-export const joinRequestSchema = z.object({ room: roomIdSchema });
+/** Join a room; `invite` (the secret from an invite link) makes the user a member first. */
+export const joinRequestSchema = z.object({ room: roomIdSchema, invite: secretSchema.optional() });
+
+export const createRoomRequestSchema = z.strictObject({});
 
 /** One page of history: after a seq (ascending) or before a seq (the page just below it). */
 export const historyRequestSchema = z.union([
@@ -72,6 +92,7 @@ export const pingRequestSchema = z.object({ sentAt: z.number().finite() });
 export const storedMessageSchema = z.object({
   id: messageIdSchema,
   room: roomIdSchema,
+  authorId: z.string(),
   author: z.string(),
   body: z.string(),
   seq: z.int().min(1),
@@ -86,10 +107,12 @@ export const sendResultSchema = z.discriminatedUnion('status', [
     ts: z.number().finite(),
   }),
   z.object({
-    id: messageIdSchema,
+    // A rejected id may be whatever the client sent, not a UUID.
+    id: z.string(),
     status: z.literal('rejected'),
     code: z.enum(ERROR_CODES),
     reason: z.string(),
+    retryAfterMs: z.number().finite().min(0).optional(),
   }),
 ]);
 
@@ -112,6 +135,11 @@ export const historyAckSchema = z.discriminatedUnion('ok', [
     messages: z.array(storedMessageSchema),
     latestSeq: seqSchema,
   }),
+  failedAckSchema,
+]);
+
+export const createRoomAckSchema = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), room: roomIdSchema, invite: secretSchema }),
   failedAckSchema,
 ]);
 

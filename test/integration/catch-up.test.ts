@@ -78,7 +78,12 @@ describe('gap-free catch-up', () => {
       id: newMessageId(),
       body: `silent ${i}`,
     }));
-    await server.store.appendBatch('lobby', 'carol', silent, Date.now());
+    await server.store.appendBatch(
+      'lobby',
+      { id: 'user-carol', name: 'carol' },
+      silent,
+      Date.now(),
+    );
     expect(bob.engine.room('lobby').messages).toHaveLength(0);
 
     const alice = await openDevice(server.url, deviceName('alice'), {

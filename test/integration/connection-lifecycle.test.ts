@@ -18,10 +18,10 @@ function recordStates(engine: Engine): { state: ConnectionState; at: number }[] 
   return seen;
 }
 
-/** Counts TCP connections the server accepts: each is one connection attempt. */
+/** Counts WebSocket handshakes the server receives: each is one connection attempt. */
 function countConnections(server: TestServer): { count: number } {
   const counter = { count: 0 };
-  server.server.http.on('connection', () => {
+  server.server.http.on('upgrade', () => {
     counter.count += 1;
   });
   return counter;

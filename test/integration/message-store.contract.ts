@@ -1,6 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { MessageStore } from '../../src/server/store/message-store.ts';
 
+const U = { id: 'user-u', name: 'u' };
+const ALICE = { id: 'user-alice', name: 'alice' };
+const MALLORY = { id: 'user-mallory', name: 'alice' };
+
 const id = (n: number) => `00000000-0000-7000-8000-${String(n).padStart(12, '0')}`;
 
 /**
@@ -30,15 +34,15 @@ export function runMessageStoreContract(
     it('gives each room its own seqs, starting at 1 and without holes', async () => {
       await store.appendBatch(
         'a',
-        'u',
+        U,
         [
           { id: id(1), body: 'a1' },
           { id: id(2), body: 'a2' },
         ],
         100,
       );
-      await store.appendBatch('b', 'u', [{ id: id(3), body: 'b1' }], 100);
-      await store.appendBatch('a', 'u', [{ id: id(4), body: 'a3' }], 100);
+      await store.appendBatch('b', U, [{ id: id(3), body: 'b1' }], 100);
+      await store.appendBatch('a', U, [{ id: id(4), body: 'a3' }], 100);
       expect((await store.pageAfter('a', 0, 10)).map((m) => m.seq)).toEqual([1, 2, 3]);
       expect((await store.pageAfter('b', 0, 10)).map((m) => m.seq)).toEqual([1]);
       expect(await store.latestSeq('a')).toBe(3);
@@ -48,25 +52,25 @@ export function runMessageStoreContract(
     it('makes ts strictly increase within a room even when the clock stalls or goes back', async () => {
       await store.appendBatch(
         'a',
-        'u',
+        U,
         [
           { id: id(1), body: '1' },
           { id: id(2), body: '2' },
         ],
         1_000,
       );
-      await store.appendBatch('a', 'u', [{ id: id(3), body: '3' }], 500);
-      await store.appendBatch('a', 'u', [{ id: id(4), body: '4' }], 5_000);
+      await store.appendBatch('a', U, [{ id: id(3), body: '3' }], 500);
+      await store.appendBatch('a', U, [{ id: id(4), body: '4' }], 5_000);
       expect((await store.pageAfter('a', 0, 10)).map((m) => m.ts)).toEqual([
         1_000, 1_001, 1_002, 5_000,
       ]);
     });
 
     it('answers a repeated id with the original message, never storing it twice', async () => {
-      const [first] = await store.appendBatch('a', 'u', [{ id: id(1), body: 'once' }], 100);
+      const [first] = await store.appendBatch('a', U, [{ id: id(1), body: 'once' }], 100);
       const again = await store.appendBatch(
         'a',
-        'u',
+        U,
         [
           { id: id(1), body: 'once' },
           { id: id(2), body: 'x' },
@@ -81,7 +85,7 @@ export function runMessageStoreContract(
     it('dedups within one batch', async () => {
       const outcomes = await store.appendBatch(
         'a',
-        'u',
+        U,
         [
           { id: id(1), body: 'x' },
           { id: id(1), body: 'x' },
@@ -92,10 +96,10 @@ export function runMessageStoreContract(
       expect(await store.count('a')).toBe(1);
     });
 
-    it('reports an id taken by another author or room as a conflict, revealing nothing', async () => {
-      await store.appendBatch('a', 'alice', [{ id: id(1), body: 'secret' }], 1);
-      const [byOther] = await store.appendBatch('a', 'mallory', [{ id: id(1), body: 'x' }], 2);
-      const [inOtherRoom] = await store.appendBatch('b', 'alice', [{ id: id(1), body: 'x' }], 2);
+    it('reports an id taken by another author (even one with the same name) or room as a conflict, revealing nothing', async () => {
+      await store.appendBatch('a', ALICE, [{ id: id(1), body: 'secret' }], 1);
+      const [byOther] = await store.appendBatch('a', MALLORY, [{ id: id(1), body: 'x' }], 2);
+      const [inOtherRoom] = await store.appendBatch('b', ALICE, [{ id: id(1), body: 'x' }], 2);
       expect(byOther).toEqual({ id: id(1), status: 'conflict' });
       expect(inOtherRoom).toEqual({ id: id(1), status: 'conflict' });
       expect(await store.count('b')).toBe(0);
@@ -103,7 +107,7 @@ export function runMessageStoreContract(
 
     it('pages after and before a seq, ascending', async () => {
       const items = Array.from({ length: 10 }, (_, i) => ({ id: id(i + 1), body: `${i + 1}` }));
-      await store.appendBatch('a', 'u', items, 1);
+      await store.appendBatch('a', U, items, 1);
       expect((await store.pageAfter('a', 3, 4)).map((m) => m.seq)).toEqual([4, 5, 6, 7]);
       expect((await store.pageAfter('a', 8, 4)).map((m) => m.seq)).toEqual([9, 10]);
       expect((await store.pageBefore('a', 8, 3)).map((m) => m.seq)).toEqual([5, 6, 7]);
@@ -111,11 +115,11 @@ export function runMessageStoreContract(
     });
 
     it('keeps messages, seqs and dedup across a reopen', async () => {
-      await store.appendBatch('a', 'u', [{ id: id(1), body: 'kept' }], 1);
+      await store.appendBatch('a', U, [{ id: id(1), body: 'kept' }], 1);
       await store.close();
       store = await reopen();
-      const [again] = await store.appendBatch('a', 'u', [{ id: id(1), body: 'kept' }], 2);
-      const [next] = await store.appendBatch('a', 'u', [{ id: id(2), body: 'next' }], 3);
+      const [again] = await store.appendBatch('a', U, [{ id: id(1), body: 'kept' }], 2);
+      const [next] = await store.appendBatch('a', U, [{ id: id(2), body: 'next' }], 3);
       expect(again).toMatchObject({
         status: 'duplicate',
         message: { seq: 1, ts: 1, body: 'kept' },

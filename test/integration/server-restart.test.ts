@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { newMessageId } from '../../src/client/ids.ts';
 import type { SendAck } from '../../src/shared/protocol.ts';
 import { bodies, deviceName, openDevice, waitFor } from '../support/engine.ts';
-import { rawClient } from '../support/raw-client.ts';
+import { rawClient, signUp } from '../support/raw-client.ts';
 import { startTestServer, tempDir } from '../support/server.ts';
 
 describe('server restart over the same SQLite file', () => {
@@ -11,14 +11,15 @@ describe('server restart over the same SQLite file', () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
 
-  it('keeps history and dedup: an old id sent again gets its original seq and is not stored twice', async () => {
+  it('keeps history, sessions and dedup: an old id sent again gets its original seq and is not stored twice', async () => {
     const dir = tempDir();
     cleanups.push(dir.dispose);
     const server = await startTestServer({ dbPath: `${dir.path}/ferry.db` });
     cleanups.push(() => server.stop());
 
     const ids = Array.from({ length: 3 }, () => newMessageId());
-    const first = await rawClient(server.url, { name: 'alice' });
+    const alice = await signUp(server.url, 'alice');
+    const first = await rawClient(server.url, { token: alice.token });
     const before: SendAck = await first.emitWithAck('send', {
       room: 'lobby',
       messages: ids.map((id, i) => ({ id, body: `before restart ${i}` })),
@@ -33,7 +34,7 @@ describe('server restart over the same SQLite file', () => {
     await server.stop();
     await server.restart();
 
-    const again = await rawClient(server.url, { name: 'alice' });
+    const again = await rawClient(server.url, { token: alice.token });
     cleanups.push(() => void again.close());
     const after: SendAck = await again.emitWithAck('send', {
       room: 'lobby',

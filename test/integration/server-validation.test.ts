@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newMessageId } from '../../src/client/ids.ts';
 import { MAX_BATCH_MESSAGES } from '../../src/shared/limits.ts';
-import { emitNoAck, emitRaw, type RawSocket, rawClient } from '../support/raw-client.ts';
+import { emitNoAck, emitRaw, type RawSocket, rawClient, signUp } from '../support/raw-client.ts';
 import { startTestServer, type TestServer, tempDir } from '../support/server.ts';
 
 describe('the server validates every inbound payload', () => {
@@ -10,7 +10,7 @@ describe('the server validates every inbound payload', () => {
   let socket: RawSocket;
   beforeAll(async () => {
     server = await startTestServer({ dbPath: `${dir.path}/ferry.db` });
-    socket = await rawClient(server.url, { name: 'alice' });
+    socket = await rawClient(server.url, { token: (await signUp(server.url, 'alice')).token });
   });
   afterAll(async () => {
     socket.close();
@@ -18,9 +18,10 @@ describe('the server validates every inbound payload', () => {
     dir.dispose();
   });
 
-  it('refuses a handshake without a valid name, with a machine-readable reason', async () => {
-    const refused = rawClient(server.url, { name: '' });
-    await expect(refused).rejects.toMatchObject({ data: { code: 'invalid_payload' } });
+  it('refuses a handshake without a session token, with a machine-readable reason', async () => {
+    await expect(rawClient(server.url, { name: 'alice' })).rejects.toMatchObject({
+      data: { code: 'unauthorized' },
+    });
   });
 
   it('answers a malformed send with invalid_payload', async () => {

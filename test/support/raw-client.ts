@@ -1,7 +1,17 @@
 import { io, type Socket } from 'socket.io-client';
-import type { ClientToServerEvents, ServerToClientEvents } from '../../src/shared/protocol.ts';
+import { createSession } from '../../src/client/session-client.ts';
+import type {
+  ClientToServerEvents,
+  ServerToClientEvents,
+  Session,
+} from '../../src/shared/protocol.ts';
 
 export type RawSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+/** Signs up over HTTP, as the app does on its first connection. */
+export function signUp(url: string, name: string): Promise<Session> {
+  return createSession(url, name);
+}
 
 /** A bare socket.io client: what a hostile or buggy client can emit, without the engine. */
 export async function rawClient(url: string, auth: unknown): Promise<RawSocket> {

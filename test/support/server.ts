@@ -1,8 +1,16 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createFerryServer, type FerryServer } from '../../src/server/ferry-server.ts';
+import type Database from 'better-sqlite3';
+import {
+  createFerryServer,
+  type FerryServer,
+  type FerryServerOptions,
+} from '../../src/server/ferry-server.ts';
+import type { AccountStore } from '../../src/server/store/account-store.ts';
 import type { MessageStore } from '../../src/server/store/message-store.ts';
+import { SqliteAccountStore } from '../../src/server/store/sqlite-accounts.ts';
+import { openSqlite } from '../../src/server/store/sqlite-db.ts';
 import { SqliteMessageStore } from '../../src/server/store/sqlite-store.ts';
 
 /** A temporary folder removed by `dispose`. */
@@ -15,6 +23,7 @@ export interface TestServer {
   url: string;
   port: number;
   store: MessageStore;
+  accounts: AccountStore;
   server: FerryServer;
   /** Stops accepting and drops every client; the SQLite file stays. */
   stop(): Promise<void>;
@@ -29,18 +38,29 @@ export interface TestServerOptions {
   /** Wraps the store, e.g. to inject faults after a commit. */
   wrapStore?: (store: MessageStore, server: () => FerryServer) => MessageStore;
   log?: (line: string) => void;
+  /** Anything else for createFerryServer (rate limits, origins, ...). */
+  serverOptions?: Partial<FerryServerOptions>;
 }
 
 /** A real Ferry server (HTTP + socket.io + SQLite) on an ephemeral 127.0.0.1 port. */
 export async function startTestServer(options: TestServerOptions): Promise<TestServer> {
+  let db: Database.Database;
   let store: MessageStore;
+  let accounts: AccountStore;
   let server: FerryServer;
   let port = options.port ?? 0;
 
   const boot = async () => {
-    const sqlite = new SqliteMessageStore(options.dbPath);
+    db = openSqlite(options.dbPath);
+    const sqlite = new SqliteMessageStore(db);
     store = options.wrapStore ? options.wrapStore(sqlite, () => server) : sqlite;
-    server = createFerryServer({ store, log: options.log ?? (() => {}) });
+    accounts = new SqliteAccountStore(db);
+    server = createFerryServer({
+      store,
+      accounts,
+      log: options.log ?? (() => {}),
+      ...options.serverOptions,
+    });
     port = (await server.listen(port, '127.0.0.1')).port;
   };
   await boot();
@@ -55,12 +75,15 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
     get store() {
       return store;
     },
+    get accounts() {
+      return accounts;
+    },
     get server() {
       return server;
     },
     async stop() {
       await server.close();
-      await store.close();
+      db.close();
     },
     async restart() {
       await boot();

@@ -13,6 +13,7 @@ const historyArb = fc
       return {
         id: `m-${String(i).padStart(3, '0')}-${gap}`,
         room: 'r',
+        authorId: 'u-a',
         author: 'a',
         body: `b${i}`,
         status: 'sent',
@@ -29,6 +30,7 @@ const pendingArb = fc
       (order): PendingMessage => ({
         id: `p-${order}`,
         room: 'r',
+        authorId: 'u-me',
         author: 'me',
         body: `p${order}`,
         status: 'pending',

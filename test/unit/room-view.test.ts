@@ -3,7 +3,7 @@ import { mergeSent } from '../../src/client/room-view.ts';
 import type { SentMessage } from '../../src/client/types.ts';
 
 function sent(seq: number, ts = seq * 10, id = `id-${seq}`): SentMessage {
-  return { id, room: 'r', author: 'a', body: `${seq}`, status: 'sent', seq, ts };
+  return { id, room: 'r', authorId: 'u-a', author: 'a', body: `${seq}`, status: 'sent', seq, ts };
 }
 
 const seqs = (messages: SentMessage[]) => messages.map((m) => m.seq);

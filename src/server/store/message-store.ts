@@ -6,6 +6,12 @@ export interface AppendInput {
   body: string;
 }
 
+/** Who sends: the user id decides dedup and conflicts, the name is shown. */
+export interface Author {
+  id: string;
+  name: string;
+}
+
 /**
  * What happened to one appended message:
  * - `accepted`: stored now, with the next `seq` of its room;
@@ -32,7 +38,7 @@ export type AppendOutcome =
 export interface MessageStore {
   appendBatch(
     room: string,
-    author: string,
+    author: Author,
     items: readonly AppendInput[],
     nowMs: number,
   ): Promise<AppendOutcome[]>;

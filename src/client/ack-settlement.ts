@@ -1,0 +1,94 @@
+import { PERMANENT_MESSAGE_ERRORS } from '../shared/errors.ts';
+import type { SendAck } from '../shared/protocol.ts';
+import type {
+  FailedMessage,
+  LocalMessage,
+  MessageError,
+  OutboxEntry,
+  SentMessage,
+} from './types.ts';
+
+/** What one `send` ack does to the local state. */
+export interface Settlement {
+  sent: SentMessage[];
+  failed: FailedMessage[];
+  /** Outbox entries that are done (sent or failed for good). The others are sent again. */
+  settledOutboxKeys: number[];
+  /** Set when the server's rate limit held messages back: wait this long, then resend. */
+  retryAfterMs: number | null;
+}
+
+export interface SettleContext {
+  /** The local echo of a message, for its author and typing time. */
+  findLocal(id: string): LocalMessage | undefined;
+  /** The session the batch was sent with: the server stored it under this author. */
+  author: { id: string; name: string };
+  now: number;
+}
+
+const NOT_ANSWERED: MessageError = {
+  code: 'internal',
+  reason: 'the server did not answer for this message',
+};
+
+/**
+ * Turns an ack into a settlement, message by message, in batch order:
+ * accepted or duplicate -> sent (with the server's seq and ts); a permanent rejection ->
+ * failed (leaves the outbox); rate-limited or unanswered -> stays in the outbox, in place,
+ * so it goes out again in the same order. A refusal of the whole batch fails all of it,
+ * except `rate_limited` and `internal`, which are transient.
+ */
+export function settleAck(
+  entries: readonly OutboxEntry[],
+  ack: SendAck,
+  context: SettleContext,
+): Settlement {
+  const settlement: Settlement = {
+    sent: [],
+    failed: [],
+    settledOutboxKeys: [],
+    retryAfterMs: null,
+  };
+  const holdFor = (ms: number | undefined) => {
+    settlement.retryAfterMs = Math.max(settlement.retryAfterMs ?? 0, ms ?? 1_000);
+  };
+  if (!ack.ok && ack.error.code === 'rate_limited') {
+    holdFor(ack.error.retryAfterMs);
+    return settlement;
+  }
+  if (!ack.ok && ack.error.code === 'internal') return settlement;
+
+  entries.forEach((entry, index) => {
+    const local = context.findLocal(entry.id);
+    const base = {
+      id: entry.id,
+      room: entry.room,
+      authorId: context.author.id,
+      author: local?.author ?? context.author.name,
+      body: entry.body,
+    };
+    let error: MessageError;
+    if (ack.ok) {
+      const result = ack.results[index];
+      if (result?.id !== entry.id) return; // unanswered: send again
+      if (result.status !== 'rejected') {
+        settlement.sent.push({ ...base, status: 'sent', seq: result.seq, ts: result.ts });
+        settlement.settledOutboxKeys.push(entry.key);
+        return;
+      }
+      if (result.code === 'rate_limited') {
+        holdFor(result.retryAfterMs);
+        return;
+      }
+      error = { code: result.code, reason: result.reason };
+      if (!PERMANENT_MESSAGE_ERRORS.has(error.code)) error = NOT_ANSWERED;
+    } else {
+      error = { code: ack.error.code, reason: ack.error.message };
+    }
+    if (error === NOT_ANSWERED) return;
+    const createdAt = local && local.status !== 'sent' ? local.createdAt : context.now;
+    settlement.failed.push({ ...base, status: 'failed', order: entry.key, createdAt, error });
+    settlement.settledOutboxKeys.push(entry.key);
+  });
+  return settlement;
+}

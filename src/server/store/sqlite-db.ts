@@ -1,0 +1,66 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+
+/** Schema versions, applied in order; `PRAGMA user_version` records how far a file got. */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE rooms (
+     room TEXT PRIMARY KEY,
+     last_seq INTEGER NOT NULL,
+     last_ts INTEGER NOT NULL
+   ) WITHOUT ROWID;
+   CREATE TABLE messages (
+     id TEXT PRIMARY KEY,
+     room TEXT NOT NULL,
+     seq INTEGER NOT NULL,
+     ts INTEGER NOT NULL,
+     author TEXT NOT NULL,
+     body TEXT NOT NULL,
+     UNIQUE (room, seq)
+   );`,
+  `ALTER TABLE messages ADD COLUMN author_id TEXT NOT NULL DEFAULT '';
+   CREATE TABLE users (
+     id TEXT PRIMARY KEY,
+     name TEXT NOT NULL,
+     created_at INTEGER NOT NULL
+   ) WITHOUT ROWID;
+   CREATE TABLE sessions (
+     token_hash TEXT PRIMARY KEY,
+     user_id TEXT NOT NULL REFERENCES users (id),
+     created_at INTEGER NOT NULL,
+     revoked_at INTEGER
+   ) WITHOUT ROWID;
+   CREATE TABLE private_rooms (
+     room TEXT PRIMARY KEY,
+     invite_hash TEXT NOT NULL,
+     created_by TEXT NOT NULL REFERENCES users (id),
+     created_at INTEGER NOT NULL
+   ) WITHOUT ROWID;
+   CREATE TABLE room_members (
+     room TEXT NOT NULL,
+     user_id TEXT NOT NULL REFERENCES users (id),
+     joined_at INTEGER NOT NULL,
+     PRIMARY KEY (room, user_id)
+   ) WITHOUT ROWID;`,
+];
+
+/**
+ * Opens (creating and migrating) Ferry's SQLite file: WAL, so readers never block the
+ * writer, and synchronous=FULL, because an ack promises the message survives power loss.
+ */
+export function openSqlite(path: string): Database.Database {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('busy_timeout = 5000');
+  db.pragma('foreign_keys = ON');
+  const version = db.pragma('user_version', { simple: true }) as number;
+  for (let v = version; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v] as string);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+  return db;
+}

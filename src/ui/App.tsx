@@ -1,0 +1,11 @@
+import { NamePrompt } from './components/NamePrompt.tsx';
+import { RoomView } from './components/RoomView.tsx';
+import { useHashRoute } from './hooks/useHashRoom.ts';
+import { useIdentity } from './hooks/useIdentity.ts';
+
+/** The name prompt on a first visit, then the room the URL names. */
+export function App() {
+  const identity = useIdentity();
+  const route = useHashRoute();
+  return identity ? <RoomView roomId={route.room} invite={route.invite} /> : <NamePrompt />;
+}

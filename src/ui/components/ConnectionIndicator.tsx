@@ -1,0 +1,70 @@
+import type { ConnectionState } from '../../client/connection.ts';
+
+/** The state of the link in words, as the user reads it. */
+export function describeConnection(state: ConnectionState): string {
+  switch (state.status) {
+    case 'connecting':
+      return 'Connecting…';
+    case 'connected':
+      return state.rttMs === null ? 'Connected' : `Connected · ${Math.round(state.rttMs)} ms`;
+    case 'disconnected':
+      return `Disconnected (${state.reason})`;
+    case 'reconnecting':
+      return `Reconnecting (attempt ${state.attempt})…`;
+    case 'offline':
+      return 'Offline — messages will be sent when you are back online';
+    case 'failed':
+      return `Can't reach the server: ${state.reason}`;
+  }
+}
+
+export interface ConnectionIndicatorProps {
+  state: ConnectionState;
+  /** Whole seconds until the next automatic attempt, when one is scheduled. */
+  secondsToRetry: number | null;
+  onRetryNow: () => void;
+}
+
+/**
+ * Colour and words for every connection state, the countdown to the next attempt, and a
+ * "Retry now" button whenever the link is not up. Pure: it renders what it is given.
+ */
+export function ConnectionIndicator({
+  state,
+  secondsToRetry,
+  onRetryNow,
+}: ConnectionIndicatorProps) {
+  return (
+    <div className="connection">
+      <div className="connection-text">
+        {/* Only the words are live: screen readers should not re-read the button on each change. */}
+        <p
+          className="connection-status"
+          data-testid="connection-status"
+          data-state={state.status}
+          aria-live="polite"
+        >
+          <span className="connection-dot" aria-hidden="true" />
+          {describeConnection(state)}
+        </p>
+        {/* Outside the live region: a ticking countdown would be read out every second. */}
+        {secondsToRetry !== null && secondsToRetry > 0 && (
+          <span className="connection-countdown" data-testid="retry-countdown">
+            {' '}
+            · next try in {secondsToRetry} s
+          </span>
+        )}
+      </div>
+      {state.status !== 'connected' && (
+        <button
+          type="button"
+          className="button button-small"
+          data-testid="retry-now"
+          onClick={onRetryNow}
+        >
+          Retry now
+        </button>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,95 @@
+import { type CSSProperties, memo, type Ref } from 'react';
+import type { LocalMessage } from '../../client/types.ts';
+import { formatMessageTime } from '../format.ts';
+import { useEngine } from '../hooks/useEngine.tsx';
+
+interface MessageItemProps {
+  message: LocalMessage;
+  /** Written by this device's user: shown on the right. */
+  own: boolean;
+  /** First of a run by one author: the name is shown above it. */
+  showAuthor: boolean;
+  /** In a virtualised list: where the row sits, and how the list measures it. */
+  virtualRow?: { index: number; style: CSSProperties; ref: Ref<HTMLLIElement> };
+}
+
+/**
+ * One message. Messages are immutable (a change is a new object), so memo skips every
+ * message but the ones that changed.
+ */
+export const MessageItem = memo(function MessageItem({
+  message,
+  own,
+  showAuthor,
+  virtualRow,
+}: MessageItemProps) {
+  return (
+    <li
+      ref={virtualRow?.ref}
+      data-index={virtualRow?.index}
+      style={virtualRow?.style}
+      className="message"
+      data-testid="message"
+      data-id={message.id}
+      data-status={message.status}
+      data-author={message.author}
+      data-own={own}
+    >
+      {showAuthor && !own && <span className="message-author">{message.author}</span>}
+      <div className="message-bubble">
+        {/* Plain text only: a body is whatever someone typed, never markup. */}
+        <p className="message-body">{message.body}</p>
+        <MessageMeta message={message} />
+      </div>
+    </li>
+  );
+});
+
+function MessageMeta({ message }: { message: LocalMessage }) {
+  const engine = useEngine();
+  switch (message.status) {
+    case 'sent':
+      return (
+        <time className="message-meta" dateTime={new Date(message.ts).toISOString()}>
+          {formatMessageTime(message.ts)}
+        </time>
+      );
+    case 'pending':
+      return (
+        <span className="message-meta">
+          <ClockIcon /> Sending…
+        </span>
+      );
+    case 'failed':
+      return (
+        <div className="message-failure" role="alert">
+          <span>Not sent: {message.error.reason}</span>
+          <span className="message-actions">
+            <button
+              type="button"
+              className="button button-small"
+              onClick={() => engine.retry(message.room, message.id).catch(reportError)}
+            >
+              Retry
+            </button>
+            <button
+              type="button"
+              className="button button-small button-quiet"
+              onClick={() => engine.discard(message.room, message.id).catch(reportError)}
+            >
+              Discard
+            </button>
+          </span>
+        </div>
+      );
+  }
+}
+
+function ClockIcon() {
+  return (
+    <svg className="icon" viewBox="0 0 16 16" aria-hidden="true">
+      <circle cx="8" cy="8" r="6.25" fill="none" stroke="currentColor" strokeWidth="1.5" />
+      <path d="M8 4.5V8l2.5 1.5" fill="none" stroke="currentColor" strokeWidth="1.5" />
+    </svg>
+  );
+}

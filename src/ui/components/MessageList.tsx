@@ -1,0 +1,133 @@
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { useLayoutEffect, useRef, useState } from 'react';
+import type { RoomSnapshot } from '../../client/engine.ts';
+import type { LocalMessage } from '../../client/types.ts';
+import { useEngine } from '../hooks/useEngine.tsx';
+import { MessageItem } from './MessageItem.tsx';
+
+/** How close to the end (in CSS pixels) still counts as "reading the latest messages". */
+const AT_BOTTOM_SLACK_PX = 48;
+/**
+ * Up to this many messages every one is in the DOM (find-in-page, screen readers and the
+ * contract's one element per message); past it only the rows near the viewport are, so a
+ * 100,000-message room stays light.
+ */
+export const FULL_RENDER_LIMIT = 500;
+const ESTIMATED_ROW_PX = 64;
+const OVERSCAN_ROWS = 12;
+
+interface MessageListProps {
+  snapshot: RoomSnapshot;
+  /** This device's user id, to tell own messages from others'; null before sign-up. */
+  me: string | null;
+}
+
+function isOwn(message: LocalMessage, me: string | null): boolean {
+  return message.status !== 'sent' || (me !== null && message.authorId === me);
+}
+
+/** The room's messages; follows new ones while the user is at the bottom. */
+export function MessageList({ snapshot, me }: MessageListProps) {
+  const engine = useEngine();
+  const { room, messages, catchingUp, hasOlder } = snapshot;
+  const scroller = useRef<HTMLDivElement>(null);
+  // Starts true so that opening a room lands on its latest messages.
+  const atBottom = useRef(true);
+  const lastId = useRef<string | undefined>(undefined);
+  const [loadingOlder, setLoadingOlder] = useState(false);
+  const virtual = messages.length > FULL_RENDER_LIMIT;
+  const virtualizer = useVirtualizer({
+    count: messages.length,
+    getScrollElement: () => scroller.current,
+    estimateSize: () => ESTIMATED_ROW_PX,
+    overscan: OVERSCAN_ROWS,
+    getItemKey: (index) => messages[index]?.id ?? index,
+    enabled: virtual,
+  });
+
+  useLayoutEffect(() => {
+    const element = scroller.current;
+    const last = messages.at(-1);
+    // A message of one's own that was just typed is always brought into view.
+    const justSent = last?.id !== lastId.current && last?.status === 'pending';
+    lastId.current = last?.id;
+    if (!element || !(atBottom.current || justSent)) return;
+    if (virtual) virtualizer.scrollToIndex(messages.length - 1, { align: 'end' });
+    else element.scrollTop = element.scrollHeight;
+    atBottom.current = true;
+  }, [messages, virtual, virtualizer]);
+
+  const onScroll = () => {
+    const element = scroller.current;
+    if (!element) return;
+    const distance = element.scrollHeight - element.scrollTop - element.clientHeight;
+    atBottom.current = distance <= AT_BOTTOM_SLACK_PX;
+  };
+
+  async function loadOlder() {
+    setLoadingOlder(true);
+    try {
+      await engine.loadOlder(room);
+    } finally {
+      setLoadingOlder(false);
+    }
+  }
+
+  const row = (
+    message: LocalMessage,
+    index: number,
+    virtualRow?: Parameters<typeof MessageItem>[0]['virtualRow'],
+  ) => (
+    <MessageItem
+      key={message.id}
+      message={message}
+      own={isOwn(message, me)}
+      showAuthor={messages[index - 1]?.authorId !== message.authorId}
+      virtualRow={virtualRow}
+    />
+  );
+
+  return (
+    <div className="messages" ref={scroller} onScroll={onScroll}>
+      {hasOlder && (
+        <button
+          type="button"
+          className="button button-small button-quiet messages-older"
+          onClick={() => void loadOlder()}
+          disabled={loadingOlder}
+        >
+          {loadingOlder ? 'Loading…' : 'Load earlier messages'}
+        </button>
+      )}
+      {messages.length === 0 && catchingUp === null && (
+        <p className="messages-note">No messages yet. Say hello!</p>
+      )}
+      {virtual ? (
+        <ol
+          className="message-list message-list-virtual"
+          style={{ height: virtualizer.getTotalSize() }}
+        >
+          {virtualizer.getVirtualItems().map((item) => {
+            const message = messages[item.index];
+            return message
+              ? row(message, item.index, {
+                  index: item.index,
+                  ref: virtualizer.measureElement,
+                  style: { transform: `translateY(${item.start}px)` },
+                })
+              : null;
+          })}
+        </ol>
+      ) : (
+        <ol className="message-list">{messages.map((message, index) => row(message, index))}</ol>
+      )}
+      {catchingUp !== null && (
+        <p className="messages-note" role="status">
+          {catchingUp > 0
+            ? `Catching up… ${catchingUp} ${catchingUp === 1 ? 'message' : 'messages'}`
+            : 'Catching up…'}
+        </p>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,48 @@
+import { useEffect } from 'react';
+import { useIdentity } from '../hooks/useIdentity.ts';
+import { useRoom } from '../hooks/useRoom.ts';
+import { Composer } from './Composer.tsx';
+import { ConnectionStatus } from './ConnectionStatus.tsx';
+import { MessageList } from './MessageList.tsx';
+import { OutboxCount } from './OutboxCount.tsx';
+import { PrivateRoomControls } from './PrivateRoomControls.tsx';
+
+/** One room: its header with the link's state, its messages and the composer. */
+export function RoomView({ roomId, invite }: { roomId: string; invite: string | undefined }) {
+  const { snapshot, openError } = useRoom(roomId, invite);
+  const identity = useIdentity();
+
+  useEffect(() => {
+    document.title = `#${roomId} · Ferry`;
+  }, [roomId]);
+
+  return (
+    <div className="room">
+      <header className="room-header">
+        <div className="room-header-row">
+          <h1 className="room-title">#{roomId}</h1>
+          <OutboxCount />
+        </div>
+        <ConnectionStatus />
+        <PrivateRoomControls room={roomId} invite={invite} />
+      </header>
+      {snapshot.denied && (
+        <p className="banner-error" role="alert" data-testid="room-denied">
+          This room is private: {snapshot.denied}
+        </p>
+      )}
+      {openError && (
+        <p className="banner-error" role="alert">
+          This room could not be loaded from the device: {openError.message}
+        </p>
+      )}
+      {/* Keyed by room: scroll position and draft belong to the room they were made in. */}
+      <MessageList
+        key={`list-${roomId}`}
+        snapshot={snapshot}
+        me={identity?.session?.userId ?? null}
+      />
+      <Composer key={`composer-${roomId}`} room={roomId} />
+    </div>
+  );
+}

@@ -1,0 +1,38 @@
+import { useMemo, useSyncExternalStore } from 'react';
+import { ROOM_ID_PATTERN } from '../../shared/limits.ts';
+
+export const DEFAULT_ROOM = 'lobby';
+
+/** `#/room/<roomId>`, optionally followed by `/invite/<secret>` (an invite link). */
+const ROOM_HASH = /^#\/room\/([^/]*)(?:\/invite\/([A-Za-z0-9_-]+))?$/;
+
+export interface Route {
+  room: string;
+  /** The secret of an invite link to a private room. */
+  invite: string | undefined;
+}
+
+/** The route a hash names; the lobby for anything else. */
+export function routeFromHash(hash: string): Route {
+  const match = ROOM_HASH.exec(hash);
+  const room = match?.[1];
+  if (room === undefined || !ROOM_ID_PATTERN.test(room))
+    return { room: DEFAULT_ROOM, invite: undefined };
+  return { room, invite: match?.[2] };
+}
+
+/** The hash of an invite link to `room`. */
+export function inviteHash(room: string, invite: string): string {
+  return `#/room/${room}/invite/${invite}`;
+}
+
+function subscribe(listener: () => void): () => void {
+  window.addEventListener('hashchange', listener);
+  return () => window.removeEventListener('hashchange', listener);
+}
+
+/** The route the URL hash names, following every hash change. */
+export function useHashRoute(): Route {
+  const hash = useSyncExternalStore(subscribe, () => window.location.hash);
+  return useMemo(() => routeFromHash(hash), [hash]);
+}

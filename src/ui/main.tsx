@@ -1,0 +1,53 @@
+import { StrictMode } from 'react';
+import { createRoot, type Root } from 'react-dom/client';
+import { browserConnectivity } from '../client/connectivity.ts';
+import { Engine } from '../client/engine.ts';
+import { documentVisibility } from '../client/visibility.ts';
+import { App } from './App.tsx';
+import { EngineProvider } from './hooks/useEngine.tsx';
+import './styles.css';
+
+function showNotice(root: Root, text: string, isError = false): void {
+  root.render(
+    <main className="boot" role={isError ? 'alert' : 'status'}>
+      <p>{text}</p>
+    </main>,
+  );
+}
+
+async function boot(root: Root): Promise<void> {
+  showNotice(root, 'Loading…');
+  let engine: Engine;
+  try {
+    engine = await Engine.create({
+      url: window.location.origin,
+      connectivity: browserConnectivity(),
+      visibility: documentVisibility(),
+      onStorageBlocked: () =>
+        showNotice(
+          root,
+          'Ferry is open in another tab with an older version. Close that tab to continue.',
+        ),
+    });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    showNotice(
+      root,
+      'Ferry cannot open its storage (IndexedDB) on this device, and cannot keep messages ' +
+        `without it. Private browsing or blocked site data can cause this. Details: ${reason}`,
+      true,
+    );
+    return;
+  }
+  root.render(
+    <StrictMode>
+      <EngineProvider engine={engine}>
+        <App />
+      </EngineProvider>
+    </StrictMode>,
+  );
+}
+
+const container = document.getElementById('root');
+if (!container) throw new Error('index.html has no #root element');
+void boot(createRoot(container));
