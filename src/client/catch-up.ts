@@ -52,15 +52,35 @@ export class CatchUp {
     }
   }
 
+  /**
+   * While one page is being stored, the next is already on its way (fetched after the
+   * page's last seq), so the round trip overlaps the IndexedDB write instead of following
+   * it. If storing left the cursor somewhere else (islands from live messages), that
+   * prefetch is dropped and the next page is fetched after the cursor, as before.
+   */
   async #pages(room: string): Promise<void> {
+    let after = this.#deps.cursorOf(room);
+    let next = this.#fetch(room, after);
     for (;;) {
-      const after = this.#deps.cursorOf(room);
-      const page = await this.#deps.fetchPage(room, after);
+      const page = await next;
       this.#deps.onProgress(room, Math.max(0, page.latestSeq - after - page.messages.length));
+      const full = page.messages.length >= this.#deps.pageSize;
+      const lastSeq = page.messages.at(-1)?.seq ?? after;
+      if (full) next = this.#fetch(room, lastSeq);
       await this.#deps.storePage(room, page.messages);
-      if (page.messages.length < this.#deps.pageSize) return;
+      if (!full) return;
+      const cursor = this.#deps.cursorOf(room);
       // A full page that did not move the cursor would be fetched again forever.
-      if (this.#deps.cursorOf(room) === after) return;
+      if (cursor === after) return;
+      if (cursor !== lastSeq) next = this.#fetch(room, cursor);
+      after = cursor;
     }
+  }
+
+  /** A page request whose rejection counts as handled until it is awaited. */
+  #fetch(room: string, after: number): ReturnType<CatchUpDeps['fetchPage']> {
+    const request = this.#deps.fetchPage(room, after);
+    request.catch(() => undefined);
+    return request;
   }
 }

@@ -1,9 +1,8 @@
 import { MAX_HISTORY_PAGE, ROOM_ID_PATTERN } from '../shared/limits.ts';
-import type { HandshakeAuth, StoredMessage } from '../shared/protocol.ts';
+import type { StoredMessage } from '../shared/protocol.ts';
 import {
   checkBody,
   createRoomAckSchema,
-  displayNameSchema,
   historyAckSchema,
   joinAckSchema,
   sendAckSchema,
@@ -18,19 +17,17 @@ import {
   type ConnectionStatus,
 } from './connection.ts';
 import { Flusher } from './flusher.ts';
+import { IdentityKeeper, InvalidInputError } from './identity-keeper.ts';
 import { newMessageId } from './ids.ts';
 import { Listeners } from './listeners.ts';
 import { type BatchCaps, LocalStore } from './local-store.ts';
+import { OpenRooms, type RoomSnapshot } from './open-rooms.ts';
 import { RoomView } from './room-view.ts';
-import { advanceCursor, hasGap, type SeqCursor } from './seq-cursor.ts';
-import { createSession } from './session-client.ts';
-import type {
-  FailedMessage,
-  Identity,
-  LocalMessage,
-  PendingMessage,
-  SentMessage,
-} from './types.ts';
+import { advanceCursor, hasGap } from './seq-cursor.ts';
+import type { FailedMessage, Identity, PendingMessage, SentMessage } from './types.ts';
+
+export { InvalidInputError } from './identity-keeper.ts';
+export type { RoomSnapshot } from './open-rooms.ts';
 
 /** How long a request may wait for its ack before the link is presumed half-open. */
 export const REQUEST_TIMEOUT_MS = 15_000;
@@ -52,56 +49,28 @@ export interface EngineOptions extends Omit<ConnectionOptions, 'auth' | 'onRefus
   onStorageVersionChange?: () => void;
 }
 
-/** What the UI shows of one room. A new object exactly when something in it changed. */
-export interface RoomSnapshot {
-  room: string;
-  messages: readonly LocalMessage[];
-  /** Messages still to fetch while catching up, or null when caught up. */
-  catchingUp: number | null;
-  /** Older history exists on the server below what is stored here. */
-  hasOlder: boolean;
-  /** Why the server would not let us in (a private room without a valid invite), or null. */
-  denied: string | null;
-}
-
-/** A caller's mistake: nothing was queued. */
-export class InvalidInputError extends Error {
-  override name = 'InvalidInputError';
-}
-
-interface OpenRoom {
-  view: RoomView;
-  cursor: SeqCursor;
-  /** Lowest seq stored contiguously up to the cursor; 0 until the first join. */
-  floor: number;
-  known: boolean;
-  /** The invite secret this room was opened with, until a join succeeds. */
-  invite: string | undefined;
-  catchingUp: number | null;
-  denied: string | null;
-  snapshot: RoomSnapshot;
-}
-
 /**
  * The sync engine: durable outbox, flusher, catch-up and merged room views over one
  * connection. Framework-free; the UI reads it through `subscribe` and the getters.
+ *
+ *   send ──▶ outbox (IndexedDB) ──▶ Flusher ──batches──▶ server ──ack──▶ settle ─┐
+ *   server ──live messages / history pages (CatchUp)──▶ store ──▶ cursor, view ◀─┘
  */
 export class Engine {
-  readonly #url: string;
   readonly #store: LocalStore;
+  readonly #identity: IdentityKeeper;
   readonly #connection: Connection;
   readonly #flusher: Flusher;
   readonly #catchUp: CatchUp;
+  readonly #rooms: OpenRooms;
+  /** Local commits, one at a time: each reads the cursor the previous one left. */
   readonly #writes = new SerialQueue();
   readonly #listeners = new Listeners();
-  readonly #rooms = new Map<string, OpenRoom>();
-  readonly #emptySnapshots = new Map<string, RoomSnapshot>();
   /** Rooms being loaded from IndexedDB, so two quick opens share one load. */
   readonly #opening = new Map<string, Promise<void>>();
   readonly #clock: () => number;
   readonly #requestTimeoutMs: number;
   readonly #disposers: (() => void)[] = [];
-  #identity: Identity | null;
   #outboxCount: number;
   #destroyed = false;
   #lastStatus: ConnectionStatus = 'connecting';
@@ -112,21 +81,20 @@ export class Engine {
     outboxCount: number,
     options: EngineOptions,
   ) {
-    this.#url = options.url;
     this.#store = store;
-    this.#identity = identity;
     this.#outboxCount = outboxCount;
     this.#clock = options.clock ?? Date.now;
     this.#requestTimeoutMs = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+    const notify = () => this.#listeners.emit();
+    this.#rooms = new OpenRooms(notify);
+    this.#identity = new IdentityKeeper(store, options.url, identity, notify);
     const pageSize = options.historyPageSize ?? MAX_HISTORY_PAGE;
 
     this.#connection = new Connection({
       ...options,
-      auth: () => this.#handshakeAuth(),
+      auth: () => this.#identity.handshakeAuth(),
       onRefused: ({ code }) => {
-        // A revoked or unknown session cannot come back: forget it, so that "retry now"
-        // signs in afresh under the same name.
-        if (code === 'unauthorized') void this.#forgetSession();
+        if (code === 'unauthorized') void this.#identity.forgetSession();
       },
     });
     this.#flusher = new Flusher(
@@ -140,10 +108,9 @@ export class Engine {
       (entries, ack) =>
         this.#writes.push(async () => {
           const room = entries[0]?.room ?? '';
-          const session = this.#identity?.session;
           const settlement = settleAck(entries, ack, {
             findLocal: (id) => this.#rooms.get(room)?.view.findLocal(id),
-            author: { id: session?.userId ?? '', name: this.#identity?.name ?? '' },
+            author: this.#identity.author,
             now: this.#clock(),
           });
           await this.#commit(
@@ -171,7 +138,7 @@ export class Engine {
       },
       storePage: (room, messages) => this.#writes.push(() => this.#storeSent(room, messages)),
       onProgress: (room, remaining) =>
-        this.#update(room, (open) => ({ ...open, catchingUp: remaining })),
+        this.#rooms.update(room, (open) => ({ ...open, catchingUp: remaining })),
     });
 
     this.#disposers.push(
@@ -200,7 +167,7 @@ export class Engine {
   }
 
   get identity(): Identity | null {
-    return this.#identity;
+    return this.#identity.current;
   }
 
   get connection(): ConnectionState {
@@ -214,14 +181,7 @@ export class Engine {
 
   /** The room's snapshot; rooms not opened yet read as empty (the same object each time). */
   room(room: string): RoomSnapshot {
-    const open = this.#rooms.get(room);
-    if (open) return open.snapshot;
-    let empty = this.#emptySnapshots.get(room);
-    if (!empty) {
-      empty = emptySnapshot(room);
-      this.#emptySnapshots.set(room, empty);
-    }
-    return empty;
+    return this.#rooms.snapshot(room);
   }
 
   // ---- acting --------------------------------------------------------------
@@ -231,14 +191,8 @@ export class Engine {
    * the session on the first connection.
    */
   async setIdentity(name: string): Promise<void> {
-    const parsed = displayNameSchema.safeParse(name);
-    if (!parsed.success)
-      throw new InvalidInputError('a name is 1 to 40 characters, without control characters');
-    const first = this.#identity === null;
-    const identity: Identity = { name: parsed.data, session: null };
-    await this.#store.setIdentity(identity);
-    this.#identity = identity;
-    this.#listeners.emit();
+    const first = this.#identity.current === null;
+    await this.#identity.pick(name);
     if (first) this.#connection.start();
     else this.#connection.reconnectNow();
   }
@@ -254,7 +208,7 @@ export class Engine {
     const existing = this.#rooms.get(room);
     if (existing) {
       if (options.invite && existing.denied) {
-        this.#update(room, (open) => ({ ...open, invite: options.invite, denied: null }));
+        this.#rooms.update(room, (open) => ({ ...open, invite: options.invite, denied: null }));
         if (this.#connection.connected) void this.#join(room);
       }
       return;
@@ -284,31 +238,13 @@ export class Engine {
     if (!ack.ok) return false;
     const floor = ack.messages[0]?.seq ?? 1;
     await this.#writes.push(async () => {
-      this.#update(room, (current) => ({ ...current, floor: Math.min(current.floor, floor) }));
+      this.#rooms.update(room, (current) => ({
+        ...current,
+        floor: Math.min(current.floor, floor),
+      }));
       await this.#storeSent(room, ack.messages);
     });
     return true;
-  }
-
-  async #load(room: string, invite: string | undefined): Promise<void> {
-    const stored = await this.#store.loadRoom(room);
-    const view = RoomView.from(stored.messages);
-    const cursor = stored.record?.cursor ?? 0;
-    const ahead = new Set(
-      view.sent.filter((message) => message.seq > cursor).map((message) => message.seq),
-    );
-    this.#rooms.set(room, {
-      view,
-      cursor: { cursor, ahead },
-      floor: stored.record?.floor ?? 0,
-      known: stored.record !== undefined,
-      invite,
-      catchingUp: null,
-      denied: null,
-      snapshot: emptySnapshot(room),
-    });
-    this.#update(room, (open) => open);
-    if (this.#connection.connected) void this.#join(room);
   }
 
   /** Creates a private room (needs a connection); answers its id and invite secret. */
@@ -326,22 +262,25 @@ export class Engine {
 
   /**
    * Queues a message. Resolves once it is in the IndexedDB outbox, so it survives a reload
-   * from then on; it shows as pending at once and goes out when the link allows.
+   * from then on; it shows as pending at once and goes out when the link allows. Length
+   * rules are the server's to enforce (the composer checks them before sending).
    */
   async send(room: string, body: string): Promise<PendingMessage> {
     assertRoom(room);
     if (checkBody(body) === 'body_empty') throw new InvalidInputError('a message needs some text');
-    if (!this.#identity) throw new InvalidInputError('pick a name before sending');
+    const identity = this.#identity.current;
+    if (!identity) throw new InvalidInputError('pick a name before sending');
+    const author = this.#identity.author;
     const pending = await this.#store.enqueue({
       id: newMessageId(),
       room,
-      authorId: this.#identity.session?.userId ?? '',
-      author: this.#identity.name,
+      authorId: author.id,
+      author: author.name,
       body,
       createdAt: this.#clock(),
     });
     this.#outboxCount += 1;
-    this.#update(room, (open) => ({ ...open, view: open.view.withLocal(pending) }));
+    this.#rooms.update(room, (open) => ({ ...open, view: open.view.withLocal(pending) }));
     this.#flusher.wake();
     return pending;
   }
@@ -352,7 +291,7 @@ export class Engine {
     if (failed?.status !== 'failed') return;
     const pending = await this.#store.requeue(failed);
     this.#outboxCount += 1;
-    this.#update(room, (open) => ({ ...open, view: open.view.withLocal(pending) }));
+    this.#rooms.update(room, (open) => ({ ...open, view: open.view.withLocal(pending) }));
     this.#flusher.wake();
   }
 
@@ -361,7 +300,7 @@ export class Engine {
     const failed = this.#rooms.get(room)?.view.findLocal(id);
     if (failed?.status !== 'failed') return;
     await this.#store.deleteMessage(id);
-    this.#update(room, (open) => ({ ...open, view: open.view.without(id) }));
+    this.#rooms.update(room, (open) => ({ ...open, view: open.view.without(id) }));
   }
 
   /** Connects at once, with the backoff reset. */
@@ -376,6 +315,7 @@ export class Engine {
     this.#flusher.stop();
     for (const dispose of this.#disposers.splice(0)) dispose();
     this.#connection.destroy();
+    this.#identity.close();
     await this.#writes.push(async () => undefined);
     this.#store.close();
     this.#listeners.clear();
@@ -383,29 +323,23 @@ export class Engine {
 
   // ---- internals -------------------------------------------------------------
 
-  /** The token for the handshake; signs up first if this device has no session yet. */
-  async #handshakeAuth(): Promise<HandshakeAuth> {
-    const identity = this.#identity;
-    if (!identity) throw new Error('no name picked yet');
-    if (identity.session) return { token: identity.session.token };
-    const session = await createSession(this.#url, identity.name);
-    const next: Identity = {
-      name: session.name,
-      session: { userId: session.userId, token: session.token },
-    };
-    await this.#store.setIdentity(next);
-    if (this.#destroyed) return { token: session.token };
-    this.#identity = next;
-    this.#listeners.emit();
-    return { token: session.token };
-  }
-
-  async #forgetSession(): Promise<void> {
-    if (!this.#identity?.session || this.#destroyed) return;
-    const identity: Identity = { name: this.#identity.name, session: null };
-    await this.#store.setIdentity(identity);
-    this.#identity = identity;
-    this.#listeners.emit();
+  async #load(room: string, invite: string | undefined): Promise<void> {
+    const stored = await this.#store.loadRoom(room);
+    const view = RoomView.from(stored.messages);
+    const cursor = stored.record?.cursor ?? 0;
+    const ahead = new Set(
+      view.sent.filter((message) => message.seq > cursor).map((message) => message.seq),
+    );
+    this.#rooms.add(room, {
+      view,
+      cursor: { cursor, ahead },
+      floor: stored.record?.floor ?? 0,
+      known: stored.record !== undefined,
+      invite,
+      catchingUp: null,
+      denied: null,
+    });
+    if (this.#connection.connected) void this.#join(room);
   }
 
   #onConnectionState(state: ConnectionState): void {
@@ -415,7 +349,7 @@ export class Engine {
       // Every new link starts from the head of the outbox and catches every room up.
       this.#flusher.reset();
       if (state.status === 'connected') {
-        for (const room of this.#rooms.keys()) void this.#join(room);
+        for (const room of this.#rooms.names()) void this.#join(room);
         this.#flusher.wake();
       }
     }
@@ -433,22 +367,21 @@ export class Engine {
         this.#requestTimeoutMs,
       );
       if (!ack.ok) {
-        this.#update(room, (open) => ({ ...open, denied: ack.error.message }));
+        this.#rooms.update(room, (open) => ({ ...open, denied: ack.error.message }));
         return;
       }
       latestSeq = ack.latestSeq;
     } catch {
       return; // the next connect joins again
     }
-    const open = this.#rooms.get(room);
-    if (!open) return;
-    this.#update(room, (current) => ({ ...current, invite: undefined, denied: null }));
-    if (!open.known) {
+    this.#rooms.update(room, (open) => {
+      const joined = { ...open, invite: undefined, denied: null };
+      if (open.known) return joined;
       // First visit on this device: start from recent history, not from the beginning.
       const start = Math.max(0, latestSeq - INITIAL_HISTORY_MESSAGES);
       const cursor = advanceCursor({ cursor: start, ahead: new Set() }, open.cursor.ahead);
-      this.#update(room, (current) => ({ ...current, cursor, floor: start + 1, known: true }));
-    }
+      return { ...joined, cursor, floor: start + 1, known: true };
+    });
     await this.#catchUp.run(room);
   }
 
@@ -467,7 +400,7 @@ export class Engine {
     await this.#commit(room, sent, [], settledOutboxKeys);
   }
 
-  /** One transaction for what the server confirmed or refused; then the view and cursor. */
+  /** One transaction for what the server confirmed or refused; then the cursor and view. */
   async #commit(
     room: string,
     sent: readonly SentMessage[],
@@ -481,42 +414,25 @@ export class Engine {
           open.cursor,
           sent.map((message) => message.seq),
         )
-      : open?.cursor;
+      : undefined;
     await this.#store.commit({
       sent,
       failed,
       settledOutboxKeys,
-      room: open?.known && cursor ? { room, cursor: cursor.cursor, floor: open.floor } : undefined,
+      room: open && cursor ? { room, cursor: cursor.cursor, floor: open.floor } : undefined,
     });
     if (settledOutboxKeys.length > 0) this.#outboxCount = await this.#store.outboxCount();
-    this.#update(room, (current) => {
+    if (!this.#rooms.has(room)) {
+      this.#listeners.emit();
+      return;
+    }
+    this.#rooms.update(room, (current) => {
       let view = current.view.withSent(sent);
       for (const message of failed) view = view.withLocal(message);
       return { ...current, view, cursor: cursor ?? current.cursor };
     });
-    if (!this.#rooms.has(room)) this.#listeners.emit();
     if (cursor && hasGap(cursor) && this.#connection.connected) void this.#catchUp.run(room);
   }
-
-  /** Replaces an open room's state and its snapshot, then notifies. */
-  #update(room: string, change: (open: OpenRoom) => OpenRoom): void {
-    const open = this.#rooms.get(room);
-    if (!open) return;
-    const next = change(open);
-    next.snapshot = {
-      room,
-      messages: next.view.messages,
-      catchingUp: next.catchingUp,
-      hasOlder: next.known && next.floor > 1,
-      denied: next.denied,
-    };
-    this.#rooms.set(room, next);
-    this.#listeners.emit();
-  }
-}
-
-function emptySnapshot(room: string): RoomSnapshot {
-  return { room, messages: [], catchingUp: null, hasOlder: false, denied: null };
 }
 
 function assertRoom(room: string): void {

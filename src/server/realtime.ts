@@ -1,33 +1,28 @@
 import type { Server, Socket } from 'socket.io';
-import type { z } from 'zod';
-import type { ErrorCode, WireError } from '../shared/errors.ts';
-import { INVITE_SECRET_BYTES, MAX_BATCH_MESSAGES } from '../shared/limits.ts';
+import type { WireError } from '../shared/errors.ts';
+import { INVITE_SECRET_BYTES } from '../shared/limits.ts';
 import type {
   ClientToServerEvents,
   CreateRoomAck,
   HistoryAck,
   JoinAck,
   PingAck,
-  SendAck,
-  SendResult,
   ServerToClientEvents,
-  StoredMessage,
 } from '../shared/protocol.ts';
 import {
-  checkBody,
   createRoomRequestSchema,
   handshakeAuthSchema,
   historyRequestSchema,
   joinRequestSchema,
-  outgoingMessageSchema,
   pingRequestSchema,
-  sendBatchSchema,
 } from '../shared/schemas.ts';
 import { SerialQueue } from '../shared/serial-queue.ts';
 import { hashSecret, newSecret, secretMatches } from './secrets.ts';
+import { createSendHandler, RateGate, type Sender } from './send-handler.ts';
 import type { AccountStore } from './store/account-store.ts';
-import type { AppendInput, MessageStore } from './store/message-store.ts';
+import type { MessageStore } from './store/message-store.ts';
 import type { TokenBuckets } from './token-bucket.ts';
+import { describeIssue, fail } from './wire.ts';
 
 export interface SocketData {
   userId: string;
@@ -76,27 +71,10 @@ export function sessionRoom(tokenHash: string): string {
 /** Private room ids: random, so a room's existence is not guessable from its id either. */
 const PRIVATE_ROOM_ID_BYTES = 12;
 
-function fail(
-  code: ErrorCode,
-  message: string,
-  retryAfterMs?: number,
-): { ok: false; error: WireError } {
-  return {
-    ok: false,
-    error: retryAfterMs === undefined ? { code, message } : { code, message, retryAfterMs },
-  };
-}
-
-function describe(error: z.ZodError): string {
-  const issue = error.issues[0];
-  if (!issue) return 'invalid payload';
-  const path = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
-  return `${path}${issue.message}`;
-}
-
 /** Wires the socket.io side: handshake auth, then send, join, history, createRoom, ping. */
 export function attachRealtime(io: FerryIo, options: RealtimeOptions): void {
-  const { store, accounts, messageRate, clock, log } = options;
+  const { store, accounts, clock, log } = options;
+  const handleSend = createSendHandler(options);
 
   io.use((socket, next) => {
     const refuse = (message: string) => {
@@ -131,12 +109,12 @@ export function attachRealtime(io: FerryIo, options: RealtimeOptions): void {
   io.on('connection', (socket) => {
     void socket.join(sessionRoom(socket.data.tokenHash));
     const queue = new SerialQueue();
-    /**
-     * Set when a batch was cut short by the rate limit: the id to resume from. Batches
-     * already in flight behind it are refused until the client resends from that id, so
-     * a later batch can never be stored ahead of an earlier one.
-     */
-    let resumeFrom: { id: string; until: number } | null = null;
+    const sender: Sender = {
+      author: { id: socket.data.userId, name: socket.data.name },
+      gate: new RateGate(),
+      mayEnter: (room) => mayEnter(socket, room),
+      broadcast: (room, messages) => socket.to(room).emit('messages', { room, messages }),
+    };
 
     // Events run one at a time in arrival order, except pings: they measure the link and
     // must not wait behind a long batch or a slow history page.
@@ -165,12 +143,7 @@ export function attachRealtime(io: FerryIo, options: RealtimeOptions): void {
 
     on('send', async (payload) => {
       if (!socket.connected) return fail('internal', 'the socket closed before this batch ran');
-      return handleSend(socket, payload, {
-        get: () => resumeFrom,
-        set: (value) => {
-          resumeFrom = value;
-        },
-      });
+      return handleSend(sender, payload);
     });
     on('join', (payload) => handleJoin(socket, payload));
     on('history', (payload) => handleHistory(socket, payload));
@@ -183,7 +156,7 @@ export function attachRealtime(io: FerryIo, options: RealtimeOptions): void {
       'ping',
       async (payload): Promise<PingAck> => {
         const parsed = pingRequestSchema.safeParse(payload);
-        if (!parsed.success) return fail('invalid_payload', describe(parsed.error));
+        if (!parsed.success) return fail('invalid_payload', describeIssue(parsed.error));
         return { ok: true, serverTime: clock() };
       },
       'immediate',
@@ -196,106 +169,9 @@ export function attachRealtime(io: FerryIo, options: RealtimeOptions): void {
     return access.kind === 'public' || (await accounts.isMember(room, socket.data.userId));
   }
 
-  async function handleSend(
-    socket: FerrySocket,
-    payload: unknown,
-    pause: {
-      get(): { id: string; until: number } | null;
-      set(value: { id: string; until: number } | null): void;
-    },
-  ): Promise<SendAck> {
-    const parsed = sendBatchSchema.safeParse(payload);
-    if (!parsed.success) {
-      const tooMany = parsed.error.issues.some(
-        (issue) => issue.path[0] === 'messages' && issue.code === 'too_big',
-      );
-      if (tooMany) return fail('batch_too_large', `at most ${MAX_BATCH_MESSAGES} messages a batch`);
-      const badRoom = parsed.error.issues.some((issue) => issue.path[0] === 'room');
-      return fail(badRoom ? 'invalid_room' : 'invalid_payload', describe(parsed.error));
-    }
-    const { room, messages } = parsed.data;
-    if (!(await mayEnter(socket, room)))
-      return fail('forbidden', 'you are not a member of this room');
-
-    // Check each message on its own: a bad one is rejected alone, the rest go on in order.
-    const slots: (SendResult | AppendInput)[] = messages.map((raw) => {
-      const message = outgoingMessageSchema.safeParse(raw);
-      if (!message.success) {
-        const rawId = (raw as { id?: unknown } | null)?.id;
-        const id = typeof rawId === 'string' ? rawId.slice(0, 64) : '';
-        return { id, status: 'rejected', code: 'invalid_message', reason: describe(message.error) };
-      }
-      const bodyError = checkBody(message.data.body);
-      if (bodyError) {
-        const reason =
-          bodyError === 'body_empty' ? 'the message is empty' : 'the message is too long';
-        return { id: message.data.id, status: 'rejected', code: bodyError, reason };
-      }
-      return message.data;
-    });
-    const valid = slots.filter((slot): slot is AppendInput => !('status' in slot));
-
-    const paused = pause.get();
-    if (paused) {
-      if (valid[0]?.id !== paused.id) {
-        return fail(
-          'rate_limited',
-          'too many messages; resend from the first refused one',
-          Math.max(0, paused.until - clock()),
-        );
-      }
-      pause.set(null);
-    }
-    const grant = messageRate.take(socket.data.userId, valid.length);
-    const inputs = valid.slice(0, grant.granted);
-    const firstRefused = valid[grant.granted];
-    if (firstRefused) pause.set({ id: firstRefused.id, until: clock() + grant.retryAfterMs });
-
-    const outcomes = await store.appendBatch(
-      room,
-      { id: socket.data.userId, name: socket.data.name },
-      inputs,
-      clock(),
-    );
-    // Resending after a lost ack is the protocol working, not a flood: duplicates are free.
-    messageRate.refund(
-      socket.data.userId,
-      outcomes.filter((outcome) => outcome.status !== 'accepted').length,
-    );
-    const accepted: StoredMessage[] = [];
-    let next = 0;
-    const results = slots.map((slot): SendResult => {
-      if ('status' in slot) return slot;
-      const outcome = outcomes[next++];
-      if (!outcome) {
-        return {
-          id: slot.id,
-          status: 'rejected',
-          code: 'rate_limited',
-          reason: 'too many messages; this one was not stored',
-          retryAfterMs: grant.retryAfterMs,
-        };
-      }
-      if (outcome.status === 'conflict') {
-        return {
-          id: outcome.id,
-          status: 'rejected',
-          code: 'id_conflict',
-          reason: 'this id is taken',
-        };
-      }
-      if (outcome.status === 'accepted') accepted.push(outcome.message);
-      const { seq, ts } = outcome.message;
-      return { id: outcome.id, status: outcome.status, seq, ts };
-    });
-
-    if (accepted.length > 0) socket.to(room).emit('messages', { room, messages: accepted });
-    return { ok: true, results };
-  }
-
   async function handleJoin(socket: FerrySocket, payload: unknown): Promise<JoinAck> {
     const parsed = joinRequestSchema.safeParse(payload);
-    if (!parsed.success) return fail('invalid_room', describe(parsed.error));
+    if (!parsed.success) return fail('invalid_room', describeIssue(parsed.error));
     const { room, invite } = parsed.data;
     const access = await accounts.roomAccess(room);
     if (access.kind === 'private' && !(await accounts.isMember(room, socket.data.userId))) {
@@ -310,7 +186,7 @@ export function attachRealtime(io: FerryIo, options: RealtimeOptions): void {
 
   async function handleHistory(socket: FerrySocket, payload: unknown): Promise<HistoryAck> {
     const parsed = historyRequestSchema.safeParse(payload);
-    if (!parsed.success) return fail('invalid_payload', describe(parsed.error));
+    if (!parsed.success) return fail('invalid_payload', describeIssue(parsed.error));
     const request = parsed.data;
     if (!(await mayEnter(socket, request.room)))
       return fail('forbidden', 'you are not a member of this room');
