@@ -176,7 +176,7 @@ export function attachRealtime(io: FerryIo, options: RealtimeOptions): void {
     const access = await accounts.roomAccess(room);
     if (access.kind === 'private' && !(await accounts.isMember(room, socket.data.userId))) {
       if (!invite || !secretMatches(invite, access.inviteHash)) {
-        return fail('forbidden', 'this room is private: you need a valid invite link');
+        return fail('forbidden', 'this room is private: open it with a valid invite link');
       }
       await accounts.addMember(room, socket.data.userId, clock());
     }

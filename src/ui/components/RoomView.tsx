@@ -28,7 +28,7 @@ export function RoomView({ roomId, invite }: { roomId: string; invite: string | 
       </header>
       {snapshot.denied && (
         <p className="banner-error" role="alert" data-testid="room-denied">
-          This room is private: {snapshot.denied}
+          Can’t open this room — {snapshot.denied}.
         </p>
       )}
       {openError && (
