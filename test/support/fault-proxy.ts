@@ -12,6 +12,16 @@ export type ProxyMode =
   | { kind: 'delay'; ms: number; jitterMs?: number }
   | { kind: 'blackhole' };
 
+interface UpstreamTarget {
+  host: string;
+  port: number;
+  /**
+   * The address the proxy connects to the server from (any 127.x.y.z on loopback): one per
+   * proxy makes the server see its clients as separate devices, for per-address limits.
+   */
+  localAddress?: string;
+}
+
 interface Pair {
   client: Socket;
   upstream: Socket;
@@ -26,24 +36,24 @@ interface Pair {
 export class FaultProxy {
   readonly #server: Server;
   readonly #pairs = new Set<Pair>();
-  readonly #target: { host: string; port: number };
+  readonly #target: UpstreamTarget;
   #mode: ProxyMode = { kind: 'pass' };
   #random: () => number;
   /** Connections accepted since start (each one a connection attempt by a client). */
   accepted = 0;
 
-  private constructor(target: { host: string; port: number }, random: () => number) {
+  private constructor(target: UpstreamTarget, random: () => number) {
     this.#target = target;
     this.#random = random;
     this.#server = createServer((client) => this.#accept(client));
   }
 
   static async start(
-    target: { host?: string; port: number },
+    target: { host?: string; port: number; localAddress?: string },
     options: { port?: number; random?: () => number } = {},
   ): Promise<FaultProxy> {
     const proxy = new FaultProxy(
-      { host: target.host ?? '127.0.0.1', port: target.port },
+      { ...target, host: target.host ?? '127.0.0.1' },
       options.random ?? Math.random,
     );
     await new Promise<void>((resolve, reject) => {
@@ -100,7 +110,7 @@ export class FaultProxy {
 
   #accept(client: Socket): void {
     this.accepted += 1;
-    const upstream = connect(this.#target.port, this.#target.host);
+    const upstream = connect(this.#target);
     const pair: Pair = { client, upstream, dead: false };
     this.#pairs.add(pair);
     const close = () => {
@@ -115,21 +125,40 @@ export class FaultProxy {
   }
 
   #pipe(pair: Pair, from: Socket, to: Socket): void {
-    // Chunks are released in order: each is due no earlier than the one before it.
-    let lastDue = 0;
+    // Held chunks leave through one FIFO queue and one timer, each due no earlier than the
+    // one before it. A timer per chunk is not enough: Node times each from its cached loop
+    // clock, so two chunks due in the same millisecond could fire in either order, and a
+    // TCP stream never reorders bytes (the chaos suite caught frames swapped this way).
+    const held: { due: number; chunk: Buffer }[] = [];
+    let releasing = false;
+    const release = () => {
+      releasing = false;
+      const now = Date.now();
+      for (let next = held[0]; next && next.due <= now; next = held[0]) {
+        held.shift();
+        if (!pair.dead && !to.destroyed) to.write(next.chunk);
+      }
+      const next = held[0];
+      if (next) schedule(next.due);
+    };
+    const schedule = (due: number) => {
+      releasing = true;
+      setTimeout(release, due - Date.now());
+    };
     from.on('data', (chunk: Buffer) => {
       const mode = this.#mode;
       if (pair.dead || mode.kind === 'blackhole') return;
-      if (mode.kind === 'pass') {
+      // Passing straight through while chunks are still held would let this one overtake them.
+      if (mode.kind === 'pass' && held.length === 0) {
         to.write(chunk);
         return;
       }
-      const jitter = mode.jitterMs ? (this.#random() * 2 - 1) * mode.jitterMs : 0;
-      const due = Math.max(Date.now() + Math.max(0, mode.ms + jitter), lastDue);
-      lastDue = due;
-      setTimeout(() => {
-        if (!pair.dead && !to.destroyed) to.write(chunk);
-      }, due - Date.now());
+      const jitter =
+        mode.kind === 'delay' && mode.jitterMs ? (this.#random() * 2 - 1) * mode.jitterMs : 0;
+      const delayMs = mode.kind === 'delay' ? Math.max(0, mode.ms + jitter) : 0;
+      const due = Math.max(Date.now() + delayMs, held.at(-1)?.due ?? 0);
+      held.push({ due, chunk });
+      if (!releasing) schedule(due);
     });
   }
 }
