@@ -9,6 +9,16 @@ export interface ServerConfig {
   staticDir: string;
   allowedOrigins: string[];
   messageRate: RateLimit;
+  /** Serve HTTPS (`HTTPS=1`): service workers need it off localhost, e.g. on a phone. */
+  https: HttpsConfig | null;
+}
+
+export interface HttpsConfig {
+  /** Where the generated local CA and server certificate live (`FERRY_TLS_DIR`). */
+  dir: string;
+  /** Your own certificate and key (PEM files), e.g. from mkcert, instead of generating. */
+  certFile: string | null;
+  keyFile: string | null;
 }
 
 function parseNumber(name: string, raw: string | undefined, fallback: number, max: number): number {
@@ -45,5 +55,12 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
         1e9,
       ),
     },
+    https: ['1', 'true'].includes((env.HTTPS ?? '').toLowerCase())
+      ? {
+          dir: resolve(env.FERRY_TLS_DIR || 'data'),
+          certFile: env.FERRY_TLS_CERT ? resolve(env.FERRY_TLS_CERT) : null,
+          keyFile: env.FERRY_TLS_KEY ? resolve(env.FERRY_TLS_KEY) : null,
+        }
+      : null,
   };
 }

@@ -1,4 +1,10 @@
-import { createServer, type Server as HttpServer } from 'node:http';
+import {
+  createServer,
+  type Server as HttpServer,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { Server, type ServerOptions } from 'socket.io';
 import { MAX_PACKET_BYTES } from '../shared/limits.ts';
@@ -37,6 +43,10 @@ export interface FerryServerOptions {
   clock?: () => number;
   log?: (line: string) => void;
   socketOptions?: Partial<ServerOptions>;
+  /** Serve HTTPS with this key and certificate (PEM) instead of plain HTTP. */
+  tls?: { key: string; cert: string };
+  /** Extra GET routes, tried before the API and the app; answers true when it handled one. */
+  extraRoutes?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
 export interface FerryServer {
@@ -65,7 +75,13 @@ export function createFerryServer(options: FerryServerOptions): FerryServer {
     onRevoked: disconnectSession,
     clock,
   });
-  const http = createServer(createHttpHandler(options.staticDir ?? '', handleApi));
+  const extraRoutes = options.extraRoutes;
+  const handler = createHttpHandler(options.staticDir ?? '', (req, res) =>
+    extraRoutes?.(req, res) ? true : handleApi(req, res),
+  );
+  const http: HttpServer = options.tls
+    ? createHttpsServer(options.tls, handler)
+    : createServer(handler);
   const originAllowed = createOriginCheck(options.allowedOrigins ?? []);
   const io: FerryIo = new Server(http, {
     serveClient: false,

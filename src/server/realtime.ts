@@ -45,15 +45,15 @@ type FerrySocket = Socket<
   SocketData
 >;
 
-/**
- * Inbound arguments are untrusted: a raw client can emit anything, with or without an ack.
- * So handlers are registered through this untyped view and validate what they get.
- */
-interface UntrustedSocket {
-  on(event: string, listener: (...args: unknown[]) => void): void;
-}
-
 type Ack = (response: unknown) => void;
+/** Handles one inbound event; `payload` is untrusted and validated by the handler. */
+type Handler = (socket: FerrySocket, payload: unknown) => Promise<unknown>;
+
+/** What a connection holds once it has sent a request. */
+interface ConnectionState {
+  queue: SerialQueue;
+  sender: Sender;
+}
 
 export interface RealtimeOptions {
   store: MessageStore;
@@ -106,61 +106,97 @@ export function attachRealtime(io: FerryIo, options: RealtimeOptions): void {
     );
   });
 
+  /**
+   * What each event does. Events run one at a time in arrival order, except pings: they
+   * measure the link and must not wait behind a long batch or a slow history page.
+   */
+  const handlers = new Map<string, { order: 'serial' | 'immediate'; run: Handler }>([
+    [
+      'send',
+      {
+        order: 'serial',
+        run: async (socket, payload) => {
+          if (!socket.connected) return fail('internal', 'the socket closed before this batch ran');
+          return handleSend(stateOf(socket).sender, payload);
+        },
+      },
+    ],
+    ['join', { order: 'serial', run: (socket, payload) => handleJoin(socket, payload) }],
+    ['history', { order: 'serial', run: (socket, payload) => handleHistory(socket, payload) }],
+    [
+      'createRoom',
+      {
+        order: 'serial',
+        run: async (socket, payload) => {
+          const parsed = createRoomRequestSchema.safeParse(payload);
+          if (!parsed.success) return fail('invalid_payload', 'createRoom takes an empty object');
+          return handleCreateRoom(socket);
+        },
+      },
+    ],
+    [
+      'ping',
+      {
+        order: 'immediate',
+        run: async (_socket, payload): Promise<PingAck> => {
+          const parsed = pingRequestSchema.safeParse(payload);
+          if (!parsed.success) return fail('invalid_payload', describeIssue(parsed.error));
+          return { ok: true, serverTime: clock() };
+        },
+      },
+    ],
+  ]);
+
+  /**
+   * Per-socket state, made at a socket's first request: an idle connection holds only its
+   * one listener, which keeps Ferry's memory per connection near bare socket.io's (see
+   * docs/benchmarks.md).
+   */
+  const connections = new WeakMap<FerrySocket, ConnectionState>();
+  function stateOf(socket: FerrySocket): ConnectionState {
+    let state = connections.get(socket);
+    if (!state) {
+      state = {
+        queue: new SerialQueue(),
+        sender: {
+          author: { id: socket.data.userId, name: socket.data.name },
+          gate: new RateGate(),
+          mayEnter: (room) => mayEnter(socket, room),
+          broadcast: (room, messages) => socket.to(room).emit('messages', { room, messages }),
+        },
+      };
+      connections.set(socket, state);
+    }
+    return state;
+  }
+
+  function onEvent(socket: FerrySocket, event: unknown, args: unknown[]): void {
+    const handler = typeof event === 'string' ? handlers.get(event) : undefined;
+    if (!handler) return; // not an event of ours
+    const last = args.at(-1);
+    const ack: Ack | null = typeof last === 'function' ? (last as Ack) : null;
+    const payload = ack && args.length === 1 ? undefined : args[0];
+    const run =
+      handler.order === 'serial'
+        ? stateOf(socket).queue.push(() => handler.run(socket, payload))
+        : handler.run(socket, payload);
+    run.then(
+      (response) => ack?.(response),
+      (error: unknown) => {
+        log(`${event} failed: ${error instanceof Error ? error.message : String(error)}`);
+        ack?.(fail('internal', 'the server failed; retrying is safe'));
+        // Batches behind a failed one must not be stored before it is retried, or
+        // the sender's order breaks: drop the socket, and with it everything queued.
+        if (event === 'send') socket.disconnect(true);
+      },
+    );
+  }
+
   io.on('connection', (socket) => {
     void socket.join(sessionRoom(socket.data.tokenHash));
-    const queue = new SerialQueue();
-    const sender: Sender = {
-      author: { id: socket.data.userId, name: socket.data.name },
-      gate: new RateGate(),
-      mayEnter: (room) => mayEnter(socket, room),
-      broadcast: (room, messages) => socket.to(room).emit('messages', { room, messages }),
-    };
-
-    // Events run one at a time in arrival order, except pings: they measure the link and
-    // must not wait behind a long batch or a slow history page.
-    const on = (
-      event: keyof ClientToServerEvents,
-      handler: (payload: unknown) => Promise<unknown>,
-      order: 'serial' | 'immediate' = 'serial',
-    ) => {
-      (socket as unknown as UntrustedSocket).on(event, (...args: unknown[]) => {
-        const last = args.at(-1);
-        const ack: Ack | null = typeof last === 'function' ? (last as Ack) : null;
-        const payload = ack && args.length === 1 ? undefined : args[0];
-        const run = order === 'serial' ? queue.push(() => handler(payload)) : handler(payload);
-        run.then(
-          (response) => ack?.(response),
-          (error: unknown) => {
-            log(`${event} failed: ${error instanceof Error ? error.message : String(error)}`);
-            ack?.(fail('internal', 'the server failed; retrying is safe'));
-            // Batches behind a failed one must not be stored before it is retried, or
-            // the sender's order breaks: drop the socket, and with it everything queued.
-            if (event === 'send') socket.disconnect(true);
-          },
-        );
-      });
-    };
-
-    on('send', async (payload) => {
-      if (!socket.connected) return fail('internal', 'the socket closed before this batch ran');
-      return handleSend(sender, payload);
-    });
-    on('join', (payload) => handleJoin(socket, payload));
-    on('history', (payload) => handleHistory(socket, payload));
-    on('createRoom', async (payload) => {
-      const parsed = createRoomRequestSchema.safeParse(payload);
-      if (!parsed.success) return fail('invalid_payload', 'createRoom takes an empty object');
-      return handleCreateRoom(socket);
-    });
-    on(
-      'ping',
-      async (payload): Promise<PingAck> => {
-        const parsed = pingRequestSchema.safeParse(payload);
-        if (!parsed.success) return fail('invalid_payload', describeIssue(parsed.error));
-        return { ok: true, serverTime: clock() };
-      },
-      'immediate',
-    );
+    // Inbound arguments are untrusted: a raw client can emit anything, with or without an
+    // ack, so one catch-all listener hands them to the handlers, which validate them.
+    socket.onAny((event: unknown, ...args: unknown[]) => onEvent(socket, event, args));
   });
 
   /** Checked on every event, not only at join: membership is the gate for each read and write. */

@@ -1,11 +1,17 @@
 import { NamePrompt } from './components/NamePrompt.tsx';
 import { RoomView } from './components/RoomView.tsx';
+import { UpdatePrompt } from './components/UpdatePrompt.tsx';
 import { useHashRoute } from './hooks/useHashRoom.ts';
 import { useIdentity } from './hooks/useIdentity.ts';
 
-/** The name prompt on a first visit, then the room the URL names. */
+/** The name prompt on a first visit, then the room the URL names; the update banner over both. */
 export function App() {
   const identity = useIdentity();
   const route = useHashRoute();
-  return identity ? <RoomView roomId={route.room} invite={route.invite} /> : <NamePrompt />;
+  return (
+    <>
+      {identity ? <RoomView roomId={route.room} invite={route.invite} /> : <NamePrompt />}
+      <UpdatePrompt />
+    </>
+  );
 }

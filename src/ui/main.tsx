@@ -5,6 +5,8 @@ import { Engine } from '../client/engine.ts';
 import { documentVisibility } from '../client/visibility.ts';
 import { App } from './App.tsx';
 import { EngineProvider } from './hooks/useEngine.tsx';
+import { BUILD_ID } from './pwa/build-id.ts';
+import { installPrompt } from './pwa/install-prompt.ts';
 import './styles.css';
 
 function showNotice(root: Root, text: string, isError = false): void {
@@ -47,6 +49,10 @@ async function boot(root: Root): Promise<void> {
     </StrictMode>,
   );
 }
+
+document.documentElement.dataset.build = BUILD_ID;
+// Listens for the browser's install offer from the start: it may come before any room shows.
+installPrompt();
 
 const container = document.getElementById('root');
 if (!container) throw new Error('index.html has no #root element');

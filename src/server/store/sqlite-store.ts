@@ -17,11 +17,25 @@ type AppendTx = (
   nowMs: number,
 ) => AppendOutcome[];
 
+/** One `appendBatch` call waiting for the next group commit. */
+interface PendingAppend {
+  room: string;
+  author: Author;
+  items: readonly AppendInput[];
+  nowMs: number;
+  resolve(outcomes: AppendOutcome[]): void;
+  reject(error: unknown): void;
+}
+
+type Settle = () => void;
+
 /** The embedded default message store: one SQLite file (or `:memory:`). */
 export class SqliteMessageStore implements MessageStore {
   readonly #db: Database.Database;
   readonly #ownsDb: boolean;
   readonly #appendTx: AppendTx;
+  readonly #groupTx: (group: readonly PendingAppend[]) => Settle[];
+  #pending: PendingAppend[] = [];
   readonly #byId: Database.Statement<[string], StoredMessage>;
   readonly #room: Database.Statement<[string], RoomRow>;
   readonly #upsertRoom: Database.Statement<[string, number, number]>;
@@ -90,6 +104,35 @@ export class SqliteMessageStore implements MessageStore {
         return outcomes;
       },
     );
+
+    // Group commit: the batches that arrive in one turn of the event loop (many sockets
+    // under load) share one transaction, so one WAL sync instead of one per batch. Each
+    // batch runs in its own savepoint (a nested better-sqlite3 transaction): one that
+    // throws is rolled back alone and only its caller sees the error.
+    this.#groupTx = db.transaction((group: readonly PendingAppend[]) =>
+      group.map((append): Settle => {
+        try {
+          const outcomes = this.#appendTx(append.room, append.author, append.items, append.nowMs);
+          return () => append.resolve(outcomes);
+        } catch (error) {
+          return () => append.reject(error);
+        }
+      }),
+    );
+  }
+
+  /** Commits every waiting batch in one transaction, then answers each caller. */
+  #commitPending(): void {
+    const group = this.#pending;
+    this.#pending = [];
+    let settles: Settle[];
+    try {
+      settles = this.#groupTx(group);
+    } catch (error) {
+      for (const append of group) append.reject(error);
+      return;
+    }
+    for (const settle of settles) settle();
   }
 
   async appendBatch(
@@ -98,7 +141,11 @@ export class SqliteMessageStore implements MessageStore {
     items: readonly AppendInput[],
     nowMs: number,
   ): Promise<AppendOutcome[]> {
-    return this.#appendTx(room, author, items, nowMs);
+    // Resolves only after the commit: an ack never promises what is not on disk.
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ room, author, items, nowMs, resolve, reject });
+      if (this.#pending.length === 1) setImmediate(() => this.#commitPending());
+    });
   }
 
   async pageAfter(room: string, afterSeq: number, limit: number): Promise<StoredMessage[]> {

@@ -1,6 +1,7 @@
 import { type FormEvent, type KeyboardEvent, useId, useRef, useState } from 'react';
 import { MAX_BODY_CHARS } from '../../shared/limits.ts';
 import { useEngine } from '../hooks/useEngine.tsx';
+import { describeSendError } from '../send-error.ts';
 
 /** The character counter appears once a message gets this close to the limit. */
 const COUNTER_FROM_CHARS = MAX_BODY_CHARS - 500;
@@ -32,7 +33,7 @@ export function Composer({ room }: { room: string }) {
       if (edits.current === edit) setBody('');
     } catch (caught) {
       submittedEdit.current = -1;
-      setError(caught instanceof Error ? caught.message : String(caught));
+      setError(describeSendError(caught));
     } finally {
       input.current?.focus();
     }

@@ -3,9 +3,11 @@ import { useIdentity } from '../hooks/useIdentity.ts';
 import { useRoom } from '../hooks/useRoom.ts';
 import { Composer } from './Composer.tsx';
 import { ConnectionStatus } from './ConnectionStatus.tsx';
+import { InstallButton } from './InstallButton.tsx';
 import { MessageList } from './MessageList.tsx';
 import { OutboxCount } from './OutboxCount.tsx';
 import { PrivateRoomControls } from './PrivateRoomControls.tsx';
+import { StorageStatus } from './StorageStatus.tsx';
 
 /** One room: its header with the link's state, its messages and the composer. */
 export function RoomView({ roomId, invite }: { roomId: string; invite: string | undefined }) {
@@ -21,9 +23,11 @@ export function RoomView({ roomId, invite }: { roomId: string; invite: string | 
       <header className="room-header">
         <div className="room-header-row">
           <h1 className="room-title">#{roomId}</h1>
+          <InstallButton />
           <OutboxCount />
         </div>
         <ConnectionStatus />
+        <StorageStatus />
         <PrivateRoomControls room={roomId} invite={invite} />
       </header>
       {snapshot.denied && (

@@ -1,0 +1,35 @@
+/// <reference lib="webworker" />
+// The service worker: precaches the app shell so that a reload in airplane mode renders
+// the app (its history and outbox live in IndexedDB, not here), and answers navigations
+// with the cached index.html. New versions wait until the page says the user accepted.
+import { clientsClaim } from 'workbox-core';
+import {
+  cleanupOutdatedCaches,
+  createHandlerBoundToURL,
+  precacheAndRoute,
+} from 'workbox-precaching';
+import { NavigationRoute, registerRoute } from 'workbox-routing';
+import { isSkipWaitingMessage, NAVIGATION_DENYLIST } from './routes.ts';
+
+declare const self: ServiceWorkerGlobalScope;
+
+precacheAndRoute(self.__WB_MANIFEST);
+cleanupOutdatedCaches();
+
+// Every route of the app is the same page (rooms live in the hash). socket.io and the API
+// must reach the network: answering them with index.html would hide a real failure.
+registerRoute(
+  new NavigationRoute(createHandlerBoundToURL('index.html'), { denylist: NAVIGATION_DENYLIST }),
+);
+
+// A worker that activates takes over the open pages at once: after the first install, so
+// the first page already survives an offline reload; after an update, so the tabs switch
+// together. An update only activates when the user accepted it (the message handler
+// below) or once every tab of the old version is closed.
+clientsClaim();
+
+self.addEventListener('message', (event) => {
+  // Sent by workbox-window's messageSkipWaiting() once the user accepted the update and
+  // the page has nothing in flight (see src/ui/components/UpdatePrompt.tsx).
+  if (isSkipWaitingMessage(event.data)) void self.skipWaiting();
+});

@@ -1,0 +1,94 @@
+import { useRegisterSW } from 'virtual:pwa-register/react';
+import { useEffect, useRef, useState } from 'react';
+import type { ConnectionStatus } from '../../client/connection.ts';
+import { watchControllerReplacement } from '../pwa/controller-change.ts';
+import { type ReloadGate, reloadGate } from '../pwa/reload-gate.ts';
+import { watchForUpdates } from '../pwa/update-checks.ts';
+
+/** Where the switch to a new version stands. */
+export type UpdatePhase =
+  /** Nothing to do: no new version, or the user said "later". */
+  | { kind: 'idle' }
+  /** A new version is installed and waits for the user. */
+  | { kind: 'available' }
+  /** Accepted (here or in another tab); waiting for the outbox batches on the wire. */
+  | { kind: 'waiting'; gate: Extract<ReloadGate, { kind: 'flushing' }> }
+  /** Switching now: the new worker is activating, then the page reloads. */
+  | { kind: 'reloading' };
+
+export interface ServiceWorkerUpdate {
+  phase: UpdatePhase;
+  accept(): void;
+  dismiss(): void;
+}
+
+/**
+ * Registers the service worker (workbox-window through vite-plugin-pwa) and runs the
+ * update flow: a waiting worker is offered to the user; once accepted, the page switches
+ * only when no outbox batch is on the wire (see reload-gate.ts), then reloads.
+ */
+export function useServiceWorkerUpdate(
+  status: ConnectionStatus,
+  outboxCount: number,
+): ServiceWorkerUpdate {
+  const [registration, setRegistration] = useState<ServiceWorkerRegistration | null>(null);
+  // The new worker controls the page (after our skip-waiting, or another tab's).
+  const [controllerChanged, setControllerChanged] = useState(false);
+  const [accepted, setAccepted] = useState(false);
+  const skipWaitingSent = useRef(false);
+  const {
+    needRefresh: [needRefresh, setNeedRefresh],
+    updateServiceWorker,
+  } = useRegisterSW({
+    onRegisteredSW: (_url, registered) => setRegistration(registered ?? null),
+    // Replaces vite-plugin-pwa's immediate reload, which would ignore the outbox: the
+    // controllerchange watcher below and the gate decide when to reload.
+    onNeedReload: () => undefined,
+    // Registering again while offline fails its update check; the worker in place keeps
+    // serving the app, so there is nothing to tell the user, only the console.
+    onRegisterError: (error: unknown) => console.warn('Service worker registration failed', error),
+  });
+
+  useEffect(() => {
+    if (!registration) return;
+    return watchForUpdates(registration, { window, document });
+  }, [registration]);
+
+  useEffect(() => {
+    if (!('serviceWorker' in navigator)) return;
+    return watchControllerReplacement(navigator.serviceWorker, () => setControllerChanged(true));
+  }, []);
+
+  // A reconnect often follows a server restart, which is when new versions appear. (The
+  // first connect needs no check: registering just did one.)
+  const connects = useRef(0);
+  const registrationRef = useRef(registration);
+  registrationRef.current = registration;
+  useEffect(() => {
+    if (status !== 'connected') return;
+    connects.current += 1;
+    if (connects.current > 1) registrationRef.current?.update().catch(() => undefined);
+  }, [status]);
+
+  const gate = reloadGate(status, outboxCount);
+  const switching = accepted || controllerChanged;
+  useEffect(() => {
+    if (!switching || gate.kind !== 'ready') return;
+    if (controllerChanged) {
+      window.location.reload();
+    } else if (!skipWaitingSent.current) {
+      skipWaitingSent.current = true;
+      void updateServiceWorker();
+    }
+  }, [switching, gate.kind, controllerChanged, updateServiceWorker]);
+
+  let phase: UpdatePhase = { kind: 'idle' };
+  if (switching) phase = gate.kind === 'ready' ? { kind: 'reloading' } : { kind: 'waiting', gate };
+  else if (needRefresh) phase = { kind: 'available' };
+
+  return {
+    phase,
+    accept: () => setAccepted(true),
+    dismiss: () => setNeedRefresh(false),
+  };
+}

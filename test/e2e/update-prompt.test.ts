@@ -1,0 +1,142 @@
+// Issue 4, scenario 3: a second build is deployed; the open tab offers it, and switching
+// to it keeps the outbox and never happens while outbox batches are on the wire.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, BrowserContext } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { type AppBuild, buildApp } from './support/app-build.ts';
+import { AppServer } from './support/app-server.ts';
+import { describeInChromium, launchChromium } from './support/chromium.ts';
+import { bodiesShown, FerryPage, STEP_TIMEOUT_MS } from './support/ferry-page.ts';
+import { PHONE_VIEWPORT, saveScreenshot } from './support/screenshots.ts';
+import { recordSteps } from './support/steps.ts';
+
+/** A small budget (3 at once, then one every 2 s) keeps a few messages on the wire for seconds. */
+const RATE = { burst: 3, perMinute: 30 };
+
+let first: AppBuild;
+let second: AppBuild;
+let server: AppServer;
+let browser: Browser;
+let workDir: string;
+const contexts: BrowserContext[] = [];
+
+describeInChromium('the update prompt', () => {
+  beforeAll(async () => {
+    workDir = mkdtempSync(join(tmpdir(), 'ferry-e2e-update-'));
+    [first, second] = await Promise.all([buildApp('update-one'), buildApp('update-two')]);
+    server = await AppServer.start({
+      dbPath: join(workDir, 'ferry.db'),
+      staticDir: first.dir,
+      rate: RATE,
+      restartable: true,
+    });
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    for (const context of contexts) await context.close();
+    await browser?.close();
+    await server?.dispose();
+    first?.dispose();
+    second?.dispose();
+    rmSync(workDir, { recursive: true, force: true });
+  });
+
+  it('activates the new version on Reload and keeps the pending messages', async () => {
+    const step = recordSteps(() => `server log:\n${server.log}`);
+    const context = await browser.newContext({ viewport: PHONE_VIEWPORT });
+    contexts.push(context);
+    // The socket can be held down while the page still reaches the server over HTTP, so
+    // that messages stay pending while the new version is fetched and switched to.
+    let socketsBlocked = false;
+    await context.routeWebSocket(/\/socket\.io\//, (socket) => {
+      if (socketsBlocked) socket.close();
+      else socket.connectToServer();
+    });
+    const ada = await FerryPage.open(context, server.url(), 'update-keeps-outbox');
+    await ada.pickName('Ada');
+    await ada.waitForConnection('connected');
+    await ada.waitForServiceWorkerControl();
+    step('controlled by the first build');
+    expect(await ada.buildId()).toBe('update-one');
+
+    await context.setOffline(true);
+    await ada.waitForConnection('offline');
+    const pending = ['queued before the update #1', 'queued before the update #2'];
+    for (const body of pending) await ada.send(body);
+    step('2 messages pending');
+
+    // The second build is deployed; back online, the tab looks for it.
+    await server.restart(second.dir);
+    step('second build deployed');
+    socketsBlocked = true;
+    await context.setOffline(false);
+    step('online, sockets blocked');
+    await expect
+      .poll(async () => (await ada.peek('update-banner'))?.state, { timeout: STEP_TIMEOUT_MS })
+      .toBe('available');
+    step('update offered');
+    expect((await ada.peek('update-banner'))?.text).toContain('New version available');
+    await saveScreenshot(ada.page, 'update-available');
+    expect(await ada.outboxCount()).toBe(2);
+
+    await ada.page.getByTestId('update-reload').click();
+    step('Reload pressed');
+    await expect.poll(() => ada.buildId(), { timeout: STEP_TIMEOUT_MS }).toBe('update-two');
+    step('second build running');
+    await expect
+      .poll(async () => bodiesShown(await ada.messages(), pending), { timeout: STEP_TIMEOUT_MS })
+      .toEqual(pending.map((body): [string, string] => [body, 'pending']));
+    expect(await ada.outboxCount()).toBe(2);
+    expect(await ada.peek('update-banner')).toBeNull();
+
+    socketsBlocked = false;
+    step('sockets unblocked');
+    await ada.page.getByTestId('retry-now').click();
+    await expect
+      .poll(async () => bodiesShown(await ada.messages(), pending), { timeout: STEP_TIMEOUT_MS })
+      .toEqual(pending.map((body): [string, string] => [body, 'sent']));
+  });
+
+  it('waits until the outbox is sent before switching, and says so', async () => {
+    const step = recordSteps(() => `server log:\n${server.log}`);
+    const context = await browser.newContext({ viewport: PHONE_VIEWPORT });
+    contexts.push(context);
+    const lin = await FerryPage.open(context, server.url(), 'update-waits-for-outbox');
+    await lin.pickName('Lin');
+    await lin.waitForConnection('connected');
+    await lin.waitForServiceWorkerControl();
+    step('controlled');
+    const runningBuild = await lin.buildId();
+    const next = runningBuild === first.buildId ? second : first;
+
+    // A deploy restarts the server: the tab reconnects and finds the new version.
+    await server.restart(next.dir);
+    step('next build deployed');
+    await expect
+      .poll(async () => (await lin.peek('update-banner'))?.state, { timeout: STEP_TIMEOUT_MS })
+      .toBe('available');
+    step('update offered');
+
+    // More than the server's budget: some stay queued, going out one every 2 s.
+    const bodies = Array.from({ length: 6 }, (_, index) => `sent while updating #${index + 1}`);
+    await lin.sendMany(bodies);
+    step('6 messages queued');
+    await lin.page.getByTestId('update-reload').click();
+    step('Reload pressed');
+    const waiting = await lin.peek('update-banner');
+    expect(waiting?.state).toBe('waiting');
+    expect(waiting?.text).toMatch(/Updating once \d+ messages? (is|are) sent/);
+    await saveScreenshot(lin.page, 'update-waiting-for-outbox');
+    expect(await lin.outboxCount()).toBeGreaterThan(0);
+    expect(await lin.buildId()).toBe(runningBuild);
+
+    await expect.poll(() => lin.buildId(), { timeout: 30_000 }).toBe(next.buildId);
+    step('next build running');
+    await expect
+      .poll(async () => bodiesShown(await lin.messages(), bodies), { timeout: STEP_TIMEOUT_MS })
+      .toEqual(bodies.map((body): [string, string] => [body, 'sent']));
+  });
+});
