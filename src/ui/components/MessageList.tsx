@@ -52,10 +52,20 @@ export function MessageList({ snapshot, me }: MessageListProps) {
     const justSent = last?.id !== lastId.current && last?.status === 'pending';
     lastId.current = last?.id;
     if (!element || !(atBottom.current || justSent)) return;
-    if (virtual) virtualizer.scrollToIndex(messages.length - 1, { align: 'end' });
-    else element.scrollTop = element.scrollHeight;
+    element.scrollTop = element.scrollHeight;
     atBottom.current = true;
-  }, [messages, virtual, virtualizer]);
+  }, [messages]);
+
+  // A virtualised list grows as its rows are measured (estimates become real heights), and
+  // growing content fires no scroll event: pin to the bottom again on every change of the
+  // total height while the reader is there. (scrollToIndex re-measures over several frames
+  // and, in a long room, never reached the newest message.)
+  const totalSize = virtualizer.getTotalSize();
+  useLayoutEffect(() => {
+    const element = scroller.current;
+    if (virtual && element && atBottom.current && totalSize > 0)
+      element.scrollTop = element.scrollHeight;
+  }, [virtual, totalSize]);
 
   const onScroll = () => {
     const element = scroller.current;
