@@ -1,0 +1,161 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { type Machine, machineLine } from './machine.ts';
+import { type ReportRow, type ResultRow, toResultRow } from './rows.ts';
+
+/** What bench/results.json holds. */
+export interface Results {
+  machine: Machine & { loadAverageAtEnd: number };
+  date: string;
+  benchmarks: ResultRow[];
+}
+
+export interface RunSummary {
+  machine: Machine;
+  date: string;
+  rows: readonly ReportRow[];
+  durationS: number;
+  /** 1-minute load average when the run ended. */
+  loadAverageAtEnd: number;
+  command: string;
+  /** Benchmarks that did not run, with why (no Chromium, an error). */
+  skipped: readonly string[];
+}
+
+/** Readable figures: three significant digits, thousands separators, no exponent. */
+export function formatFigure(value: number | null): string {
+  if (value === null || !Number.isFinite(value)) return '–';
+  const magnitude = Math.abs(value);
+  const digits = magnitude >= 100 ? 0 : magnitude >= 10 ? 1 : magnitude >= 1 ? 2 : 3;
+  return value.toLocaleString('en', {
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  });
+}
+
+/** "123× faster", "1.4× slower", "1.13× more": the ratio in words, by unit. */
+export function comparison(row: ReportRow): string {
+  if (row.ratio === null || !Number.isFinite(row.ratio) || row.ratio <= 0) return '–';
+  const above = row.ratio >= 1;
+  const factor = formatFigure(above ? row.ratio : 1 / row.ratio);
+  const words: Record<string, [string, string]> = {
+    ms: ['slower', 'faster'],
+    KB: ['more', 'less'],
+  };
+  const [higher, lower] = words[row.unit] ?? ['higher', 'lower'];
+  return `${factor}× ${above ? higher : lower}`;
+}
+
+function metText(met: boolean | null): string {
+  return met === null ? '' : met ? 'met' : 'MISSED';
+}
+
+const COLUMNS = [
+  'benchmark',
+  'unit',
+  'Ferry',
+  'baseline',
+  'ratio',
+  'Ferry vs baseline',
+  'goal',
+  'met',
+];
+
+function cells(row: ReportRow): string[] {
+  return [
+    row.name,
+    row.unit,
+    formatFigure(row.ferry),
+    formatFigure(row.baseline),
+    formatFigure(row.ratio),
+    comparison(row),
+    row.goal ?? '',
+    metText(row.met),
+  ];
+}
+
+/** A plain-text table for the terminal. */
+export function renderTable(rows: readonly ReportRow[]): string {
+  const lines = [COLUMNS, ...rows.map(cells)];
+  const widths = COLUMNS.map((_, column) =>
+    Math.max(...lines.map((line) => (line[column] ?? '').length)),
+  );
+  const numeric = new Set([2, 3, 4]);
+  const render = (line: string[]) =>
+    line
+      .map((cell, column) =>
+        numeric.has(column) ? cell.padStart(widths[column] ?? 0) : cell.padEnd(widths[column] ?? 0),
+      )
+      .join('  ')
+      .trimEnd();
+  const rule = widths.map((width) => '-'.repeat(width)).join('  ');
+  return [render(COLUMNS), rule, ...rows.map((row) => render(cells(row)))].join('\n');
+}
+
+function markdownTable(rows: readonly ReportRow[]): string {
+  const escapePipes = (cell: string) => cell.replaceAll('|', '\\|');
+  const header = `| ${COLUMNS.join(' | ')} |`;
+  const align = `|${COLUMNS.map((_, i) => ([2, 3, 4].includes(i) ? ' ---: ' : ' --- ')).join('|')}|`;
+  const body = rows.map((row) => `| ${cells(row).map(escapePipes).join(' | ')} |`);
+  return [header, align, ...body].join('\n');
+}
+
+/** One line per goal: met or missed, with the figure that decided it. */
+export function goalLines(rows: readonly ReportRow[]): string[] {
+  return rows
+    .filter((row) => row.goal !== null)
+    .map((row) => {
+      const versus =
+        row.baseline === null
+          ? ''
+          : ` against ${formatFigure(row.baseline)} ${row.unit} (ratio ${formatFigure(row.ratio)}, ${comparison(row)})`;
+      return `- **${row.met ? 'met' : 'missed'}**: ${row.name}: Ferry ${formatFigure(row.ferry)} ${row.unit}${versus}; goal ${row.goal}.`;
+    });
+}
+
+/** Writes bench/results.json. */
+export function writeResults(path: string, summary: RunSummary): void {
+  const results: Results = {
+    machine: { ...summary.machine, loadAverageAtEnd: summary.loadAverageAtEnd },
+    date: summary.date,
+    benchmarks: summary.rows.map(toResultRow),
+  };
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, `${JSON.stringify(results, null, 2)}\n`);
+}
+
+/**
+ * Writes docs/benchmarks.md: the run's table and goals, generated, followed by the
+ * hand-written method and findings from `notesPath` (kept in bench/ so a run never
+ * overwrites what people wrote).
+ */
+export function writeMarkdown(path: string, summary: RunSummary, notesPath: string): void {
+  const notes = existsSync(notesPath) ? readFileSync(notesPath, 'utf8').trim() : '';
+  const skipped =
+    summary.skipped.length === 0
+      ? []
+      : ['', '**Not run:**', '', ...summary.skipped.map((reason) => `- ${reason}`)];
+  const text = [
+    '# Benchmarks',
+    '',
+    `<!-- Generated by \`${summary.command}\` (bench/report.ts); edit bench/notes.md instead. -->`,
+    '',
+    `Run of ${summary.date} on ${machineLine(summary.machine)}, ${summary.loadAverageAtEnd} at the end.`,
+    `Command: \`${summary.command}\`, ${Math.round(summary.durationS)} s in all.`,
+    'Each figure is the median of the repetitions (Ferry and its baselines alternating in the',
+    "same run); `ratio` is Ferry / baseline in the row's unit, and `met` is computed from",
+    'these figures by bench/rows.ts.',
+    '',
+    markdownTable(summary.rows),
+    ...skipped,
+    '',
+    '## Goals',
+    '',
+    ...goalLines(summary.rows),
+    '',
+    notes,
+    '',
+  ].join('\n');
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, text);
+}

@@ -1,0 +1,34 @@
+import { benchApp } from './app.ts';
+import { benchCatchUpNode } from './catch-up.ts';
+import { benchCatchUpChromium } from './catch-up-chromium.ts';
+import type { BenchConfig } from './config.ts';
+import { benchConnectionMemory } from './connection-memory.ts';
+import { benchMerge } from './merge.ts';
+import { benchOutboxFlush } from './outbox-flush.ts';
+import type { ReportRow } from './rows.ts';
+import { benchServerLoad } from './server-load.ts';
+
+/** One benchmark of the suite (a file of its own); `id` is what `--only` takes. */
+export interface BenchDefinition {
+  id: string;
+  title: string;
+  /** Needs headless Chromium (skipped, with a note, where there is none). */
+  chromium: boolean;
+  run(config: BenchConfig): Promise<ReportRow[]>;
+}
+
+/** In issue order. */
+export const BENCHMARKS: readonly BenchDefinition[] = [
+  { id: 'flush', title: '1. Outbox flush', chromium: false, run: benchOutboxFlush },
+  { id: 'catch-up-node', title: '2. Catch-up (Node)', chromium: false, run: benchCatchUpNode },
+  {
+    id: 'catch-up-chromium',
+    title: '2. Catch-up (Chromium)',
+    chromium: true,
+    run: benchCatchUpChromium,
+  },
+  { id: 'merge', title: '3. Merge', chromium: false, run: benchMerge },
+  { id: 'server', title: '4. Server under load', chromium: false, run: benchServerLoad },
+  { id: 'memory', title: '5. Memory per connection', chromium: false, run: benchConnectionMemory },
+  { id: 'app', title: '6. App', chromium: true, run: benchApp },
+];
