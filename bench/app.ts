@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { BrowserContext, Page } from 'playwright-core';
 import { buildApp } from '../test/e2e/support/app-build.ts';
-import { launchChromium } from './chromium.ts';
+import { launchChromium } from '../test/support/chromium-binary.ts';
 import type { BenchConfig } from './config.ts';
 import { uniqueRoom } from './devices.ts';
 import { makeRow, type ReportRow } from './rows.ts';

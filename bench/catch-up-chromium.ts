@@ -1,9 +1,9 @@
 import type { Page } from 'playwright-core';
+import { launchChromium } from '../test/support/chromium-binary.ts';
 import { alternate } from './alternate.ts';
 import { buildBenchPage } from './browser/build.ts';
 import type {} from './browser/page-api.ts';
 import { catchUpRows } from './catch-up.ts';
-import { launchChromium } from './chromium.ts';
 import type { BenchConfig } from './config.ts';
 import { uniqueRoom } from './devices.ts';
 import { asSent } from './idb-baselines.ts';

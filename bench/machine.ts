@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { cpus, loadavg, release, totalmem, type } from 'node:os';
-import { CHROMIUM_PATH, chromiumAvailable } from './chromium.ts';
+import { CHROMIUM_PATH, chromiumAvailable } from '../test/support/chromium-binary.ts';
 
 /** The machine a run was made on; ratios compare runs, absolute figures only on one machine. */
 export interface Machine {

@@ -6,7 +6,7 @@
 // Set BENCH_CPU_PROF_DIR=dir to get a CPU profile of every server process.
 import 'fake-indexeddb/auto';
 import { fileURLToPath } from 'node:url';
-import { CHROMIUM_PATH, chromiumAvailable } from './chromium.ts';
+import { CHROMIUM_PATH, chromiumAvailable } from '../test/support/chromium-binary.ts';
 import { FULL_CONFIG } from './config.ts';
 import { describeMachine, loadAverage, machineLine } from './machine.ts';
 import { type RunSummary, renderTable, writeMarkdown, writeResults } from './report.ts';

@@ -1,5 +1,6 @@
 import { connect, createServer, type Server } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { cleanupsAfterEach } from '../support/cleanups.ts';
 import { FaultProxy } from '../support/fault-proxy.ts';
 
 /**
@@ -9,10 +10,7 @@ import { FaultProxy } from '../support/fault-proxy.ts';
  * the proxy must not either, whatever its mode does between two chunks.
  */
 describe('fault proxy byte order', () => {
-  const cleanups: (() => Promise<void> | void)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
+  const cleanups = cleanupsAfterEach();
 
   it('delivers a stream in order under jitter and while switching modes', async () => {
     let received = '';

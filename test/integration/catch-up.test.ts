@@ -1,14 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { newMessageId } from '../../src/client/ids.ts';
 import type { SentMessage } from '../../src/client/types.ts';
+import { cleanupsAfterEach } from '../support/cleanups.ts';
 import { bodies, deviceName, duplicateIds, openDevice, waitFor } from '../support/engine.ts';
 import { startTestServer, tempDir } from '../support/server.ts';
 
 describe('gap-free catch-up', () => {
-  const cleanups: (() => Promise<void> | void)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
+  const cleanups = cleanupsAfterEach();
 
   async function setup() {
     const dir = tempDir();

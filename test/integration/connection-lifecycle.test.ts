@@ -1,6 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ConnectionState } from '../../src/client/connection-state.ts';
 import type { Engine } from '../../src/client/engine.ts';
+import { cleanupsAfterEach } from '../support/cleanups.ts';
 import { bodies, deviceName, openDevice, waitFor } from '../support/engine.ts';
 import { FaultProxy } from '../support/fault-proxy.ts';
 import { freePort, startTestServer, type TestServer, tempDir } from '../support/server.ts';
@@ -28,10 +29,7 @@ function countConnections(server: TestServer): { count: number } {
 }
 
 describe('connection lifecycle against a real server', () => {
-  const cleanups: (() => Promise<void> | void)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
+  const cleanups = cleanupsAfterEach();
 
   async function server(port?: number): Promise<TestServer> {
     const dir = tempDir();

@@ -1,12 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { cleanupsAfterEach } from '../support/cleanups.ts';
 import { bodies, deviceName, duplicateIds, openDevice, waitFor } from '../support/engine.ts';
 import { freePort, startTestServer, type TestServer, tempDir } from '../support/server.ts';
 
 describe('durable outbox', () => {
-  const cleanups: (() => Promise<void> | void)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
+  const cleanups = cleanupsAfterEach();
 
   it('delivers 200 messages typed while the server was down, across a reload, exactly once and in order', async () => {
     const dir = tempDir();

@@ -1,12 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { cleanupsAfterEach } from '../support/cleanups.ts';
 import { bodies, deviceName, duplicateIds, openDevice, waitFor } from '../support/engine.ts';
 import { startTestServer, tempDir, withAfterAppend } from '../support/server.ts';
 
 describe('flush under connection cuts', () => {
-  const cleanups: (() => Promise<void> | void)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
+  const cleanups = cleanupsAfterEach();
 
   it('stores exactly 1,000 messages in send order when the server drops the link twice mid-flush', async () => {
     const dir = tempDir();

@@ -1,12 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { cleanupsAfterEach } from '../support/cleanups.ts';
 import { bodies, deviceName, duplicateIds, openDevice, waitFor } from '../support/engine.ts';
 import { startTestServer, tempDir, withAfterAppend } from '../support/server.ts';
 
 describe('per-user rate limit', () => {
-  const cleanups: (() => Promise<void> | void)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
+  const cleanups = cleanupsAfterEach();
 
   it('holds a burst past the limit back and delivers all of it, in order, once each, as the bucket refills', async () => {
     const dir = tempDir();

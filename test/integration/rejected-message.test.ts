@@ -1,13 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MAX_BODY_CHARS } from '../../src/shared/limits.ts';
+import { cleanupsAfterEach } from '../support/cleanups.ts';
 import { bodies, deviceName, openDevice, waitFor } from '../support/engine.ts';
 import { startTestServer, tempDir } from '../support/server.ts';
 
 describe('a message the server rejects', () => {
-  const cleanups: (() => Promise<void> | void)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
+  const cleanups = cleanupsAfterEach();
 
   it('ends failed with a reason, leaves the outbox, and does not hold back the messages after it', async () => {
     const dir = tempDir();

@@ -1,15 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { newMessageId } from '../../src/client/ids.ts';
 import type { SendAck } from '../../src/shared/protocol.ts';
+import { cleanupsAfterEach } from '../support/cleanups.ts';
 import { bodies, deviceName, openDevice, waitFor } from '../support/engine.ts';
 import { rawClient, signUp } from '../support/raw-client.ts';
 import { startTestServer, tempDir } from '../support/server.ts';
 
 describe('server restart over the same SQLite file', () => {
-  const cleanups: (() => Promise<void> | void)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
+  const cleanups = cleanupsAfterEach();
 
   it('keeps history, sessions and dedup: an old id sent again gets its original seq and is not stored twice', async () => {
     const dir = tempDir();

@@ -2,8 +2,9 @@ import { existsSync } from 'node:fs';
 import { type Browser, type BrowserContext, chromium } from 'playwright-core';
 import { describe } from 'vitest';
 
-/** Debian's Chromium (`apt-get install -y chromium`); FERRY_CHROMIUM points elsewhere. */
-export const CHROMIUM_PATH = process.env.FERRY_CHROMIUM || '/usr/bin/chromium';
+import { CHROMIUM_PATH, QUIET_ARGS } from '../../support/chromium-binary.ts';
+
+export { CHROMIUM_PATH, QUIET_ARGS };
 
 const inCi = process.env.CI === 'true' || process.env.CI === '1';
 const available = existsSync(CHROMIUM_PATH);
@@ -25,17 +26,6 @@ if (!available) {
  * except in CI, where they run and fail: CI must never pass without its browser tests.
  */
 export const describeInChromium = describe.skipIf(!available && !inCi);
-
-/** No updates, sync or background traffic of Chromium's own. */
-export const QUIET_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 
 function assertAvailable(): void {
   if (!available) throw new Error(`no Chromium at ${CHROMIUM_PATH} (CI needs it installed)`);

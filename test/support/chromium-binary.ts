@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
 import { type Browser, chromium } from 'playwright-core';
 
-/** Debian's Chromium (`apt-get install -y chromium`); FERRY_CHROMIUM points elsewhere (as in test/e2e). */
+/** Debian's Chromium (`apt-get install -y chromium`); FERRY_CHROMIUM points elsewhere. */
 export const CHROMIUM_PATH = process.env.FERRY_CHROMIUM || '/usr/bin/chromium';
 
-const CHROMIUM_ARGS = [
+/** No sandbox (root in CI), no GPU, and no updates, sync or background traffic of its own. */
+export const QUIET_ARGS = [
   '--no-sandbox',
   '--disable-gpu',
   '--disable-quic',
@@ -20,5 +21,5 @@ export function chromiumAvailable(): boolean {
 
 /** Headless Chromium through playwright-core (never `npx playwright install`). */
 export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
+  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: QUIET_ARGS });
 }
