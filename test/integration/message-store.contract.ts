@@ -105,6 +105,34 @@ export function runMessageStoreContract(
       expect(await store.count('b')).toBe(0);
     });
 
+    it('appends batches that arrive together in call order, each with its own outcomes', async () => {
+      const [first, second, third] = await Promise.all([
+        store.appendBatch(
+          'a',
+          U,
+          [
+            { id: id(1), body: '1' },
+            { id: id(2), body: '2' },
+          ],
+          10,
+        ),
+        store.appendBatch('a', ALICE, [{ id: id(3), body: '3' }], 10),
+        store.appendBatch(
+          'a',
+          U,
+          [
+            { id: id(1), body: '1' },
+            { id: id(4), body: '4' },
+          ],
+          10,
+        ),
+      ]);
+      expect(first?.map((o) => o.status === 'accepted' && o.message.seq)).toEqual([1, 2]);
+      expect(second?.map((o) => o.status === 'accepted' && o.message.seq)).toEqual([3]);
+      expect(third?.map((o) => o.status)).toEqual(['duplicate', 'accepted']);
+      expect((await store.pageAfter('a', 0, 10)).map((m) => m.body)).toEqual(['1', '2', '3', '4']);
+    });
+
     it('pages after and before a seq, ascending', async () => {
       const items = Array.from({ length: 10 }, (_, i) => ({ id: id(i + 1), body: `${i + 1}` }));
       await store.appendBatch('a', U, items, 1);
