@@ -21,19 +21,30 @@ export interface HttpsConfig {
   keyFile: string | null;
 }
 
-function parseNumber(name: string, raw: string | undefined, fallback: number, max: number): number {
+function parseNumber(
+  name: string,
+  raw: string | undefined,
+  fallback: number,
+  range: { min: number; max: number; why?: string },
+): number {
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0 || value > max) {
-    throw new Error(`${name} must be an integer from 0 to ${max}, got "${raw}"`);
+  if (!Number.isInteger(value) || value < range.min || value > range.max) {
+    const why = range.why ? ` (${range.why})` : '';
+    throw new Error(
+      `${name} must be an integer from ${range.min} to ${range.max}${why}, got "${raw}"`,
+    );
   }
   return value;
 }
 
+/** A rate of 0 would hold every sender back for good, and ask clients to wait forever. */
+const RATE_RANGE = { min: 1, max: 1e9, why: '0 would stop every sender for good' };
+
 /** Reads the server's settings from the environment (see README, "Configuration"). */
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   return {
-    port: parseNumber('PORT', env.PORT, 8080, 65_535),
+    port: parseNumber('PORT', env.PORT, 8080, { min: 0, max: 65_535 }),
     host: env.HOST || '0.0.0.0',
     dbPath: resolve(env.FERRY_DB || 'data/ferry.db'),
     staticDir: resolve(env.FERRY_STATIC_DIR || 'dist'),
@@ -46,13 +57,13 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
         'FERRY_RATE_BURST',
         env.FERRY_RATE_BURST,
         DEFAULT_MESSAGE_RATE.capacity,
-        1e9,
+        RATE_RANGE,
       ),
       refillPerMinute: parseNumber(
         'FERRY_RATE_PER_MINUTE',
         env.FERRY_RATE_PER_MINUTE,
         DEFAULT_MESSAGE_RATE.refillPerMinute,
-        1e9,
+        RATE_RANGE,
       ),
     },
     https: ['1', 'true'].includes((env.HTTPS ?? '').toLowerCase())

@@ -1,57 +1,47 @@
-import type { Server, Socket } from 'socket.io';
-import type { WireError } from '../shared/errors.ts';
-import { INVITE_SECRET_BYTES } from '../shared/limits.ts';
-import type {
-  ClientToServerEvents,
-  CreateRoomAck,
-  HistoryAck,
-  JoinAck,
-  PingAck,
-  ServerToClientEvents,
-} from '../shared/protocol.ts';
-import {
-  createRoomRequestSchema,
-  handshakeAuthSchema,
-  historyRequestSchema,
-  joinRequestSchema,
-  pingRequestSchema,
-} from '../shared/schemas.ts';
+import type { PingAck } from '../shared/protocol.ts';
+import { pingRequestSchema } from '../shared/schemas.ts';
 import { SerialQueue } from '../shared/serial-queue.ts';
-import { hashSecret, newSecret, secretMatches } from './secrets.ts';
-import { createSendHandler, RateGate, type Sender } from './send-handler.ts';
+import { createCreateRoomHandler } from './create-room-handler.ts';
+import { createHandshake } from './handshake.ts';
+import { createHistoryHandler } from './history-handler.ts';
+import { createJoinHandler } from './join-handler.ts';
+import { RateGate } from './rate-gate.ts';
+import { createRoomAccess } from './room-access.ts';
+import { createSendHandler, type Sender } from './send-handler.ts';
+import type { FerryIo, FerrySocket } from './socket-types.ts';
 import type { AccountStore } from './store/account-store.ts';
 import type { MessageStore } from './store/message-store.ts';
 import type { TokenBuckets } from './token-bucket.ts';
 import { describeIssue, fail } from './wire.ts';
 
-export interface SocketData {
-  userId: string;
-  name: string;
-  tokenHash: string;
-}
+export type { FerryIo, SocketData } from './socket-types.ts';
 
-// biome-ignore lint/complexity/noBannedTypes: socket.io's slot for inter-server events, unused
-type InterServerEvents = {};
-export type FerryIo = Server<
-  ClientToServerEvents,
-  ServerToClientEvents,
-  InterServerEvents,
-  SocketData
->;
-type FerrySocket = Socket<
-  ClientToServerEvents,
-  ServerToClientEvents,
-  InterServerEvents,
-  SocketData
->;
+/**
+ * Most requests one socket may have queued or running at once. Ferry's client keeps at
+ * most 10 batches in flight plus a join and a history page per open room; a socket past
+ * this is flooding, and is dropped (see docs/protocol.md, "Transport").
+ */
+export const MAX_QUEUED_REQUESTS = 64;
 
 type Ack = (response: unknown) => void;
-/** Handles one inbound event; `payload` is untrusted and validated by the handler. */
-type Handler = (socket: FerrySocket, payload: unknown) => Promise<unknown>;
 
-/** What a connection holds once it has sent a request. */
-interface ConnectionState {
+/** What a handler answers, and whether the socket must be dropped once the answer is sent. */
+interface Reply {
+  answer: unknown;
+  dropSocket?: boolean;
+}
+
+/** Handles one inbound event; `payload` is untrusted and validated by the handler. */
+type Handler = (socket: FerrySocket, payload: unknown) => Promise<Reply>;
+
+/**
+ * The server's state for one socket, made at its first request: the queue that runs its
+ * requests in arrival order, and the sender identity with its rate-limit hold.
+ */
+interface SocketSession {
   queue: SerialQueue;
+  /** Requests pushed to `queue` and not yet finished. */
+  queued: number;
   sender: Sender;
 }
 
@@ -68,43 +58,18 @@ export function sessionRoom(tokenHash: string): string {
   return `session:${tokenHash}`;
 }
 
-/** Private room ids: random, so a room's existence is not guessable from its id either. */
-const PRIVATE_ROOM_ID_BYTES = 12;
+const reply = (answer: unknown): Reply => ({ answer });
 
 /** Wires the socket.io side: handshake auth, then send, join, history, createRoom, ping. */
 export function attachRealtime(io: FerryIo, options: RealtimeOptions): void {
   const { store, accounts, clock, log } = options;
+  const mayEnter = createRoomAccess(accounts);
   const handleSend = createSendHandler(options);
+  const handleJoin = createJoinHandler({ accounts, store, clock });
+  const handleHistory = createHistoryHandler({ store, mayEnter });
+  const handleCreateRoom = createCreateRoomHandler(accounts, clock);
 
-  io.use((socket, next) => {
-    const refuse = (message: string) => {
-      const error = new Error('unauthorized') as Error & { data: WireError };
-      error.data = { code: 'unauthorized', message };
-      next(error);
-    };
-    const auth = handshakeAuthSchema.safeParse(socket.handshake.auth);
-    if (!auth.success) {
-      refuse('a session token is required');
-      return;
-    }
-    const tokenHash = hashSecret(auth.data.token);
-    accounts.sessionUser(tokenHash).then(
-      (user) => {
-        if (!user) {
-          refuse('this session is not valid (signed out or revoked)');
-          return;
-        }
-        socket.data.userId = user.userId;
-        socket.data.name = user.name;
-        socket.data.tokenHash = tokenHash;
-        next();
-      },
-      (error: unknown) => {
-        log(`session lookup failed: ${error instanceof Error ? error.message : String(error)}`);
-        next(new Error('server error'));
-      },
-    );
-  });
+  io.use(createHandshake(accounts, log));
 
   /**
    * What each event does. Events run one at a time in arrival order, except pings: they
@@ -116,58 +81,73 @@ export function attachRealtime(io: FerryIo, options: RealtimeOptions): void {
       {
         order: 'serial',
         run: async (socket, payload) => {
-          if (!socket.connected) return fail('internal', 'the socket closed before this batch ran');
-          return handleSend(stateOf(socket).sender, payload);
+          const { ack, dropSocket } = await handleSend(sessionOf(socket).sender, payload);
+          return { answer: ack, dropSocket };
         },
       },
     ],
-    ['join', { order: 'serial', run: (socket, payload) => handleJoin(socket, payload) }],
-    ['history', { order: 'serial', run: (socket, payload) => handleHistory(socket, payload) }],
+    ['join', { order: 'serial', run: async (s, payload) => reply(await handleJoin(s, payload)) }],
+    [
+      'history',
+      { order: 'serial', run: async (s, payload) => reply(await handleHistory(s, payload)) },
+    ],
     [
       'createRoom',
-      {
-        order: 'serial',
-        run: async (socket, payload) => {
-          const parsed = createRoomRequestSchema.safeParse(payload);
-          if (!parsed.success) return fail('invalid_payload', 'createRoom takes an empty object');
-          return handleCreateRoom(socket);
-        },
-      },
+      { order: 'serial', run: async (s, payload) => reply(await handleCreateRoom(s, payload)) },
     ],
     [
       'ping',
       {
         order: 'immediate',
-        run: async (_socket, payload): Promise<PingAck> => {
+        run: async (_socket, payload) => {
           const parsed = pingRequestSchema.safeParse(payload);
-          if (!parsed.success) return fail('invalid_payload', describeIssue(parsed.error));
-          return { ok: true, serverTime: clock() };
+          if (!parsed.success) return reply(fail('invalid_payload', describeIssue(parsed.error)));
+          const pong: PingAck = { ok: true, serverTime: clock() };
+          return reply(pong);
         },
       },
     ],
   ]);
 
   /**
-   * Per-socket state, made at a socket's first request: an idle connection holds only its
-   * one listener, which keeps Ferry's memory per connection near bare socket.io's (see
+   * Per-socket sessions, made at a socket's first request: an idle connection holds only
+   * its one listener, which keeps Ferry's memory per connection near bare socket.io's (see
    * docs/benchmarks.md).
    */
-  const connections = new WeakMap<FerrySocket, ConnectionState>();
-  function stateOf(socket: FerrySocket): ConnectionState {
-    let state = connections.get(socket);
-    if (!state) {
-      state = {
+  const sessions = new WeakMap<FerrySocket, SocketSession>();
+  function sessionOf(socket: FerrySocket): SocketSession {
+    let session = sessions.get(socket);
+    if (!session) {
+      session = {
         queue: new SerialQueue(),
+        queued: 0,
         sender: {
           author: { id: socket.data.userId, name: socket.data.name },
           gate: new RateGate(),
-          mayEnter: (room) => mayEnter(socket, room),
+          mayEnter: (room) => mayEnter(room, socket.data.userId),
           broadcast: (room, messages) => socket.to(room).emit('messages', { room, messages }),
         },
       };
-      connections.set(socket, state);
+      sessions.set(socket, session);
     }
-    return state;
+    return session;
+  }
+
+  /** Runs a serial request after the socket's earlier ones, within the queue bound. */
+  function enqueue(socket: FerrySocket, run: () => Promise<Reply>): Promise<Reply> | null {
+    const session = sessionOf(socket);
+    if (session.queued >= MAX_QUEUED_REQUESTS) return null;
+    session.queued += 1;
+    return session.queue
+      .push(async () => {
+        // Dropped meanwhile: nothing queued behind a drop may run, least of all a batch
+        // that would be stored ahead of one that failed.
+        if (!socket.connected) return reply(fail('internal', 'the socket closed first'));
+        return run();
+      })
+      .finally(() => {
+        session.queued -= 1;
+      });
   }
 
   function onEvent(socket: FerrySocket, event: unknown, args: unknown[]): void {
@@ -176,12 +156,22 @@ export function attachRealtime(io: FerryIo, options: RealtimeOptions): void {
     const last = args.at(-1);
     const ack: Ack | null = typeof last === 'function' ? (last as Ack) : null;
     const payload = ack && args.length === 1 ? undefined : args[0];
-    const run =
-      handler.order === 'serial'
-        ? stateOf(socket).queue.push(() => handler.run(socket, payload))
-        : handler.run(socket, payload);
+    const task = () => handler.run(socket, payload);
+    const run = handler.order === 'serial' ? enqueue(socket, task) : task();
+    if (!run) {
+      // Refusing one request and serving later ones would let a batch overtake another;
+      // dropping the socket drops everything queued with it, and the client resends in
+      // order after reconnecting.
+      log(`dropping a socket with more than ${MAX_QUEUED_REQUESTS} requests queued`);
+      socket.disconnect(true);
+      return;
+    }
     run.then(
-      (response) => ack?.(response),
+      (result) => {
+        ack?.(result.answer);
+        // After the answer: socket.io flushes it before closing the connection.
+        if (result.dropSocket) socket.disconnect(true);
+      },
       (error: unknown) => {
         log(`${event} failed: ${error instanceof Error ? error.message : String(error)}`);
         ack?.(fail('internal', 'the server failed; retrying is safe'));
@@ -198,53 +188,4 @@ export function attachRealtime(io: FerryIo, options: RealtimeOptions): void {
     // ack, so one catch-all listener hands them to the handlers, which validate them.
     socket.onAny((event: unknown, ...args: unknown[]) => onEvent(socket, event, args));
   });
-
-  /** Checked on every event, not only at join: membership is the gate for each read and write. */
-  async function mayEnter(socket: FerrySocket, room: string): Promise<boolean> {
-    const access = await accounts.roomAccess(room);
-    return access.kind === 'public' || (await accounts.isMember(room, socket.data.userId));
-  }
-
-  async function handleJoin(socket: FerrySocket, payload: unknown): Promise<JoinAck> {
-    const parsed = joinRequestSchema.safeParse(payload);
-    if (!parsed.success) return fail('invalid_room', describeIssue(parsed.error));
-    const { room, invite } = parsed.data;
-    const access = await accounts.roomAccess(room);
-    if (access.kind === 'private' && !(await accounts.isMember(room, socket.data.userId))) {
-      if (!invite || !secretMatches(invite, access.inviteHash)) {
-        return fail('forbidden', 'this room is private: open it with a valid invite link');
-      }
-      await accounts.addMember(room, socket.data.userId, clock());
-    }
-    await socket.join(room);
-    return { ok: true, room, latestSeq: await store.latestSeq(room) };
-  }
-
-  async function handleHistory(socket: FerrySocket, payload: unknown): Promise<HistoryAck> {
-    const parsed = historyRequestSchema.safeParse(payload);
-    if (!parsed.success) return fail('invalid_payload', describeIssue(parsed.error));
-    const request = parsed.data;
-    if (!(await mayEnter(socket, request.room)))
-      return fail('forbidden', 'you are not a member of this room');
-    const messages =
-      'after' in request
-        ? await store.pageAfter(request.room, request.after, request.limit)
-        : await store.pageBefore(request.room, request.before, request.limit);
-    return {
-      ok: true,
-      room: request.room,
-      messages,
-      latestSeq: await store.latestSeq(request.room),
-    };
-  }
-
-  async function handleCreateRoom(socket: FerrySocket): Promise<CreateRoomAck> {
-    const room = newSecret(PRIVATE_ROOM_ID_BYTES);
-    const invite = newSecret(INVITE_SECRET_BYTES);
-    await accounts.createPrivateRoom(
-      { room, inviteHash: hashSecret(invite), createdBy: socket.data.userId },
-      clock(),
-    );
-    return { ok: true, room, invite };
-  }
 }

@@ -1,32 +1,10 @@
 import { MAX_BATCH_MESSAGES } from '../shared/limits.ts';
 import type { SendAck, SendResult, StoredMessage } from '../shared/protocol.ts';
 import { checkBody, outgoingMessageSchema, sendBatchSchema } from '../shared/schemas.ts';
+import type { RateGate } from './rate-gate.ts';
 import type { AppendInput, Author, MessageStore } from './store/message-store.ts';
 import type { TokenBuckets } from './token-bucket.ts';
 import { describeIssue, fail } from './wire.ts';
-
-/**
- * One socket's rate-limit hold. When a batch is cut short by the limit, every later batch
- * from that socket is refused until one starts with the first held message: batches
- * already in flight behind the cut can never be stored ahead of it, so order is kept.
- */
-export class RateGate {
-  #held: { id: string; until: number } | null = null;
-
-  /** null when `firstId` may pass (and lifts the hold); else milliseconds left to wait. */
-  check(firstId: string | undefined, now: number): number | null {
-    if (!this.#held) return null;
-    if (firstId === this.#held.id) {
-      this.#held = null;
-      return null;
-    }
-    return Math.max(0, this.#held.until - now);
-  }
-
-  hold(id: string, until: number): void {
-    this.#held = { id, until };
-  }
-}
 
 export interface Sender {
   author: Author;
@@ -41,6 +19,12 @@ export interface SendHandlerDeps {
   store: MessageStore;
   messageRate: TokenBuckets;
   clock: () => number;
+}
+
+/** The answer to one batch, and whether the socket must be dropped once it is sent. */
+export interface SendReply {
+  ack: SendAck;
+  dropSocket: boolean;
 }
 
 /** Checks each message on its own: a bad one is rejected alone, the rest go on in order. */
@@ -65,56 +49,100 @@ function checkMessages(messages: readonly unknown[]): (SendResult | AppendInput)
 }
 
 /**
- * The `send` event: validate, authorise, rate-limit, append in one transaction, answer a
+ * The refusal of a batch whose envelope is wrong. A room that is missing or not a string
+ * is a payload of the wrong shape; a string that is not a room id is `invalid_room`.
+ */
+function refuseEnvelope(issues: readonly { path: PropertyKey[]; code: string }[], text: string) {
+  if (issues.some((issue) => issue.path[0] === 'messages' && issue.code === 'too_big')) {
+    return fail('batch_too_large', `at most ${MAX_BATCH_MESSAGES} messages a batch`);
+  }
+  const badRoomId = issues.some((i) => i.path[0] === 'room' && i.code !== 'invalid_type');
+  return fail(badRoomId ? 'invalid_room' : 'invalid_payload', text);
+}
+
+/** What the rate limit lets through now: `valid[0..cut)`, having taken `tokens`. */
+interface Admission {
+  cut: number;
+  tokens: number;
+  retryAfterMs: number;
+}
+
+/**
+ * The send event: validate, authorise, rate-limit, append in one transaction, answer a
  * result per message in batch order, and broadcast what is new.
  */
 export function createSendHandler({ store, messageRate, clock }: SendHandlerDeps) {
-  return async function handleSend(sender: Sender, payload: unknown): Promise<SendAck> {
+  const isStored = async (id: string) => (await store.storedIds([id])).has(id);
+
+  /**
+   * Charges the user's bucket for the ids that are new, and cuts the batch at the first new
+   * id past the grant. Ids already stored cost nothing: a resend after a lost ack is the
+   * protocol working, not a flood, and must never be held.
+   */
+  async function admit(userId: string, valid: readonly AppendInput[]): Promise<Admission> {
+    // Only a batch the bucket cannot cover needs to know which ids are new; the common
+    // case skips the lookup, and the refund after the append squares the count.
+    const known =
+      valid.length > messageRate.available(userId)
+        ? await store.storedIds(valid.map((item) => item.id))
+        : new Set<string>();
+    const fresh = new Set(valid.map((item) => item.id).filter((id) => !known.has(id)));
+    const grant = messageRate.take(userId, fresh.size);
+    let left = grant.granted;
+    const charged = new Set<string>();
+    for (const [index, { id }] of valid.entries()) {
+      if (!fresh.has(id) || charged.has(id)) continue;
+      if (left === 0)
+        return { cut: index, tokens: grant.granted, retryAfterMs: grant.retryAfterMs };
+      left -= 1;
+      charged.add(id);
+    }
+    return { cut: valid.length, tokens: grant.granted, retryAfterMs: 0 };
+  }
+
+  return async function handleSend(sender: Sender, payload: unknown): Promise<SendReply> {
+    const reply = (ack: SendAck, dropSocket = false): SendReply => ({ ack, dropSocket });
     const parsed = sendBatchSchema.safeParse(payload);
     if (!parsed.success) {
-      const issues = parsed.error.issues;
-      if (issues.some((issue) => issue.path[0] === 'messages' && issue.code === 'too_big')) {
-        return fail('batch_too_large', `at most ${MAX_BATCH_MESSAGES} messages a batch`);
-      }
-      const badRoom = issues.some((issue) => issue.path[0] === 'room');
-      return fail(badRoom ? 'invalid_room' : 'invalid_payload', describeIssue(parsed.error));
+      return reply(refuseEnvelope(parsed.error.issues, describeIssue(parsed.error)));
     }
     const { room, messages } = parsed.data;
     if (!(await sender.mayEnter(room)))
-      return fail('forbidden', 'you are not a member of this room');
+      return reply(fail('forbidden', 'you are not a member of this room'));
 
     const slots = checkMessages(messages);
     const valid = slots.filter((slot): slot is AppendInput => !('status' in slot));
-    const waitMs = sender.gate.check(valid[0]?.id, clock());
-    if (waitMs !== null)
-      return fail('rate_limited', 'too many messages; resend from the first refused one', waitMs);
+    const verdict = await sender.gate.check(valid[0]?.id, clock(), isStored);
+    if (verdict.kind !== 'pass') {
+      const refusal = fail(
+        'rate_limited',
+        'too many messages; resend from the first refused one',
+        verdict.retryAfterMs,
+      );
+      return reply(refusal, verdict.kind === 'drop');
+    }
 
-    const grant = messageRate.take(sender.author.id, valid.length);
-    const inputs = valid.slice(0, grant.granted);
-    const firstHeld = valid[grant.granted];
-    if (firstHeld) sender.gate.hold(firstHeld.id, clock() + grant.retryAfterMs);
+    const userId = sender.author.id;
+    const admission = await admit(userId, valid);
+    const firstHeld = valid[admission.cut];
+    if (firstHeld) sender.gate.hold(firstHeld.id, clock() + admission.retryAfterMs);
 
+    const inputs = valid.slice(0, admission.cut);
     const outcomes = await store.appendBatch(room, sender.author, inputs, clock());
-    // Resending after a lost ack is the protocol working, not a flood: duplicates are free.
-    messageRate.refund(
-      sender.author.id,
-      outcomes.filter((outcome) => outcome.status !== 'accepted').length,
-    );
-
     const accepted: StoredMessage[] = [];
+    for (const outcome of outcomes)
+      if (outcome.status === 'accepted') accepted.push(outcome.message);
+    // Another socket may have stored some of them meanwhile: only what was stored now costs.
+    messageRate.refund(userId, admission.tokens - accepted.length);
+
     let next = 0;
     const results = slots.map((slot): SendResult => {
       if ('status' in slot) return slot;
       const outcome = outcomes[next++];
       if (!outcome) {
         const reason = 'too many messages; this one was not stored';
-        return {
-          id: slot.id,
-          status: 'rejected',
-          code: 'rate_limited',
-          reason,
-          retryAfterMs: grant.retryAfterMs,
-        };
+        const retryAfterMs = admission.retryAfterMs;
+        return { id: slot.id, status: 'rejected', code: 'rate_limited', reason, retryAfterMs };
       }
       if (outcome.status === 'conflict') {
         return {
@@ -124,7 +152,6 @@ export function createSendHandler({ store, messageRate, clock }: SendHandlerDeps
           reason: 'this id is taken',
         };
       }
-      if (outcome.status === 'accepted') accepted.push(outcome.message);
       return {
         id: outcome.id,
         status: outcome.status,
@@ -134,6 +161,6 @@ export function createSendHandler({ store, messageRate, clock }: SendHandlerDeps
     });
 
     if (accepted.length > 0) sender.broadcast(room, accepted);
-    return { ok: true, results };
+    return reply({ ok: true, results });
   };
 }

@@ -7,8 +7,14 @@ import { hashSecret, newSecret } from './secrets.ts';
 import type { AccountStore } from './store/account-store.ts';
 import type { TokenBuckets } from './token-bucket.ts';
 
-/** A sign-up is a name in a tiny JSON body. */
+/** A sign-up is a name and a key in a tiny JSON body. */
 const MAX_BODY_BYTES = 1_024;
+/**
+ * A body over MAX_BODY_BYTES is still read, and thrown away, up to this size, so that the
+ * 413 reaches the client: closing a connection with unread data resets it, and the client
+ * sees a dropped connection instead of the answer. Past it, the connection is cut.
+ */
+const MAX_DRAINED_BYTES = 64 * 1024;
 
 export interface SessionApiOptions {
   accounts: AccountStore;
@@ -28,66 +34,100 @@ function sendError(res: ServerResponse, status: number, code: string, message: s
   sendJson(res, status, { ok: false, error: { code, message } });
 }
 
-function readBody(req: IncomingMessage): Promise<string | null> {
+type Body = { kind: 'text'; text: string } | { kind: 'too_large' } | { kind: 'cut' };
+
+function readBody(req: IncomingMessage): Promise<Body> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        resolve(null);
+      if (size > MAX_DRAINED_BYTES) {
         req.destroy();
-        return;
+        resolve({ kind: 'cut' });
+      } else if (size <= MAX_BODY_BYTES) {
+        chunks.push(chunk);
       }
-      chunks.push(chunk);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () =>
+      resolve(
+        size > MAX_BODY_BYTES
+          ? { kind: 'too_large' }
+          : { kind: 'text', text: Buffer.concat(chunks).toString('utf8') },
+      ),
+    );
     req.on('error', reject);
   });
 }
 
+/** What a refused sign-up body is told, by the first field that is wrong. */
+function describeSignUpIssue(field: PropertyKey | undefined): string {
+  return field === 'signupKey'
+    ? 'signupKey: 32 random bytes in base64url (43 characters), or no signupKey at all'
+    : 'name: 1 to 40 characters, no control characters';
+}
+
 /**
- * `POST /api/session {name}` creates a user and a session and answers the token, once;
- * `DELETE /api/session` with `Authorization: Bearer <token>` revokes it (sign out). Tokens
- * travel only in bodies and headers, never in a URL, and are never logged.
+ * `POST /api/session {name, signupKey?}` creates a user and a session and answers the
+ * token, once. With a `signupKey` it is idempotent: a key that already made a user answers
+ * that user again (200, a fresh token, the name stored first) and is not counted as a new
+ * sign-up. `DELETE /api/session` with `Authorization: Bearer <token>` revokes a session
+ * (sign out). Tokens and keys travel only in bodies and headers, never in a URL, and are
+ * never logged.
  */
 export function createSessionApi(options: SessionApiOptions) {
   const { accounts, signupRate, onRevoked, clock } = options;
 
   async function create(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const wait = signupRate.take(req.socket.remoteAddress ?? 'unknown', 1);
-    if (wait.granted === 0) {
-      res.setHeader('Retry-After', String(Math.ceil(wait.retryAfterMs / 1_000)));
-      sendError(res, 429, 'rate_limited', 'too many sign-ups from this address; try again later');
-      return;
-    }
-    const raw = await readBody(req);
-    if (raw === null) {
+    const body = await readBody(req);
+    if (body.kind === 'cut') return;
+    if (body.kind === 'too_large') {
+      res.setHeader('Connection', 'close');
       sendError(res, 413, 'invalid_payload', `the body must be at most ${MAX_BODY_BYTES} bytes`);
       return;
     }
     let json: unknown;
     try {
-      json = JSON.parse(raw);
+      json = JSON.parse(body.text);
     } catch {
       sendError(res, 400, 'invalid_payload', 'the body must be JSON');
       return;
     }
     const parsed = createSessionRequestSchema.safeParse(json);
     if (!parsed.success) {
-      sendError(res, 400, 'invalid_payload', 'name: 1 to 40 characters, no control characters');
+      const field = parsed.error.issues[0]?.path[0];
+      sendError(res, 400, 'invalid_payload', describeSignUpIssue(field));
       return;
     }
-    const session: Session = {
-      userId: randomUUID(),
-      name: parsed.data.name,
-      token: newSecret(SESSION_TOKEN_BYTES),
-    };
-    await accounts.createUser(
-      { userId: session.userId, name: session.name, tokenHash: hashSecret(session.token) },
+    const token = newSecret(SESSION_TOKEN_BYTES);
+    const tokenHash = hashSecret(token);
+    const { name, signupKey } = parsed.data;
+    const signupKeyHash = signupKey === undefined ? null : hashSecret(signupKey);
+
+    // A repeat of a sign-up that already made its user (a second tab, a retry after a lost
+    // answer) is not a new sign-up: it is answered without touching the address's budget.
+    const known = signupKeyHash === null ? undefined : await accounts.signupKeyUser(signupKeyHash);
+    if (known) {
+      await accounts.addSession(known.userId, tokenHash, clock());
+      sendJson(res, 200, { ...known, token } satisfies Session);
+      return;
+    }
+
+    const address = req.socket.remoteAddress ?? 'unknown';
+    const wait = signupRate.take(address, 1);
+    if (wait.granted === 0) {
+      res.setHeader('Retry-After', String(Math.ceil(wait.retryAfterMs / 1_000)));
+      sendError(res, 429, 'rate_limited', 'too many sign-ups from this address; try again later');
+      return;
+    }
+    const outcome = await accounts.createUser(
+      { userId: randomUUID(), name, tokenHash, signupKeyHash },
       clock(),
     );
-    sendJson(res, 201, session);
+    // Lost a race with another request carrying the same key: that one was the sign-up.
+    if (!outcome.created) signupRate.refund(address, 1);
+    const session: Session = { userId: outcome.userId, name: outcome.name, token };
+    sendJson(res, outcome.created ? 201 : 200, session);
   }
 
   async function revoke(req: IncomingMessage, res: ServerResponse): Promise<void> {

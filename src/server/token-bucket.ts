@@ -1,3 +1,5 @@
+import { MIN_RETRY_AFTER_MS } from '../shared/limits.ts';
+
 /** Rate-limit settings: a burst of `capacity`, refilled at `refillPerMinute`. */
 export interface RateLimit {
   capacity: number;
@@ -10,43 +12,92 @@ export interface RateLimit {
  */
 export const DEFAULT_MESSAGE_RATE: RateLimit = { capacity: 1_000, refillPerMinute: 100 };
 
+/**
+ * The longest wait a `rate_limited` answer asks for. A slow refill could ask for hours, and
+ * a client timer that long is as good as never (past 2^31 ms, `setTimeout` fires at once):
+ * asking again after a minute costs one refused request.
+ */
+export const MAX_RETRY_AFTER_MS = 60_000;
+
+/** Most keys (users, addresses) whose buckets are tracked at once, unless told otherwise. */
+export const DEFAULT_MAX_KEYS = 100_000;
+
+/** Below this many keys, no sweep runs: a few thousand small entries cost nothing. */
+const MIN_SWEEP_SIZE = 1_024;
+
+/** A wait as every `rate_limited` answer must carry it: between the floor and the ceiling. */
+export function clampRetryAfterMs(ms: number): number {
+  if (!(ms > MIN_RETRY_AFTER_MS)) return MIN_RETRY_AFTER_MS; // NaN lands here too
+  return Math.min(MAX_RETRY_AFTER_MS, Math.ceil(ms));
+}
+
 /** What a bucket grants: `granted` of the asked tokens; the rest after `retryAfterMs`. */
 export interface Grant {
   granted: number;
+  /** 0 when everything was granted; otherwise within [MIN_RETRY_AFTER_MS, MAX_RETRY_AFTER_MS]. */
   retryAfterMs: number;
 }
 
+interface Bucket {
+  tokens: number;
+  at: number;
+}
+
 /**
- * Token buckets by key (user id), lazily refilled from an injected clock. A request for
- * `cost` tokens is granted as far as the bucket allows, so a batch's prefix goes through
- * and the rest waits: order is kept, and nothing is lost.
+ * Token buckets by key (user id, client address), lazily refilled from an injected clock.
+ * A request for `cost` tokens is granted as far as the bucket allows, so a batch's prefix
+ * goes through and the rest waits: order is kept, and nothing is lost.
+ *
+ * Memory is bounded: a bucket that has refilled is the same as no bucket, so sweeps drop
+ * those, and past `maxKeys` the least recently used buckets go (which hands those keys a
+ * full bucket early: a flood of that many distinct keys is better met at the network edge).
  */
 export class TokenBuckets {
   readonly #limit: RateLimit;
   readonly #clock: () => number;
-  readonly #buckets = new Map<string, { tokens: number; at: number }>();
+  readonly #maxKeys: number;
+  /** Insertion order is use order (a used key is moved to the end): the first is the LRU. */
+  readonly #buckets = new Map<string, Bucket>();
+  /** The size at which the next sweep runs; doubling it keeps sweeps O(1) per take overall. */
+  #sweepAt = MIN_SWEEP_SIZE;
 
-  constructor(limit: RateLimit, clock: () => number = Date.now) {
+  constructor(
+    limit: RateLimit,
+    clock: () => number = Date.now,
+    options: { maxKeys?: number } = {},
+  ) {
+    if (!(limit.capacity >= 1) || !(limit.refillPerMinute > 0)) {
+      // A bucket that never refills, or holds nothing, holds its senders back for good.
+      throw new RangeError(
+        `a rate limit needs a burst of at least 1 and a refill above 0, got ${JSON.stringify(limit)}`,
+      );
+    }
     this.#limit = limit;
     this.#clock = clock;
+    this.#maxKeys = Math.max(1, options.maxKeys ?? DEFAULT_MAX_KEYS);
+  }
+
+  /** How many keys have a bucket right now (the rest are full). */
+  get size(): number {
+    return this.#buckets.size;
   }
 
   take(key: string, cost: number): Grant {
     const now = this.#clock();
-    const perMs = this.#limit.refillPerMinute / 60_000;
-    const bucket = this.#buckets.get(key) ?? { tokens: this.#limit.capacity, at: now };
-    bucket.tokens = Math.min(this.#limit.capacity, bucket.tokens + (now - bucket.at) * perMs);
-    bucket.at = now;
+    const bucket = this.#refilled(key, now);
     const granted = Math.min(cost, Math.floor(bucket.tokens));
     bucket.tokens -= granted;
-    if (bucket.tokens >= this.#limit.capacity) this.#buckets.delete(key);
-    else this.#buckets.set(key, bucket);
+    this.#store(key, bucket, now);
     if (granted === cost) return { granted, retryAfterMs: 0 };
     // Ask the client back when a useful chunk has refilled, not for every single token.
     const wanted = Math.min(cost - granted, Math.max(1, Math.floor(this.#limit.capacity / 10)));
-    const retryAfterMs =
-      perMs > 0 ? Math.ceil((wanted - bucket.tokens) / perMs) : Number.MAX_SAFE_INTEGER;
+    const retryAfterMs = clampRetryAfterMs((wanted - bucket.tokens) / this.#perMs());
     return { granted, retryAfterMs };
+  }
+
+  /** Whole tokens `key` could take right now, without taking them. */
+  available(key: string): number {
+    return Math.floor(this.#refilled(key, this.#clock()).tokens);
   }
 
   /** Gives back tokens that were taken but not used (a resent duplicate costs nothing). */
@@ -54,5 +105,44 @@ export class TokenBuckets {
     const bucket = this.#buckets.get(key);
     if (!bucket || tokens <= 0) return;
     bucket.tokens = Math.min(this.#limit.capacity, bucket.tokens + tokens);
+    if (bucket.tokens >= this.#limit.capacity) this.#buckets.delete(key);
+  }
+
+  #perMs(): number {
+    return this.#limit.refillPerMinute / 60_000;
+  }
+
+  /** The key's bucket as of `now` (a fresh full one when it has none); not stored. */
+  #refilled(key: string, now: number): Bucket {
+    const bucket = this.#buckets.get(key);
+    if (!bucket) return { tokens: this.#limit.capacity, at: now };
+    const tokens = bucket.tokens + Math.max(0, now - bucket.at) * this.#perMs();
+    return { tokens: Math.min(this.#limit.capacity, tokens), at: now };
+  }
+
+  #store(key: string, bucket: Bucket, now: number): void {
+    this.#buckets.delete(key);
+    if (bucket.tokens >= this.#limit.capacity) return;
+    this.#buckets.set(key, bucket);
+    if (this.#buckets.size >= this.#sweepAt || this.#buckets.size > this.#maxKeys) {
+      this.#sweep(now);
+    }
+  }
+
+  /** Drops the buckets that have refilled, then the least recently used past `maxKeys`. */
+  #sweep(now: number): void {
+    for (const [key, bucket] of this.#buckets) {
+      const tokens = bucket.tokens + Math.max(0, now - bucket.at) * this.#perMs();
+      if (tokens >= this.#limit.capacity) this.#buckets.delete(key);
+    }
+    // Evict down to three quarters, so a sustained flood of new keys sweeps once per
+    // maxKeys/4 takes rather than on every take.
+    const keep =
+      this.#buckets.size > this.#maxKeys ? Math.max(1, Math.floor(this.#maxKeys * 0.75)) : Infinity;
+    for (const key of this.#buckets.keys()) {
+      if (this.#buckets.size <= keep) break;
+      this.#buckets.delete(key);
+    }
+    this.#sweepAt = Math.min(this.#maxKeys + 1, Math.max(MIN_SWEEP_SIZE, this.#buckets.size * 2));
   }
 }

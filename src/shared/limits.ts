@@ -24,3 +24,9 @@ export const ROOM_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 export const SESSION_TOKEN_BYTES = 32;
 /** Invite secrets for private rooms: 32 random bytes, base64url. */
 export const INVITE_SECRET_BYTES = 32;
+/**
+ * The shortest wait a `rate_limited` answer asks for. The server never answers less, and
+ * the client never resends sooner, whatever the answer says: a refused request can never
+ * turn into a hot loop.
+ */
+export const MIN_RETRY_AFTER_MS = 500;

@@ -12,6 +12,7 @@ import {
   MAX_NAME_CHARS,
   ROOM_ID_PATTERN,
 } from './limits.ts';
+import { isWellFormed } from './text.ts';
 
 export const roomIdSchema = z.string().regex(ROOM_ID_PATTERN, 'not a room id');
 export const messageIdSchema = z.uuid();
@@ -43,8 +44,22 @@ export const secretSchema = z
 /** Handshake `auth` payload: the session token from `POST /api/session`. */
 export const handshakeAuthSchema = z.object({ token: secretSchema });
 
+/**
+ * A sign-up key: 32 random bytes in base64url (43 characters). A profile makes one before
+ * its first sign-up, keeps it with the picked name, and sends it with every sign-up
+ * attempt from every tab: the same key always answers the same user. It is a credential
+ * (it mints sessions until the user signs out), kept like the token; the server stores
+ * only its hash.
+ */
+export const signupKeySchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{43}$/, 'a signupKey is 32 random bytes in base64url (43 characters)');
+
 /** `POST /api/session` body. */
-export const createSessionRequestSchema = z.object({ name: displayNameSchema });
+export const createSessionRequestSchema = z.object({
+  name: displayNameSchema,
+  signupKey: signupKeySchema.optional(),
+});
 /** `POST /api/session` answer. The token is shown once; the server keeps only its hash. */
 export const sessionSchema = z.object({
   userId: z.uuid(),
@@ -64,7 +79,7 @@ export const sendBatchSchema = z.object({
 
 export const outgoingMessageSchema = z.object({
   id: messageIdSchema,
-  body: z.string(),
+  body: z.string().refine(isWellFormed, 'the body is not valid Unicode text (a lone surrogate)'),
 });
 
 /** Body rules, separate from the shape so each failure gets its own error code. */

@@ -133,6 +133,13 @@ export function runMessageStoreContract(
       expect((await store.pageAfter('a', 0, 10)).map((m) => m.body)).toEqual(['1', '2', '3', '4']);
     });
 
+    it('tells which ids are stored, by any author in any room', async () => {
+      expect(await store.storedIds([])).toEqual(new Set());
+      await store.appendBatch('a', ALICE, [{ id: id(1), body: 'a' }], 1);
+      await store.appendBatch('b', U, [{ id: id(2), body: 'b' }], 1);
+      expect(await store.storedIds([id(3), id(2), id(1), id(2)])).toEqual(new Set([id(1), id(2)]));
+    });
+
     it('pages after and before a seq, ascending', async () => {
       const items = Array.from({ length: 10 }, (_, i) => ({ id: id(i + 1), body: `${i + 1}` }));
       await store.appendBatch('a', U, items, 1);

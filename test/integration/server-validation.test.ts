@@ -35,6 +35,27 @@ describe('the server validates every inbound payload', () => {
     });
   });
 
+  it('answers a send whose room is missing or not a string with invalid_payload', async () => {
+    const messages = [{ id: newMessageId(), body: 'x' }];
+    for (const payload of [{ messages }, { room: 42, messages }, { room: null, messages }]) {
+      expect(await emitRaw(socket, 'send', payload)).toMatchObject({
+        ok: false,
+        error: { code: 'invalid_payload' },
+      });
+    }
+  });
+
+  it('answers a join the same way: a wrong shape is invalid_payload, a bad room id invalid_room', async () => {
+    expect(await emitRaw(socket, 'join', {})).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_payload' },
+    });
+    expect(await emitRaw(socket, 'join', { room: '../etc' })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_room' },
+    });
+  });
+
   it('answers a bad room id with invalid_room', async () => {
     const ack = await emitRaw(socket, 'send', {
       room: '../etc',

@@ -1,7 +1,18 @@
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newMessageId } from '../../src/client/ids.ts';
-import { emitRaw, type RawSocket, rawClient, signUp } from '../support/raw-client.ts';
+import type { FerryServerOptions } from '../../src/server/ferry-server.ts';
+import { SqliteAccountStore } from '../../src/server/store/sqlite-accounts.ts';
+import { sessionSchema } from '../../src/shared/schemas.ts';
+import { cleanupsAfterEach } from '../support/cleanups.ts';
+import {
+  emitRaw,
+  newSignupKey,
+  postSession,
+  type RawSocket,
+  rawClient,
+  signUp,
+} from '../support/raw-client.ts';
 import { startTestServer, type TestServer, tempDir } from '../support/server.ts';
 
 describe('sessions', () => {
@@ -99,5 +110,130 @@ describe('sessions', () => {
     });
     expect(JSON.stringify(ack)).not.toContain('secret');
     expect(await server.store.count('hijack')).toBe(1);
+  });
+});
+
+describe('sign-up', () => {
+  const cleanups = cleanupsAfterEach();
+
+  async function server(options: Partial<FerryServerOptions> = {}): Promise<TestServer> {
+    const dir = tempDir();
+    cleanups.push(dir.dispose);
+    const started = await startTestServer({
+      dbPath: `${dir.path}/ferry.db`,
+      serverOptions: options,
+    });
+    cleanups.push(() => started.stop());
+    return started;
+  }
+
+  async function handshakeWorks(url: string, token: string): Promise<boolean> {
+    const socket = await rawClient(url, { token });
+    const ack = await emitRaw(socket, 'ping', { sentAt: 1 });
+    socket.close();
+    return (ack as { ok?: unknown }).ok === true;
+  }
+
+  it('answers a body over 1 KB with 413 invalid_payload instead of dropping the connection', async () => {
+    const { url } = await server();
+    const answer = await postSession(url, { name: 'alice', padding: 'x'.repeat(5_000) });
+    expect(answer).toEqual({
+      status: 413,
+      body: { ok: false, error: { code: 'invalid_payload', message: expect.any(String) } },
+    });
+  });
+
+  it('gives concurrent sign-ups with one signupKey one user, and every token it hands out works', async () => {
+    const { url } = await server();
+    const signupKey = newSignupKey();
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, () => postSession(url, { name: 'alice', signupKey })),
+    );
+    const sessions = answers.map((answer) => sessionSchema.parse(answer.body));
+    expect(new Set(sessions.map((s) => s.userId)).size).toBe(1);
+    expect(new Set(sessions.map((s) => s.token)).size).toBe(5);
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 200, 200, 200, 201]);
+    for (const session of sessions) expect(await handshakeWorks(url, session.token)).toBe(true);
+  });
+
+  it('answers a repeated signupKey with the user it made first, under the name stored then', async () => {
+    const { url } = await server();
+    const signupKey = newSignupKey();
+    const first = await signUp(url, 'alice', signupKey);
+    const again = await signUp(url, 'alicia', signupKey);
+    expect(again).toMatchObject({ userId: first.userId, name: 'alice' });
+    expect(again.token).not.toBe(first.token);
+  });
+
+  it('makes a different user for each signupKey, and for each sign-up without one', async () => {
+    const { url } = await server();
+    const users = await Promise.all([
+      signUp(url, 'alice', newSignupKey()),
+      signUp(url, 'alice', newSignupKey()),
+      signUp(url, 'alice'),
+      signUp(url, 'alice'),
+    ]);
+    expect(new Set(users.map((u) => u.userId)).size).toBe(4);
+  });
+
+  it('refuses a signupKey that is not 32 random bytes in base64url', async () => {
+    const { url } = await server();
+    for (const signupKey of ['short', 'A'.repeat(44), `${'A'.repeat(42)}+`, 42]) {
+      const answer = await postSession(url, { name: 'alice', signupKey });
+      expect(answer).toMatchObject({ status: 400, body: { error: { code: 'invalid_payload' } } });
+    }
+  });
+
+  it('does not count a repeat of one signupKey against the per-address sign-up limit', async () => {
+    const { url } = await server({ signupRate: { capacity: 2, refillPerMinute: 1 } });
+    const signupKey = newSignupKey();
+    const first = await signUp(url, 'alice', signupKey);
+    for (let i = 0; i < 5; i++) {
+      expect((await signUp(url, 'alice', signupKey)).userId).toBe(first.userId);
+    }
+    // The limit still holds for new users: one sign-up left, then 429.
+    await signUp(url, 'bob');
+    expect((await postSession(url, { name: 'carol' })).status).toBe(429);
+  });
+
+  it('stops answering to a signupKey once its user signed out', async () => {
+    const { url } = await server();
+    const signupKey = newSignupKey();
+    const first = await signUp(url, 'alice', signupKey);
+    const signOut = await fetch(`${url}/api/session`, {
+      method: 'DELETE',
+      headers: { Authorization: `Bearer ${first.token}` },
+    });
+    expect(signOut.status).toBe(204);
+    const after = await signUp(url, 'alice', signupKey);
+    expect(after.userId).not.toBe(first.userId);
+  });
+});
+
+describe('the handshake when the session store fails', () => {
+  it('answers with code internal, so the client retries instead of giving up', async () => {
+    const dir = tempDir();
+    /** Accounts whose session lookup fails, as a locked or unreachable database would. */
+    class FailingLookups extends SqliteAccountStore {
+      override async sessionUser(): Promise<undefined> {
+        throw new Error('database is locked');
+      }
+    }
+    const logged: string[] = [];
+    const server = await startTestServer({
+      dbPath: `${dir.path}/ferry.db`,
+      log: (line) => logged.push(line),
+      serverOptions: { accounts: new FailingLookups(':memory:') },
+    });
+    try {
+      const { token } = await signUp(server.url, 'alice');
+      await expect(rawClient(server.url, { token })).rejects.toMatchObject({
+        data: { code: 'internal', message: expect.any(String) },
+      });
+      expect(logged.join('\n')).toContain('database is locked');
+    } finally {
+      await server.stop();
+      dir.dispose();
+    }
   });
 });

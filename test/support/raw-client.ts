@@ -1,16 +1,24 @@
 import { io, type Socket } from 'socket.io-client';
-import { createSession } from '../../src/client/session-client.ts';
 import type {
   ClientToServerEvents,
   ServerToClientEvents,
   Session,
 } from '../../src/shared/protocol.ts';
+import { sessionSchema } from '../../src/shared/schemas.ts';
 
 export type RawSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
-/** Signs up over HTTP, as the app does on its first connection. */
-export function signUp(url: string, name: string): Promise<Session> {
-  return createSession(url, name);
+/**
+ * Signs up over HTTP, as the app does on its first connection. Written from
+ * docs/protocol.md rather than with the app's own client, so server tests do not move
+ * with it.
+ */
+export async function signUp(url: string, name: string, signupKey?: string): Promise<Session> {
+  const answer = await postSession(url, signupKey === undefined ? { name } : { name, signupKey });
+  if (answer.status !== 200 && answer.status !== 201) {
+    throw new Error(`sign-up refused (${answer.status}): ${JSON.stringify(answer.body)}`);
+  }
+  return sessionSchema.parse(answer.body);
 }
 
 /** A bare socket.io client: what a hostile or buggy client can emit, without the engine. */
@@ -38,4 +46,47 @@ export function emitRaw(socket: RawSocket, event: string, ...args: unknown[]): P
 /** Emits any event with any arguments and no ack callback. */
 export function emitNoAck(socket: RawSocket, event: string, ...args: unknown[]): void {
   (socket as unknown as { emit(e: string, ...a: unknown[]): void }).emit(event, ...args);
+}
+
+/** What `POST /api/session` answered: the status and the parsed JSON body (null if none). */
+export interface SessionAnswer {
+  status: number;
+  body: unknown;
+}
+
+/** `POST /api/session` with any body, as a client written from docs/protocol.md would. */
+export async function postSession(url: string, body: unknown): Promise<SessionAnswer> {
+  const response = await fetch(`${url}/api/session`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return { status: response.status, body: await response.json().catch(() => null) };
+}
+
+/** A fresh sign-up key, as the app makes one: 32 random bytes, base64url. */
+export function newSignupKey(): string {
+  return Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url');
+}
+
+/** Sends one batch and returns its ack, typed loosely for assertions. */
+export async function sendBatch(
+  socket: RawSocket,
+  room: string,
+  messages: readonly { id: string; body: string }[],
+): Promise<RawSendAck> {
+  return (await emitRaw(socket, 'send', { room, messages })) as RawSendAck;
+}
+
+/** A `send` ack as tests read it: either shape, every field optional. */
+export interface RawSendAck {
+  ok: boolean;
+  results?: {
+    id: string;
+    status: string;
+    code?: string;
+    seq?: number;
+    retryAfterMs?: number;
+  }[];
+  error?: { code: string; message: string; retryAfterMs?: number };
 }

@@ -5,26 +5,49 @@ export interface SessionUser {
 }
 
 /** Who may enter a room: anyone (public), or members of a private room. */
-export type RoomAccess = { kind: 'public' } | { kind: 'private'; inviteHash: string };
+export type RoomAccess = { kind: 'public' } | { kind: 'private'; inviteSecretHash: string };
+
+/** A sign-up as the store receives it: every secret already hashed. */
+export interface NewUser {
+  userId: string;
+  name: string;
+  tokenHash: string;
+  /** SHA-256 of the client's sign-up key, which makes the sign-up idempotent; null without. */
+  signupKeyHash: string | null;
+}
+
+/** What a sign-up did: made the user, or found the one the same sign-up key made before. */
+export interface SignUpOutcome extends SessionUser {
+  created: boolean;
+}
 
 /**
  * Users, sessions and private rooms. Secrets never reach this interface in clear: callers
- * pass SHA-256 hashes of session tokens and invite secrets, so a leaked database does not
- * let anyone sign in or join.
+ * pass SHA-256 hashes of session tokens, invite secrets and sign-up keys, so a leaked
+ * database does not let anyone sign in or join.
  */
 export interface AccountStore {
-  /** Creates a user and their first session, in one transaction. */
-  createUser(
-    user: { userId: string; name: string; tokenHash: string },
-    nowMs: number,
-  ): Promise<void>;
+  /**
+   * Creates a user and their first session, in one transaction. When `signupKeyHash` is
+   * already a user's, no user is made: the session goes to that user, who is answered with
+   * `created: false` and the name stored first. This holds for concurrent calls too (the
+   * key is unique in the store), so one sign-up key is one user, whatever the timing.
+   */
+  createUser(user: NewUser, nowMs: number): Promise<SignUpOutcome>;
+  /** The user a sign-up key made, while it is still good (see `revokeSession`). */
+  signupKeyUser(signupKeyHash: string): Promise<SessionUser | undefined>;
+  /** Adds a session to an existing user. */
+  addSession(userId: string, tokenHash: string, nowMs: number): Promise<void>;
   /** The live (not revoked) session's user, or undefined. */
   sessionUser(tokenHash: string): Promise<SessionUser | undefined>;
-  /** Revokes a session; false if there was no live session with that hash. */
+  /**
+   * Revokes a session; false if there was no live session with that hash. It also retires
+   * the user's sign-up key, so a signed-out identity cannot be signed back into with it.
+   */
   revokeSession(tokenHash: string, nowMs: number): Promise<boolean>;
   /** Registers a private room with its creator as the first member. */
   createPrivateRoom(
-    room: { room: string; inviteHash: string; createdBy: string },
+    room: { room: string; inviteSecretHash: string; createdBy: string },
     nowMs: number,
   ): Promise<void>;
   roomAccess(room: string): Promise<RoomAccess>;

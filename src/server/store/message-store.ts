@@ -42,6 +42,12 @@ export interface MessageStore {
     items: readonly AppendInput[],
     nowMs: number,
   ): Promise<AppendOutcome[]>;
+  /**
+   * Which of `ids` are stored, by anyone in any room (a duplicate or a conflict if sent
+   * again). The send handler charges the rate limit only for the others, and lifts a hold
+   * whose message another socket has stored.
+   */
+  storedIds(ids: readonly string[]): Promise<Set<string>>;
   pageAfter(room: string, afterSeq: number, limit: number): Promise<StoredMessage[]>;
   pageBefore(room: string, beforeSeq: number, limit: number): Promise<StoredMessage[]>;
   /** The highest seq in the room, 0 when it has none. */

@@ -42,6 +42,11 @@ const MIGRATIONS: readonly string[] = [
      joined_at INTEGER NOT NULL,
      PRIMARY KEY (room, user_id)
    ) WITHOUT ROWID;`,
+  // Idempotent sign-up: the unique index makes one sign-up key one user, even when two
+  // requests with it race. NULLs (sign-ups without a key, retired keys) never collide.
+  `ALTER TABLE users ADD COLUMN signup_key_hash TEXT;
+   CREATE UNIQUE INDEX users_by_signup_key ON users (signup_key_hash);
+   ALTER TABLE private_rooms RENAME COLUMN invite_hash TO invite_secret_hash;`,
 ];
 
 /**

@@ -43,6 +43,7 @@ export class SqliteMessageStore implements MessageStore {
   readonly #after: Database.Statement<[string, number, number], StoredMessage>;
   readonly #before: Database.Statement<[string, number, number], StoredMessage>;
   readonly #count: Database.Statement<[string], { n: number }>;
+  readonly #stored: Database.Statement<[string], { id: string }>;
 
   /** Opens the file at `path` (migrating it), or shares an already open database. */
   constructor(source: string | Database.Database) {
@@ -66,6 +67,10 @@ export class SqliteMessageStore implements MessageStore {
        ORDER BY seq`,
     );
     this.#count = db.prepare('SELECT count(*) AS n FROM messages WHERE room = ?');
+    // One statement for any number of ids: the list travels as one JSON array parameter.
+    this.#stored = db.prepare(
+      'SELECT id FROM messages WHERE id IN (SELECT value FROM json_each(?))',
+    );
 
     this.#appendTx = db.transaction(
       (room: string, author: Author, items: readonly AppendInput[], nowMs: number) => {
@@ -146,6 +151,11 @@ export class SqliteMessageStore implements MessageStore {
       this.#pending.push({ room, author, items, nowMs, resolve, reject });
       if (this.#pending.length === 1) setImmediate(() => this.#commitPending());
     });
+  }
+
+  async storedIds(ids: readonly string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    return new Set(this.#stored.all(JSON.stringify(ids)).map((row) => row.id));
   }
 
   async pageAfter(room: string, afterSeq: number, limit: number): Promise<StoredMessage[]> {

@@ -1,0 +1,42 @@
+import type { JoinAck } from '../shared/protocol.ts';
+import { joinRequestSchema } from '../shared/schemas.ts';
+import { secretMatches } from './secrets.ts';
+import type { FerrySocket } from './socket-types.ts';
+import type { AccountStore } from './store/account-store.ts';
+import type { MessageStore } from './store/message-store.ts';
+import { describeIssue, fail } from './wire.ts';
+
+export interface JoinHandlerDeps {
+  accounts: AccountStore;
+  store: MessageStore;
+  clock: () => number;
+}
+
+/**
+ * The `join` event: subscribes the socket to a room's live messages. A private room needs a
+ * membership; a valid invite secret makes the user a member first.
+ */
+export function createJoinHandler({ accounts, store, clock }: JoinHandlerDeps) {
+  return async function handleJoin(socket: FerrySocket, payload: unknown): Promise<JoinAck> {
+    const parsed = joinRequestSchema.safeParse(payload);
+    if (!parsed.success) {
+      // As for `send`: a string that is not a room id is `invalid_room`; any other wrong
+      // shape (no room, a room that is not a string, a malformed invite) `invalid_payload`.
+      const badRoomId = parsed.error.issues.some(
+        (issue) => issue.path[0] === 'room' && issue.code !== 'invalid_type',
+      );
+      return fail(badRoomId ? 'invalid_room' : 'invalid_payload', describeIssue(parsed.error));
+    }
+    const { room, invite } = parsed.data;
+    const userId = socket.data.userId;
+    const access = await accounts.roomAccess(room);
+    if (access.kind === 'private' && !(await accounts.isMember(room, userId))) {
+      if (!invite || !secretMatches(invite, access.inviteSecretHash)) {
+        return fail('forbidden', 'this room is private: open it with a valid invite link');
+      }
+      await accounts.addMember(room, userId, clock());
+    }
+    await socket.join(room);
+    return { ok: true, room, latestSeq: await store.latestSeq(room) };
+  };
+}

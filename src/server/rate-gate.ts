@@ -1,0 +1,70 @@
+import { clampRetryAfterMs } from './token-bucket.ts';
+
+/**
+ * Batches that may still arrive, after a hold's wait is over, without starting with the
+ * held message: those the client had in flight before it saw the refusal. Ferry's client
+ * keeps at most 10 batches in flight; past this many, the client's head has moved on
+ * without the held message (see `RateGate`).
+ */
+export const LATE_BATCHES_ALLOWED = 16;
+
+/** What the gate says about a batch. */
+export type GateVerdict =
+  | { kind: 'pass' }
+  /** Refuse the batch whole; the client resends from its head after the wait. */
+  | { kind: 'wait'; retryAfterMs: number }
+  /** Refuse it and drop the socket: this hold can no longer be met on this connection. */
+  | { kind: 'drop'; retryAfterMs: number };
+
+const PASS: GateVerdict = { kind: 'pass' };
+
+/**
+ * One socket's rate-limit hold. When a batch is cut short by the limit, every later batch
+ * from that socket is refused until the first held message is dealt with, so that batches
+ * in flight behind the cut can never be stored ahead of it. The hold lifts when:
+ *
+ * - a batch starts with the held message (the client resent from its head), or
+ * - the held message is stored (by another socket of the same user: a second tab, or a
+ *   resend after a lost ack) and the wait is over.
+ *
+ * It never lifts on time alone. A batch emitted before the client saw the refusal can
+ * arrive after the wait on a slow uplink; storing it would put it ahead of the held
+ * message, and reorder the sender's messages.
+ *
+ * A hold that can no longer be met (the client's head moved on and the held message was
+ * never stored, say it was discarded) is not refused forever: after LATE_BATCHES_ALLOWED
+ * refusals past the wait, the gate asks for the socket to be dropped. A new connection
+ * starts with a fresh gate, and the client resends from its head, so order still holds.
+ */
+export class RateGate {
+  #held: { id: string; until: number; lateRefusals: number } | null = null;
+
+  /** Whether a batch starting with `firstId` may pass now; passing lifts the hold. */
+  async check(
+    firstId: string | undefined,
+    now: number,
+    isStored: (id: string) => Promise<boolean>,
+  ): Promise<GateVerdict> {
+    const held = this.#held;
+    if (!held) return PASS;
+    if (firstId === held.id) {
+      this.#held = null;
+      return PASS;
+    }
+    const waited = now >= held.until;
+    if (waited && (await isStored(held.id))) {
+      this.#held = null;
+      return PASS;
+    }
+    if (waited) held.lateRefusals += 1;
+    const retryAfterMs = clampRetryAfterMs(held.until - now);
+    return held.lateRefusals > LATE_BATCHES_ALLOWED
+      ? { kind: 'drop', retryAfterMs }
+      : { kind: 'wait', retryAfterMs };
+  }
+
+  /** Holds every later batch until one starts with `id`, or `id` is stored after `until`. */
+  hold(id: string, until: number): void {
+    this.#held = { id, until, lateRefusals: 0 };
+  }
+}

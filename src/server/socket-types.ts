@@ -1,0 +1,26 @@
+import type { Server, Socket } from 'socket.io';
+import type { ClientToServerEvents, ServerToClientEvents } from '../shared/protocol.ts';
+
+/** What the handshake puts on a socket: who it is, and which session it belongs to. */
+export interface SocketData {
+  userId: string;
+  name: string;
+  tokenHash: string;
+}
+
+// biome-ignore lint/complexity/noBannedTypes: socket.io's slot for inter-server events, unused
+type InterServerEvents = {};
+
+export type FerryIo = Server<
+  ClientToServerEvents,
+  ServerToClientEvents,
+  InterServerEvents,
+  SocketData
+>;
+
+export type FerrySocket = Socket<
+  ClientToServerEvents,
+  ServerToClientEvents,
+  InterServerEvents,
+  SocketData
+>;

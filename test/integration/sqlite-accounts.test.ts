@@ -1,0 +1,78 @@
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { SqliteAccountStore } from '../../src/server/store/sqlite-accounts.ts';
+import { tempDir } from '../support/server.ts';
+
+/** The accounts schema as files written before sign-up keys have it (user_version 2). */
+const SCHEMA_BEFORE_SIGNUP_KEYS = `
+  CREATE TABLE rooms (room TEXT PRIMARY KEY, last_seq INTEGER NOT NULL, last_ts INTEGER NOT NULL) WITHOUT ROWID;
+  CREATE TABLE messages (id TEXT PRIMARY KEY, room TEXT NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL,
+    author TEXT NOT NULL, body TEXT NOT NULL, author_id TEXT NOT NULL DEFAULT '', UNIQUE (room, seq));
+  CREATE TABLE users (id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at INTEGER NOT NULL) WITHOUT ROWID;
+  CREATE TABLE sessions (token_hash TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users (id),
+    created_at INTEGER NOT NULL, revoked_at INTEGER) WITHOUT ROWID;
+  CREATE TABLE private_rooms (room TEXT PRIMARY KEY, invite_hash TEXT NOT NULL,
+    created_by TEXT NOT NULL REFERENCES users (id), created_at INTEGER NOT NULL) WITHOUT ROWID;
+  CREATE TABLE room_members (room TEXT NOT NULL, user_id TEXT NOT NULL REFERENCES users (id),
+    joined_at INTEGER NOT NULL, PRIMARY KEY (room, user_id)) WITHOUT ROWID;
+  INSERT INTO users VALUES ('u1', 'alice', 1);
+  INSERT INTO sessions VALUES ('token-hash', 'u1', 1, NULL);
+  INSERT INTO private_rooms VALUES ('secret-room', 'invite-secret-hash', 'u1', 1);
+  PRAGMA user_version = 2;
+`;
+
+const user = (userId: string, signupKeyHash: string | null) => ({
+  userId,
+  name: userId,
+  tokenHash: `token of ${userId}`,
+  signupKeyHash,
+});
+
+describe('SQLite accounts', () => {
+  it('opens a file written before sign-up keys and keeps its sessions and private rooms', async () => {
+    const dir = tempDir();
+    const path = `${dir.path}/ferry.db`;
+    const old = new Database(path);
+    old.exec(SCHEMA_BEFORE_SIGNUP_KEYS);
+    old.close();
+
+    const accounts = new SqliteAccountStore(path);
+    expect(await accounts.sessionUser('token-hash')).toEqual({ userId: 'u1', name: 'alice' });
+    expect(await accounts.roomAccess('secret-room')).toEqual({
+      kind: 'private',
+      inviteSecretHash: 'invite-secret-hash',
+    });
+    await accounts.close();
+    dir.dispose();
+  });
+
+  it('makes one user of racing sign-ups with one key, and one user per sign-up without a key', async () => {
+    const accounts = new SqliteAccountStore(':memory:');
+    const outcomes = await Promise.all([
+      accounts.createUser(user('first', 'key-hash'), 1),
+      accounts.createUser(user('second', 'key-hash'), 1),
+      accounts.createUser(user('third', null), 1),
+      accounts.createUser(user('fourth', null), 1),
+    ]);
+    expect(outcomes).toEqual([
+      { userId: 'first', name: 'first', created: true },
+      { userId: 'first', name: 'first', created: false },
+      { userId: 'third', name: 'third', created: true },
+      { userId: 'fourth', name: 'fourth', created: true },
+    ]);
+    expect(await accounts.sessionUser('token of second')).toEqual({
+      userId: 'first',
+      name: 'first',
+    });
+    await accounts.close();
+  });
+
+  it('retires the sign-up key when a session of its user is revoked', async () => {
+    const accounts = new SqliteAccountStore(':memory:');
+    await accounts.createUser(user('first', 'key-hash'), 1);
+    expect(await accounts.signupKeyUser('key-hash')).toMatchObject({ userId: 'first' });
+    expect(await accounts.revokeSession('token of first', 2)).toBe(true);
+    expect(await accounts.signupKeyUser('key-hash')).toBeUndefined();
+    await accounts.close();
+  });
+});
