@@ -1,12 +1,6 @@
 import { PERMANENT_MESSAGE_ERRORS } from '../shared/errors.ts';
 import type { SendAck } from '../shared/protocol.ts';
-import type {
-  FailedMessage,
-  LocalMessage,
-  MessageError,
-  OutboxEntry,
-  SentMessage,
-} from './types.ts';
+import type { FailedMessage, MessageError, OutboxEntry, SentMessage } from './types.ts';
 
 /** What one `send` ack does to the local state. */
 export interface Settlement {
@@ -19,10 +13,9 @@ export interface Settlement {
 }
 
 export interface SettleContext {
-  /** The local echo of a message, for its author and typing time. */
-  findLocal(id: string): LocalMessage | undefined;
   /** The session the batch was sent with: the server stored it under this author. */
   author: { id: string; name: string };
+  /** Stands in for the typing time of entries queued before outbox entries carried one. */
   now: number;
 }
 
@@ -59,12 +52,11 @@ export function settleAck(
   if (!ack.ok && ack.error.code === 'internal') return settlement;
 
   entries.forEach((entry, index) => {
-    const local = context.findLocal(entry.id);
     const base = {
       id: entry.id,
       room: entry.room,
       authorId: context.author.id,
-      author: local?.author ?? context.author.name,
+      author: entry.author || context.author.name,
       body: entry.body,
     };
     let error: MessageError;
@@ -86,9 +78,31 @@ export function settleAck(
       error = { code: ack.error.code, reason: ack.error.message };
     }
     if (error === NOT_ANSWERED) return;
-    const createdAt = local && local.status !== 'sent' ? local.createdAt : context.now;
+    const createdAt = entry.createdAt || context.now;
     settlement.failed.push({ ...base, status: 'failed', order: entry.key, createdAt, error });
     settlement.settledOutboxKeys.push(entry.key);
   });
   return settlement;
+}
+
+/** A message no batch can carry (far over the length limit) fails on the device. */
+export function settleOversize(entry: OutboxEntry, context: SettleContext): Settlement {
+  return {
+    sent: [],
+    failed: [
+      {
+        id: entry.id,
+        room: entry.room,
+        authorId: context.author.id,
+        author: entry.author || context.author.name,
+        body: entry.body,
+        status: 'failed',
+        order: entry.key,
+        createdAt: entry.createdAt || context.now,
+        error: { code: 'body_too_long', reason: 'the message is too long to send' },
+      },
+    ],
+    settledOutboxKeys: [entry.key],
+    retryAfterMs: null,
+  };
 }

@@ -1,10 +1,16 @@
 import type { StoredMessage } from '../shared/protocol.ts';
 
+/** One page of a room's history, ascending, and the room's newest seq when it was read. */
+export interface HistoryPage {
+  messages: StoredMessage[];
+  latestSeq: number;
+}
+
 export interface CatchUpDeps {
   /** The room's cursor now: the page is fetched after it. */
   cursorOf(room: string): number;
   /** One page of history after `after`, ascending; rejects when the link drops. */
-  fetchPage(room: string, after: number): Promise<{ messages: StoredMessage[]; latestSeq: number }>;
+  fetchPage(room: string, after: number): Promise<HistoryPage>;
   /** Stores a page (one transaction) and advances the cursor. */
   storePage(room: string, messages: StoredMessage[]): Promise<void>;
   /** How many messages are still missing, for "catching up… N messages"; null when done. */
@@ -27,11 +33,10 @@ export class CatchUp {
     this.#deps = deps;
   }
 
-  isRunning(room: string): boolean {
-    return this.#running.has(room);
-  }
-
-  /** Resolves when the room is caught up, or when the link dropped (a reconnect retries). */
+  /**
+   * Resolves when the room is caught up, or when the link dropped (a reconnect retries). A
+   * call made while a run is going resolves at once: that run goes round once more.
+   */
   async run(room: string): Promise<void> {
     if (this.#running.has(room)) {
       this.#again.add(room);
@@ -78,7 +83,7 @@ export class CatchUp {
   }
 
   /** A page request whose rejection counts as handled until it is awaited. */
-  #fetch(room: string, after: number): ReturnType<CatchUpDeps['fetchPage']> {
+  #fetch(room: string, after: number): Promise<HistoryPage> {
     const request = this.#deps.fetchPage(room, after);
     request.catch(() => undefined);
     return request;

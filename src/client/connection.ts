@@ -17,6 +17,10 @@ import {
 import { type Connectivity, ManualConnectivity } from './connectivity.ts';
 import { Heartbeat } from './heartbeat.ts';
 import { Listeners } from './listeners.ts';
+import { NotConnectedError, RequestTracker } from './request-tracker.ts';
+import { SignUpRefusedError } from './session-client.ts';
+import { installBackoff } from './socketio-backoff.ts';
+import { type TimerHandle, type Timers, timersWithClock } from './timers.ts';
 import { ALWAYS_VISIBLE, type Visibility } from './visibility.ts';
 
 export type { ConnectionState, ConnectionStatus } from './connection-state.ts';
@@ -25,22 +29,27 @@ export type { ConnectionState, ConnectionStatus } from './connection-state.ts';
 export const MAX_RECONNECT_ATTEMPTS = 10;
 /** A handshake that has not finished by then is abandoned and counts as a failed attempt. */
 export const CONNECT_TIMEOUT_MS = 10_000;
+/**
+ * How long a request may wait in silence (no ack for anything) before the link is presumed
+ * half-open. The heartbeat's ping has a shorter one (see heartbeat.ts); behind a queue of
+ * batches on a slow uplink it still lives, as long as their acks keep coming.
+ */
+export const REQUEST_TIMEOUT_MS = 15_000;
 
-type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+export type SocketFactory = (
+  url: string,
+  options: Partial<ManagerOptions & SocketOptions>,
+) => ClientSocket;
 
 interface UntypedEmitter {
   on(event: string, fn: (...args: unknown[]) => void): unknown;
   off(event: string, fn: (...args: unknown[]) => void): unknown;
-}
-
-/** Acks are validated against a schema, so requests go through this untyped view. */
-interface UntypedRequester {
-  timeout(ms: number): { emitWithAck(event: string, payload: unknown): Promise<unknown> };
+  emit(event: string, ...args: unknown[]): unknown;
 }
 
 export interface ConnectionOptions {
   url: string;
-  /** The handshake credentials; read at every (re)connect. */
   /**
    * The handshake credentials, read at every (re)connect once the transport is open (so
    * the server is reachable); may create the session first. A rejection fails the attempt.
@@ -54,10 +63,16 @@ export interface ConnectionOptions {
   maxAttempts?: number;
   connectTimeoutMs?: number;
   heartbeat?: { intervalMs?: number; timeoutMs?: number };
+  /** Silence that fails a request; see REQUEST_TIMEOUT_MS. */
+  requestTimeoutMs?: number;
   clock?: () => number;
+  /** Timers for the heartbeat, request timeouts and kicks (the clock comes from `clock`). */
+  timers?: Timers;
   random?: () => number;
   /** Extra socket.io options (tests shorten timeouts here). */
   socketOptions?: Partial<ManagerOptions & SocketOptions>;
+  /** Makes the socket.io socket; `io` from socket.io-client unless a test swaps it. */
+  createSocket?: SocketFactory;
 }
 
 /** A malformed ack or event from the server. */
@@ -75,25 +90,31 @@ export class Connection {
   readonly #connectivity: Connectivity;
   readonly #visibility: Visibility;
   readonly #heartbeat: Heartbeat;
-  readonly #clock: () => number;
+  readonly #timers: Timers;
+  readonly #requests: RequestTracker;
+  readonly #requestTimeoutMs: number;
   readonly #kickBackoff: Backoff;
   readonly #stateListeners = new Listeners<[ConnectionState]>();
   readonly #messageListeners = new Listeners<[MessagesEvent]>();
   readonly #disposers: (() => void)[] = [];
   #state: ConnectionState = INITIAL_CONNECTION_STATE;
-  #kickTimer: ReturnType<typeof setTimeout> | null = null;
+  #kickTimer: TimerHandle | null = null;
   #started = false;
-  #authError: string | null = null;
+  /** Why the credentials could not be had for this attempt, if they could not. */
+  #authError: { reason: string; transient: boolean } | null = null;
   readonly #onRefused: ConnectionOptions['onRefused'];
 
   constructor(options: ConnectionOptions) {
     this.#connectivity = options.connectivity ?? new ManualConnectivity(true);
     this.#visibility = options.visibility ?? ALWAYS_VISIBLE;
-    this.#clock = options.clock ?? Date.now;
+    this.#timers = options.timers ?? timersWithClock(options.clock);
+    this.#requests = new RequestTracker(this.#timers);
+    this.#requestTimeoutMs = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
     this.#onRefused = options.onRefused;
     const policy = options.backoff ?? DEFAULT_BACKOFF;
     const maxAttempts = options.maxAttempts ?? MAX_RECONNECT_ATTEMPTS;
-    this.#socket = io(options.url, {
+    const createSocket: SocketFactory = options.createSocket ?? io;
+    this.#socket = createSocket(options.url, {
       autoConnect: false,
       transports: ['websocket'],
       reconnectionAttempts: maxAttempts,
@@ -103,28 +124,33 @@ export class Connection {
       timeout: options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
       auth: (callback) => {
         options.auth().then(callback, (error: unknown) => {
-          // Without credentials the server refuses the handshake; keep the real reason.
-          this.#authError = error instanceof Error ? error.message : String(error);
+          // Without credentials the server refuses the handshake; keep the real reason, and
+          // whether it was a refusal or only a server that could not be reached.
+          this.#authError = {
+            reason: error instanceof Error ? error.message : String(error),
+            transient: !(error instanceof SignUpRefusedError),
+          };
           callback({});
         });
       },
       ...options.socketOptions,
     });
-    // socket.io reports no delay with its reconnect events, so Ferry's Backoff replaces the
-    // Manager's (same interface): socket.io still schedules, and each delay is reported.
-    const backoff = new Backoff(policy, {
-      random: options.random,
-      onDelay: (attempt, delayMs) =>
-        this.#dispatch({ type: 'retry_scheduled', attempt, delayMs, now: this.#clock() }),
-    });
-    (this.#socket.io as unknown as { backoff: Backoff }).backoff = backoff;
+    installBackoff(
+      this.#socket.io,
+      new Backoff(policy, {
+        random: options.random,
+        onDelay: (attempt, delayMs) =>
+          this.#dispatch({ type: 'retry_scheduled', attempt, delayMs, now: this.#timers.now() }),
+      }),
+    );
     this.#kickBackoff = new Backoff(policy, { random: options.random });
     this.#heartbeat = new Heartbeat({
       ...options.heartbeat,
+      timers: this.#timers,
       ping: async (timeoutMs) => {
-        const sentAt = this.#clock();
+        const sentAt = this.#timers.now();
         await this.request('ping', { sentAt }, pingAckSchema, timeoutMs);
-        return this.#clock() - sentAt;
+        return this.#timers.now() - sentAt;
       },
       onRtt: (rttMs) => {
         this.#kickBackoff.reset();
@@ -168,16 +194,23 @@ export class Connection {
     this.#open();
   }
 
-  /** Sends a request and validates its ack; rejects on timeout, disconnect or a bad ack. */
+  /**
+   * Sends a request and validates its ack. Rejects at once when the socket is not connected
+   * (socket.io would buffer it and replay it on the next link, ahead of whatever Ferry
+   * sends first there), when the link drops, when it stays silent for `timeoutMs` (see
+   * RequestTracker), and on a malformed ack.
+   */
   async request<T>(
     event: keyof ClientToServerEvents,
     payload: unknown,
     schema: z.ZodType<T>,
-    timeoutMs: number,
+    timeoutMs: number = this.#requestTimeoutMs,
   ): Promise<T> {
-    const raw = await (this.#socket as unknown as UntypedRequester)
-      .timeout(timeoutMs)
-      .emitWithAck(event, payload);
+    if (!this.#socket.connected) throw new NotConnectedError(`${event}: not connected`);
+    const socket = this.#socket as unknown as UntypedEmitter;
+    const raw = await this.#requests.track(timeoutMs, (answer) => {
+      socket.emit(event, payload, answer);
+    });
     const parsed = schema.safeParse(raw);
     if (!parsed.success) throw new ProtocolError(`malformed ${event} ack: ${parsed.error.message}`);
     return parsed.data;
@@ -188,6 +221,7 @@ export class Connection {
     this.#heartbeat.stop();
     for (const dispose of this.#disposers.splice(0)) dispose();
     this.#socket.disconnect();
+    this.#dropUnsent('closed');
     this.#dispatch({ type: 'closed' });
     this.#stateListeners.clear();
     this.#messageListeners.clear();
@@ -209,8 +243,36 @@ export class Connection {
   }
 
   #clearKickTimer(): void {
-    if (this.#kickTimer) clearTimeout(this.#kickTimer);
+    if (this.#kickTimer !== null) this.#timers.clearTimeout(this.#kickTimer);
     this.#kickTimer = null;
+  }
+
+  /**
+   * Nothing Ferry sent survives its link. socket.io-client keeps packets emitted while its
+   * link was not writable (a page frozen past the ping deadline emits into that buffer)
+   * and sends them on the next connect before Ferry hears of it, ahead of the outbox head:
+   * drop them, and fail every request still waiting, so the flusher resends in order.
+   */
+  #dropUnsent(reason: string): void {
+    this.#socket.sendBuffer.length = 0;
+    this.#requests.failAll(reason);
+  }
+
+  /**
+   * The server could not be reached for a reason that may pass (sign-up unreachable, a
+   * server error): come back after a backoff step, never in a hot loop, never stuck.
+   */
+  #retryLater(reason: string): void {
+    this.#dispatch({ type: 'link_lost', reason });
+    const delayMs = this.#kickBackoff.duration();
+    this.#dispatch({
+      type: 'retry_scheduled',
+      attempt: this.#kickBackoff.attempts,
+      delayMs,
+      now: this.#timers.now(),
+    });
+    this.#clearKickTimer();
+    this.#kickTimer = this.#timers.setTimeout(() => this.#open(), delayMs);
   }
 
   #wire(maxAttempts: number): void {
@@ -230,28 +292,25 @@ export class Connection {
 
     on(socket, 'connect', () => this.#dispatch({ type: 'connected' }));
     on(socket, 'disconnect', (reason: string) => {
+      this.#dropUnsent(reason);
       if (reason === 'io client disconnect') return; // ours: the caller set the state
-      this.#dispatch({ type: 'link_lost', reason });
-      if (reason === 'io server disconnect') {
-        // socket.io does not come back after the server closed the socket on purpose (a
-        // restart, a failed batch); come back after a backoff step rather than never.
-        const delayMs = this.#kickBackoff.duration();
-        this.#dispatch({
-          type: 'retry_scheduled',
-          attempt: this.#kickBackoff.attempts,
-          delayMs,
-          now: this.#clock(),
-        });
-        this.#kickTimer = setTimeout(() => this.#open(), delayMs);
-      }
+      // socket.io does not come back after the server closed the socket on purpose (a
+      // restart, a failed batch); come back after a backoff step rather than never.
+      if (reason === 'io server disconnect') this.#retryLater(reason);
+      else this.#dispatch({ type: 'link_lost', reason });
     });
     on(socket, 'connect_error', (error: Error & { data?: { code?: string; message?: string } }) => {
       const authError = this.#authError;
       this.#authError = null;
-      // An inactive socket after connect_error means the server's middleware said no:
-      // the same credentials would only be refused again, so do not retry by ourselves.
+      // An active socket is still in socket.io's own reconnection loop.
       if (socket.active) return;
-      const reason = authError ?? error.data?.message ?? error.message;
+      // Inactive: the server's middleware said no. A refusal (a bad session) would only be
+      // refused again, so wait for the user; trouble that may pass is retried.
+      if (authError?.transient || (!authError && error.data?.code === 'internal')) {
+        this.#retryLater(authError?.reason ?? error.data?.message ?? error.message);
+        return;
+      }
+      const reason = authError?.reason ?? error.data?.message ?? error.message;
       this.#onRefused?.({ code: error.data?.code, reason });
       this.#dispatch({ type: 'handshake_refused', reason });
     });

@@ -1,80 +1,145 @@
-import { MAX_BATCH_BODY_BYTES, MAX_BATCH_MESSAGES } from '../shared/limits.ts';
 import type { SendAck, SendBatch } from '../shared/protocol.ts';
-import type { BatchCaps, LocalStore } from './local-store.ts';
+import { type BatchCaps, DEFAULT_BATCH_CAPS, planBatch } from './batch-plan.ts';
+import { SYSTEM_TIMERS, type TimerHandle, type Timers } from './timers.ts';
 import type { OutboxEntry } from './types.ts';
 
 /**
- * Batches in flight at once: enough to fill a slow link, few enough to bound the resend.
- * Ten full batches put a 1,000-message backlog on the wire in one round trip (with 4 it
- * took three: see docs/benchmarks.md); a reconnect resends at most that much, which the
- * server answers as duplicates.
+ * Most batches in flight at once. Ten full batches put a 1,000-message backlog on the wire
+ * in one round trip (with 4 it took three: see docs/benchmarks.md); a reconnect resends
+ * at most that much, which the server answers as duplicates.
  */
-export const FLUSH_WINDOW_BATCHES = 10;
-export const DEFAULT_BATCH_CAPS: BatchCaps = {
-  maxMessages: MAX_BATCH_MESSAGES,
-  maxBodyBytes: MAX_BATCH_BODY_BYTES,
-};
+export const MAX_WINDOW_BATCHES = 10;
+/**
+ * Bytes a new link may have in flight before its speed is known. On a phone's slow uplink
+ * (64 kbit/s) this is 4 s of queue, in batches of 2 s: the heartbeat's ping waits behind
+ * at most that, and acks keep coming often enough to show the link is alive.
+ */
+export const INITIAL_WINDOW_BYTES = 32 * 1024;
+/** The most bytes in flight once acks come back quickly. */
+export const MAX_WINDOW_BYTES = 1024 * 1024;
+/**
+ * Batches fill to half the byte window, but no less than this: on a slow uplink small
+ * batches keep acks coming every second or so, and an ack is how the heartbeat knows a
+ * busy link from a dead one.
+ */
+export const MIN_BATCH_BYTES = 8 * 1024;
+/** An ack slower than this means batches queue on the uplink: halve the byte window. */
+export const SLOW_ACK_MS = 2_000;
+/**
+ * An ack faster than this means the link has room: the window grows by the bytes acked
+ * (so it doubles per round trip, as TCP's slow start does). Growing per ack instead would
+ * let a run of small batches, quick behind nothing, open the window while a big batch
+ * still crawls up a slow link.
+ */
+export const FAST_ACK_MS = 500;
+/**
+ * The shortest and longest wait on a rate limit, whatever the server says: a client never
+ * resends faster than the floor, so a refused request loop is impossible by construction,
+ * and a nonsense wait (an overflowing number) cannot park the outbox for good.
+ */
+export const MIN_RATE_LIMIT_WAIT_MS = 500;
+export const MAX_RATE_LIMIT_WAIT_MS = 60_000;
+/** After the device failed to record an ack (quota, closed database), wait this, then retry. */
+export const SETTLE_RETRY_MS = 2_000;
 
-export interface FlushTransport {
+/** The outbox as the flusher reads it. */
+export interface OutboxReader {
+  /** Up to `limit` entries after `afterKey`, in outbox order. */
+  readOutbox(afterKey: number, limit: number): Promise<OutboxEntry[]>;
+}
+
+/** What the flusher needs from the rest of the engine: the wire, and the local record. */
+export interface FlushPort {
   isConnected(): boolean;
-  /** Rejects on timeout, on disconnect and on a malformed ack. */
-  sendBatch(batch: SendBatch): Promise<SendAck>;
+  /** Puts a batch on the wire; rejects on disconnect, on a silent link, on a malformed ack. */
+  send(batch: SendBatch): Promise<SendAck>;
+  /**
+   * Records an ack on the device in one transaction; answers how long the server's rate
+   * limit asks to wait before sending again, or null.
+   */
+  settle(entries: readonly OutboxEntry[], ack: SendAck): Promise<{ retryAfterMs: number | null }>;
+  /** Fails, on the device, an entry that no batch can carry (its body is far too long). */
+  failOversize(entry: OutboxEntry): Promise<void>;
   /** The link looks half-open (an ack never came): drop it and connect again. */
   recycle(): void;
 }
 
-/**
- * Applies one ack to the local state (one transaction); answers how long the server's rate
- * limit asks to wait before sending again, or null.
- */
-export type SettleBatch = (
-  entries: readonly OutboxEntry[],
-  ack: SendAck,
-) => Promise<{ retryAfterMs: number | null }>;
+export interface FlusherOptions {
+  caps?: BatchCaps;
+  maxWindowBatches?: number;
+  timers?: Timers;
+}
+
+/** Counts for diagnostics (the chaos suite bounds the refused ones). */
+export interface FlushStats {
+  batchesSent: number;
+  /** Batches answered `rate_limited`, wholly or in part. */
+  batchesRefused: number;
+}
 
 /**
- * Sends the outbox in order: consecutive same-room entries go out as one batch, up to
- * FLUSH_WINDOW_BATCHES batches in flight. The server handles a socket's batches in
- * arrival order, so the window cannot reorder. After any reconnect the flusher starts
- * again from the head of the outbox: entries whose ack was lost are sent again and the
- * server answers them as duplicates with their original seq, so nothing is stored twice.
+ * Sends the outbox in order: consecutive same-room entries go out as one batch, several
+ * batches in flight. The server handles a socket's batches in arrival order, so the window
+ * cannot reorder. After any reconnect the flusher starts again from the head of the
+ * outbox: entries whose ack was lost are sent again and the server answers them as
+ * duplicates with their original seq, so nothing is stored twice.
+ *
+ * State:
+ *   epoch        bumped by reset(); acks of an older epoch no longer count
+ *   sentUpTo     highest outbox key put on the wire in this epoch
+ *   inFlight     batches (and their bytes) of this epoch still waiting for their ack
+ *   windowBytes  how many bytes may be in flight: starts small, grows on fast acks and
+ *                halves on slow ones, so a slow uplink never queues more than a few
+ *                seconds of data in front of the heartbeat
+ *   pausedUntil  the server's rate limit: nothing goes out before then
+ *   probing      after a pause, one batch at a time until one is accepted
+ *
+ *   wake ─▶ fill: while connected, not paused, and the window has room:
+ *             plan the next batch after sentUpTo ─▶ send ─▶ ack ─▶ settle ─▶ wake
+ *   reset (new link, rate-limit pause, failed settle) ─▶ epoch++, from the head again
  */
 export class Flusher {
-  readonly #store: LocalStore;
-  readonly #transport: FlushTransport;
-  readonly #settle: SettleBatch;
-  readonly #windowBatches: number;
+  readonly #outbox: OutboxReader;
+  readonly #port: FlushPort;
   readonly #caps: BatchCaps;
-  /** Bumped on every reset; an ack from an older epoch no longer counts toward the window. */
+  readonly #maxWindowBatches: number;
+  readonly #timers: Timers;
+  readonly #stats: FlushStats = { batchesSent: 0, batchesRefused: 0 };
   #epoch = 0;
-  #inFlight = 0;
-  /** Highest outbox key already sent in this epoch. */
   #sentUpTo = 0;
+  #inFlight = 0;
+  #bytesInFlight = 0;
+  #windowBytes = INITIAL_WINDOW_BYTES;
+  #pausedUntil = 0;
+  #pauseTimer: TimerHandle | null = null;
+  /** After a pause, one batch at a time until one is accepted: a refusal costs one request. */
+  #probing = false;
   #filling = false;
   #wakeAgain = false;
   #stopped = false;
-  /** While the server's rate limit holds us back, nothing is sent before this time. */
-  #pausedUntil = 0;
-  #pauseTimer: ReturnType<typeof setTimeout> | null = null;
 
-  constructor(
-    store: LocalStore,
-    transport: FlushTransport,
-    settle: SettleBatch,
-    options: { windowBatches?: number; caps?: BatchCaps } = {},
-  ) {
-    this.#store = store;
-    this.#transport = transport;
-    this.#settle = settle;
-    this.#windowBatches = options.windowBatches ?? FLUSH_WINDOW_BATCHES;
+  constructor(outbox: OutboxReader, port: FlushPort, options: FlusherOptions = {}) {
+    this.#outbox = outbox;
+    this.#port = port;
     this.#caps = options.caps ?? DEFAULT_BATCH_CAPS;
+    this.#maxWindowBatches = options.maxWindowBatches ?? MAX_WINDOW_BATCHES;
+    this.#timers = options.timers ?? SYSTEM_TIMERS;
   }
 
-  /** Forgets what is in flight so that the next fill starts from the head of the outbox. */
+  get stats(): Readonly<FlushStats> {
+    return this.#stats;
+  }
+
+  /**
+   * Forgets what is in flight so that the next fill starts from the head of the outbox;
+   * a new link also starts from the small byte window, since its speed is not known yet.
+   */
   reset(): void {
     this.#epoch += 1;
-    this.#inFlight = 0;
     this.#sentUpTo = 0;
+    this.#inFlight = 0;
+    this.#bytesInFlight = 0;
+    this.#windowBytes = INITIAL_WINDOW_BYTES;
   }
 
   /** Sends whatever fits in the window now; cheap to call often. */
@@ -96,70 +161,118 @@ export class Flusher {
 
   stop(): void {
     this.#stopped = true;
-    if (this.#pauseTimer) clearTimeout(this.#pauseTimer);
+    if (this.#pauseTimer !== null) this.#timers.clearTimeout(this.#pauseTimer);
+    this.#pauseTimer = null;
     this.reset();
-  }
-
-  /**
-   * Holds everything back for `ms` and then resends from the head of the outbox: the server
-   * refuses whatever was in flight behind the held messages, so order is kept.
-   */
-  #pause(ms: number): void {
-    this.reset();
-    this.#pausedUntil = Date.now() + ms;
-    if (this.#pauseTimer) clearTimeout(this.#pauseTimer);
-    this.#pauseTimer = setTimeout(() => {
-      this.#pauseTimer = null;
-      this.#pausedUntil = 0;
-      this.wake();
-    }, ms);
   }
 
   async #fill(): Promise<void> {
-    if (Date.now() < this.#pausedUntil) return;
-    while (
-      !this.#stopped &&
-      this.#transport.isConnected() &&
-      this.#inFlight < this.#windowBatches
-    ) {
+    while (!this.#stopped && this.#port.isConnected() && this.#hasRoom()) {
+      if (this.#timers.now() < this.#pausedUntil) return;
       const epoch = this.#epoch;
-      const entries = await this.#store.readOutboxBatch(this.#sentUpTo, this.#caps);
+      const limit = this.#caps.maxMessages;
+      const candidates = await this.#outbox.readOutbox(this.#sentUpTo, limit);
+      const plan = planBatch(candidates, this.#caps, this.#fillBytes());
       if (epoch !== this.#epoch) continue;
-      const first = entries[0];
-      const last = entries.at(-1);
-      if (!first || !last) return;
+      if (plan.kind === 'empty') return;
+      if (plan.kind === 'oversize') {
+        this.#sentUpTo = plan.entry.key;
+        if (!(await this.#guard(() => this.#port.failOversize(plan.entry)))) return;
+        continue;
+      }
+      // The first batch of a window always goes, however big: the caps keep it under the
+      // server's packet limit, and a window that cannot hold one batch would stall.
+      if (this.#inFlight > 0 && this.#bytesInFlight + plan.bytes > this.#windowBytes) return;
+      const last = plan.entries.at(-1) as OutboxEntry;
       this.#sentUpTo = last.key;
       this.#inFlight += 1;
-      void this.#send(epoch, entries, {
-        room: first.room,
-        messages: entries.map(({ id, body }) => ({ id, body })),
-      });
+      this.#bytesInFlight += plan.bytes;
+      this.#stats.batchesSent += 1;
+      void this.#sendBatch(epoch, plan.entries, plan.bytes);
     }
   }
 
-  async #send(epoch: number, entries: OutboxEntry[], batch: SendBatch): Promise<void> {
+  #hasRoom(): boolean {
+    const maxBatches = this.#probing ? 1 : this.#maxWindowBatches;
+    return this.#inFlight < maxBatches && this.#bytesInFlight < this.#windowBytes;
+  }
+
+  async #sendBatch(epoch: number, entries: OutboxEntry[], bytes: number): Promise<void> {
+    const sentAt = this.#timers.now();
+    const batch: SendBatch = {
+      room: (entries[0] as OutboxEntry).room,
+      messages: entries.map(({ id, body }) => ({ id, body })),
+    };
     let ack: SendAck;
     try {
-      ack = await this.#transport.sendBatch(batch);
+      ack = await this.#port.send(batch);
     } catch {
-      // A reset already happened if the socket dropped; otherwise the ack is overdue on a
-      // link that claims to be up, which is what a half-open connection looks like.
-      if (epoch === this.#epoch && this.#transport.isConnected()) this.#transport.recycle();
+      // A reset already happened if the socket dropped; otherwise the link went silent
+      // while claiming to be up, which is what a half-open connection looks like.
+      if (epoch === this.#epoch && this.#port.isConnected()) this.#port.recycle();
       return;
     }
     if (!ack.ok && ack.error.code === 'internal') {
       // The server failed mid-batch and drops the socket; resend after the reconnect.
-      if (epoch === this.#epoch) this.#transport.recycle();
+      if (epoch === this.#epoch) this.#port.recycle();
       return;
     }
-    const { retryAfterMs } = await this.#settle(entries, ack);
+    let retryAfterMs: number | null = null;
+    const settled = await this.#guard(async () => {
+      retryAfterMs = (await this.#port.settle(entries, ack)).retryAfterMs;
+    });
+    if (!settled) return;
     if (retryAfterMs !== null) {
+      this.#stats.batchesRefused += 1;
       this.#pause(retryAfterMs);
       return;
     }
-    if (epoch === this.#epoch) {
-      this.#inFlight -= 1;
-      this.wake();
+    if (epoch !== this.#epoch) return;
+    this.#probing = false;
+    this.#inFlight -= 1;
+    this.#bytesInFlight -= bytes;
+    this.#adaptWindow(this.#timers.now() - sentAt, bytes);
+    this.wake();
+  }
+
+  /** Runs a local write; if it throws, starts over from the head after a pause. */
+  async #guard(write: () => Promise<void>): Promise<boolean> {
+    try {
+      await write();
+      return true;
+    } catch {
+      this.#pause(SETTLE_RETRY_MS);
+      return false;
     }
+  }
+
+  #fillBytes(): number {
+    return Math.max(MIN_BATCH_BYTES, this.#windowBytes / 2);
+  }
+
+  #adaptWindow(ackMs: number, ackedBytes: number): void {
+    if (ackMs > SLOW_ACK_MS) {
+      this.#windowBytes = Math.max(2 * MIN_BATCH_BYTES, this.#windowBytes / 2);
+    } else if (ackMs < FAST_ACK_MS) {
+      this.#windowBytes = Math.min(MAX_WINDOW_BYTES, this.#windowBytes + ackedBytes);
+    }
+  }
+
+  /**
+   * Holds everything back for a while, then resends from the head of the outbox: the
+   * server refuses whatever was in flight behind held messages, so order is kept.
+   */
+  #pause(requestedMs: number): void {
+    if (this.#stopped) return;
+    this.#probing = true;
+    const ms = Math.min(MAX_RATE_LIMIT_WAIT_MS, Math.max(MIN_RATE_LIMIT_WAIT_MS, requestedMs));
+    this.reset();
+    this.#pausedUntil = this.#timers.now() + ms;
+    if (this.#pauseTimer !== null) this.#timers.clearTimeout(this.#pauseTimer);
+    this.#pauseTimer = this.#timers.setTimeout(() => {
+      this.#pauseTimer = null;
+      this.#pausedUntil = 0;
+      this.wake();
+    }, ms);
   }
 }

@@ -1,3 +1,5 @@
+import { SYSTEM_TIMERS, type TimerHandle, type Timers } from './timers.ts';
+
 /** Application ping while connected and visible: measures RTT, finds half-open links. */
 export const APP_PING_INTERVAL_MS = 5_000;
 /** No ack within this = the link is presumed dead (half-open) and is replaced. */
@@ -11,6 +13,7 @@ export interface HeartbeatDeps {
   onDead(): void;
   intervalMs?: number;
   timeoutMs?: number;
+  timers?: Timers;
 }
 
 /**
@@ -22,7 +25,8 @@ export class Heartbeat {
   readonly #deps: HeartbeatDeps;
   readonly #intervalMs: number;
   readonly #timeoutMs: number;
-  #timer: ReturnType<typeof setTimeout> | null = null;
+  readonly #timers: Timers;
+  #timer: TimerHandle | null = null;
   #running = false;
   #inFlight = false;
 
@@ -30,6 +34,7 @@ export class Heartbeat {
     this.#deps = deps;
     this.#intervalMs = deps.intervalMs ?? APP_PING_INTERVAL_MS;
     this.#timeoutMs = deps.timeoutMs ?? APP_PING_TIMEOUT_MS;
+    this.#timers = deps.timers ?? SYSTEM_TIMERS;
   }
 
   start(): void {
@@ -40,27 +45,30 @@ export class Heartbeat {
 
   stop(): void {
     this.#running = false;
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = null;
+    this.#clearTimer();
   }
 
   /** Pings at once (e.g. when the page becomes visible again), then keeps the rhythm. */
   pingNow(): void {
     if (!this.#running || this.#inFlight) return;
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = null;
+    this.#clearTimer();
     this.#inFlight = true;
     this.#deps.ping(this.#timeoutMs).then(
       (rttMs) => {
         this.#inFlight = false;
         if (!this.#running) return;
         this.#deps.onRtt(rttMs);
-        this.#timer = setTimeout(() => this.pingNow(), this.#intervalMs);
+        this.#timer = this.#timers.setTimeout(() => this.pingNow(), this.#intervalMs);
       },
       () => {
         this.#inFlight = false;
         if (this.#running) this.#deps.onDead();
       },
     );
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== null) this.#timers.clearTimeout(this.#timer);
+    this.#timer = null;
   }
 }

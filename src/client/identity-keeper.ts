@@ -1,5 +1,6 @@
 import type { HandshakeAuth } from '../shared/protocol.ts';
 import { displayNameSchema } from '../shared/schemas.ts';
+import { newSignupKey } from './ids.ts';
 import type { LocalStore } from './local-store.ts';
 import { createSession } from './session-client.ts';
 import type { Identity } from './types.ts';
@@ -10,15 +11,20 @@ export class InvalidInputError extends Error {
 }
 
 /**
- * Who this device is. The name can be picked offline; the server creates the session on
- * the first connection (the handshake asks for it once the server is reachable), and a
- * session the server refuses is forgotten so the next attempt signs in afresh.
+ * Who this device is: one identity per browser profile, whatever its tabs do. The name can
+ * be picked offline; the server creates the session on the first connection (the
+ * handshake asks for it once the server is reachable). Every change goes through one
+ * IndexedDB transaction that reads what the other tabs wrote, and the sign-up carries the
+ * profile's sign-up key, so tabs that sign up at once, or a sign-up retried after its
+ * answer was lost, all get the same user.
  */
 export class IdentityKeeper {
   readonly #store: LocalStore;
   readonly #url: string;
   readonly #onChange: () => void;
   #identity: Identity | null;
+  /** The token this keeper last handed to a handshake. */
+  #lastToken: string | null = null;
   #closed = false;
 
   constructor(store: LocalStore, url: string, identity: Identity | null, onChange: () => void) {
@@ -37,41 +43,85 @@ export class IdentityKeeper {
     return { id: this.#identity?.session?.userId ?? '', name: this.#identity?.name ?? '' };
   }
 
-  /** Picks a display name; validated here with the server's own rule. */
+  /**
+   * Picks a display name; validated here with the server's own rule. If another tab of
+   * this profile picked one first, that identity is kept: a profile is one user.
+   */
   async pick(name: string): Promise<void> {
     const parsed = displayNameSchema.safeParse(name);
     if (!parsed.success)
       throw new InvalidInputError('a name is 1 to 40 characters, without control characters');
-    await this.#save({ name: parsed.data, session: null });
+    const fresh: Identity = { name: parsed.data, signupKey: newSignupKey(), session: null };
+    const replace = this.#identity !== null;
+    this.#adopt(
+      await this.#store.updateIdentity((stored) => (replace ? fresh : (stored ?? fresh))),
+    );
   }
 
-  /** The token for the handshake; signs up first if this device has no session yet. */
+  /** The token for the handshake; signs up first if this profile has no session yet. */
   async handshakeAuth(): Promise<HandshakeAuth> {
-    const identity = this.#identity;
+    // Read what is stored, not what this tab remembers: another tab may have signed up.
+    const identity = await this.#store.updateIdentity((stored) =>
+      stored && !stored.session && !stored.signupKey
+        ? { ...stored, signupKey: newSignupKey() }
+        : stored,
+    );
     if (!identity) throw new Error('no name picked yet');
-    if (identity.session) return { token: identity.session.token };
-    const session = await createSession(this.#url, identity.name);
-    await this.#save({
-      name: session.name,
-      session: { userId: session.userId, token: session.token },
-    });
-    return { token: session.token };
+    this.#adopt(identity);
+    if (identity.session) return this.#handOut(identity.session.token);
+    const { signupKey } = identity;
+    const session = await createSession(this.#url, { name: identity.name, signupKey });
+    const saved = await this.#store.updateIdentity((stored) =>
+      stored && stored.signupKey === signupKey && !stored.session
+        ? {
+            ...stored,
+            name: session.name,
+            session: { userId: session.userId, token: session.token },
+          }
+        : stored,
+    );
+    this.#adopt(saved);
+    return this.#handOut(saved?.session?.token ?? session.token);
   }
 
-  /** Drops a session the server no longer accepts; the name stays. */
+  /**
+   * Drops the session the server just refused; the name stays, under a new sign-up key,
+   * so the next attempt makes a new user rather than reviving the refused one. A session
+   * another tab has already replaced is left alone.
+   */
   async forgetSession(): Promise<void> {
-    if (!this.#identity?.session) return;
-    await this.#save({ name: this.#identity.name, session: null });
+    const refused = this.#lastToken;
+    if (refused === null) return;
+    this.#adopt(
+      await this.#store.updateIdentity((stored) =>
+        stored?.session?.token === refused
+          ? { name: stored.name, signupKey: newSignupKey(), session: null }
+          : stored,
+      ),
+    );
   }
 
   close(): void {
     this.#closed = true;
   }
 
-  async #save(identity: Identity): Promise<void> {
-    await this.#store.setIdentity(identity);
-    if (this.#closed) return;
+  #handOut(token: string): HandshakeAuth {
+    this.#lastToken = token;
+    return { token };
+  }
+
+  #adopt(identity: Identity | undefined): void {
+    if (this.#closed || !identity || sameIdentity(identity, this.#identity)) return;
     this.#identity = identity;
     this.#onChange();
   }
+}
+
+function sameIdentity(a: Identity, b: Identity | null): boolean {
+  return (
+    a.name === b?.name &&
+    a.signupKey === b.signupKey &&
+    a.session?.token === b.session?.token &&
+    a.session?.userId === b.session?.userId
+  );
 }

@@ -3,7 +3,12 @@ import type { Identity, LocalMessage, OutboxEntry, RoomRecord } from './types.ts
 
 /** The IndexedDB schema. Bump DB_VERSION and add a step to `upgrade` for every change. */
 export interface FerryDBSchema extends DBSchema {
-  outbox: { key: number; value: Omit<OutboxEntry, 'key'> & { key?: number } };
+  outbox: {
+    key: number;
+    // `author` and `createdAt` are missing on entries queued by versions before 0.2.
+    value: Omit<OutboxEntry, 'key' | 'author' | 'createdAt'> &
+      Partial<Pick<OutboxEntry, 'key' | 'author' | 'createdAt'>>;
+  };
   messages: {
     key: string;
     value: LocalMessage;
@@ -28,6 +33,11 @@ export interface OpenOptions {
    * closed so the upgrade can go on; the app should reload.
    */
   onVersionChange?: () => void;
+  /**
+   * The browser closed the database by itself (storage cleared, disk trouble). Nothing can
+   * be written any more; the app must say so and reload.
+   */
+  onClosed?: () => void;
 }
 
 /** Opens (creating or upgrading) the local database. */
@@ -50,6 +60,9 @@ export function openFerryDb(name: string, options: OpenOptions = {}): Promise<Fe
     blocking(_current, _next, event) {
       (event.target as IDBDatabase).close();
       options.onVersionChange?.();
+    },
+    terminated() {
+      options.onClosed?.();
     },
   });
 }

@@ -1,4 +1,5 @@
-import { type FerryDB, type OpenOptions, openFerryDb } from './local-db.ts';
+import type { IDBPObjectStore, StoreNames } from 'idb';
+import { type FerryDB, type FerryDBSchema, type OpenOptions, openFerryDb } from './local-db.ts';
 import type {
   FailedMessage,
   Identity,
@@ -8,13 +9,6 @@ import type {
   RoomRecord,
   SentMessage,
 } from './types.ts';
-
-/** Caps for one outbox batch. */
-export interface BatchCaps {
-  maxMessages: number;
-  /** Upper bound on body bytes (estimated as 3 bytes per UTF-16 unit, UTF-8's worst case). */
-  maxBodyBytes: number;
-}
 
 /** Everything one server answer changes, written in a single transaction. */
 export interface Commit {
@@ -49,47 +43,42 @@ export class LocalStore {
     return new LocalStore(await openFerryDb(name, options));
   }
 
-  /** Queues a message: the outbox entry and its pending echo are written together. */
-  async enqueue(message: Omit<PendingMessage, 'status' | 'order'>): Promise<PendingMessage> {
+  /**
+   * Queues a message at the end of the outbox (a new one, or a failed one retried): the
+   * outbox entry and its pending echo are written together.
+   */
+  async enqueue(
+    message: Omit<PendingMessage, 'status' | 'order'> | FailedMessage,
+  ): Promise<PendingMessage> {
+    const { id, room, body, author, createdAt } = message;
     const tx = this.#db.transaction(['outbox', 'messages'], 'readwrite');
-    const key = await tx
-      .objectStore('outbox')
-      .add({ id: message.id, room: message.room, body: message.body });
-    const pending: PendingMessage = { ...message, status: 'pending', order: key };
+    const key = await tx.objectStore('outbox').add({ id, room, body, author, createdAt });
+    const pending: PendingMessage = {
+      id,
+      room,
+      body,
+      author,
+      authorId: message.authorId,
+      createdAt,
+      status: 'pending',
+      order: key,
+    };
     await Promise.all([tx.objectStore('messages').put(pending), tx.done]);
     return pending;
   }
 
-  /**
-   * The next batch in outbox order after `afterKey`: consecutive entries of one room, up to
-   * the caps (the first entry always fits, so a batch is never empty while entries remain).
-   */
-  async readOutboxBatch(afterKey: number, caps: BatchCaps): Promise<OutboxEntry[]> {
-    const batch: OutboxEntry[] = [];
-    let bytes = 0;
+  /** Up to `limit` outbox entries after `afterKey`, in outbox order. */
+  async readOutbox(afterKey: number, limit: number): Promise<OutboxEntry[]> {
     // One getAll request rather than a cursor step per entry: far fewer round trips into
     // IndexedDB (see docs/benchmarks.md, outbox flush).
-    const candidates = await this.#db.getAll(
-      'outbox',
-      IDBKeyRange.lowerBound(afterKey, true),
-      caps.maxMessages,
-    );
-    for (const candidate of candidates) {
-      const entry = candidate as OutboxEntry;
-      const size = entry.body.length * 3;
-      const first = batch[0];
-      if (
-        first &&
-        (entry.room !== first.room ||
-          batch.length >= caps.maxMessages ||
-          bytes + size > caps.maxBodyBytes)
-      ) {
-        break;
-      }
-      batch.push(entry);
-      bytes += size;
-    }
-    return batch;
+    const stored = await this.#db.getAll('outbox', IDBKeyRange.lowerBound(afterKey, true), limit);
+    // Entries queued by versions before 0.2 carry no author or typing time.
+    return stored.map((entry) => ({
+      ...entry,
+      key: entry.key ?? 0,
+      author: entry.author ?? '',
+      createdAt: entry.createdAt ?? 0,
+    }));
   }
 
   async outboxCount(): Promise<number> {
@@ -103,7 +92,7 @@ export class LocalStore {
     const writes: Promise<unknown>[] = [];
     for (const range of keyRuns(change.settledOutboxKeys ?? [])) writes.push(outbox.delete(range));
     for (const message of change.sent ?? []) writes.push(messages.put(message));
-    for (const message of change.failed ?? []) writes.push(messages.put(message));
+    for (const message of change.failed ?? []) writes.push(putUnlessSent(messages, message));
     if (change.room) writes.push(tx.objectStore('rooms').put(change.room));
     writes.push(tx.done);
     await Promise.all(writes);
@@ -119,25 +108,6 @@ export class LocalStore {
     return { record, messages };
   }
 
-  /** Seqs stored above `cursor` in the room: the islands past a gap. */
-  async seqsAbove(room: string, cursor: number): Promise<number[]> {
-    const range = IDBKeyRange.bound([room, cursor + 1], [room, Number.POSITIVE_INFINITY]);
-    const messages = await this.#db.getAllFromIndex('messages', 'by-room-seq', range);
-    return messages.flatMap((message) => (message.status === 'sent' ? [message.seq] : []));
-  }
-
-  /** Puts a failed message back in the outbox, at the end, as pending. */
-  async requeue(message: FailedMessage): Promise<PendingMessage> {
-    const tx = this.#db.transaction(['outbox', 'messages'], 'readwrite');
-    const key = await tx
-      .objectStore('outbox')
-      .add({ id: message.id, room: message.room, body: message.body });
-    const { error: _error, ...rest } = message;
-    const pending: PendingMessage = { ...rest, status: 'pending', order: key };
-    await Promise.all([tx.objectStore('messages').put(pending), tx.done]);
-    return pending;
-  }
-
   async deleteMessage(id: string): Promise<void> {
     await this.#db.delete('messages', id);
   }
@@ -150,9 +120,40 @@ export class LocalStore {
     await this.#db.put('session', identity, 'identity');
   }
 
+  /**
+   * Reads the stored identity and replaces it with `change(stored)` in one transaction, so
+   * tabs of one profile that do this at once see each other's writes (IndexedDB runs
+   * read-write transactions on one store one after another). Answers what is stored now.
+   */
+  async updateIdentity(
+    change: (stored: Identity | undefined) => Identity | undefined,
+  ): Promise<Identity | undefined> {
+    const tx = this.#db.transaction('session', 'readwrite');
+    const store = tx.objectStore('session');
+    const stored = await store.get('identity');
+    const next = change(stored);
+    if (next && next !== stored) await store.put(next, 'identity');
+    await tx.done;
+    return next;
+  }
+
   close(): void {
     this.#db.close();
   }
+}
+
+type StoreName = StoreNames<FerryDBSchema>;
+
+/**
+ * A refusal of a message the server already stored (a resend racing another tab's, say)
+ * says nothing about the stored message: `sent` is final, and is never overwritten.
+ */
+async function putUnlessSent(
+  messages: IDBPObjectStore<FerryDBSchema, ArrayLike<StoreName>, 'messages', 'readwrite'>,
+  message: FailedMessage,
+): Promise<void> {
+  const stored = await messages.get(message.id);
+  if (stored?.status !== 'sent') await messages.put(message);
 }
 
 /**

@@ -29,17 +29,23 @@ export type LocalMessage =
   | (MessageBase & { status: 'sent'; seq: number; ts: number })
   | (MessageBase & { status: 'failed'; order: number; createdAt: number; error: MessageError });
 
-export type MessageStatus = LocalMessage['status'];
 export type PendingMessage = Extract<LocalMessage, { status: 'pending' }>;
 export type SentMessage = Extract<LocalMessage, { status: 'sent' }>;
 export type FailedMessage = Extract<LocalMessage, { status: 'failed' }>;
 
-/** One queued message, keyed by an auto-increment key that fixes the send order. */
+/**
+ * One queued message, keyed by an auto-increment key that fixes the send order. It carries
+ * what settling needs (who typed it, and when), so a message can be settled, or failed,
+ * without its room being open on screen.
+ */
 export interface OutboxEntry {
   key: number;
   id: string;
   room: string;
   body: string;
+  /** The display name it was typed under. */
+  author: string;
+  createdAt: number;
 }
 
 /**
@@ -59,5 +65,12 @@ export interface RoomRecord {
  */
 export interface Identity {
   name: string;
+  /**
+   * A secret made when the name is picked and sent with the sign-up, which the server
+   * treats as an idempotency key: every tab of the profile, and every retry of a sign-up
+   * whose answer was lost, gets the same user. Absent on identities stored by older
+   * versions, which make one before signing up.
+   */
+  signupKey?: string;
   session: { userId: string; token: string } | null;
 }

@@ -1,0 +1,235 @@
+import type { StoredMessage } from '../shared/protocol.ts';
+import { historyAckSchema, joinAckSchema } from '../shared/schemas.ts';
+import { SerialQueue } from '../shared/serial-queue.ts';
+import type { Settlement } from './ack-settlement.ts';
+import { CatchUp, type HistoryPage } from './catch-up.ts';
+import type { Connection } from './connection.ts';
+import type { LocalStore } from './local-store.ts';
+import { OpenRooms, type RoomSnapshot } from './open-rooms.ts';
+import { RoomView } from './room-view.ts';
+import { advanceCursor, hasGap } from './seq-cursor.ts';
+import type { FailedMessage, PendingMessage, SentMessage } from './types.ts';
+
+/** A device that opens a room for the first time loads this much recent history. */
+export const INITIAL_HISTORY_MESSAGES = 200;
+
+export interface RoomSyncDeps {
+  store: LocalStore;
+  connection: Connection;
+  historyPageSize: number;
+  /** Something the UI shows changed. */
+  onChange(): void;
+  /** Outbox entries were settled here (sent or failed): the outbox count changed. */
+  onOutboxSettled(): Promise<void>;
+}
+
+/**
+ * The rooms this device keeps in sync: each one's view, cursor and floor, loaded from
+ * IndexedDB and then kept up with the server (join, catch-up, live messages, history).
+ * Every local write goes through one queue, so each reads the cursor the previous one left.
+ */
+export class RoomSync {
+  readonly #deps: RoomSyncDeps;
+  readonly #rooms: OpenRooms;
+  readonly #catchUp: CatchUp;
+  readonly #writes = new SerialQueue();
+  /** Rooms being loaded from IndexedDB, so two quick opens share one load. */
+  readonly #opening = new Map<string, Promise<void>>();
+
+  constructor(deps: RoomSyncDeps) {
+    this.#deps = deps;
+    this.#rooms = new OpenRooms(deps.onChange);
+    this.#catchUp = new CatchUp({
+      pageSize: deps.historyPageSize,
+      cursorOf: (room) => this.#rooms.get(room)?.cursor.cursor ?? 0,
+      fetchPage: (room, after) => this.#fetchPageAfter(room, after),
+      storePage: (room, messages) => this.storeSent(room, messages),
+      onProgress: (room, remaining) =>
+        this.#rooms.update(room, (open) => ({ ...open, catchingUp: remaining })),
+    });
+  }
+
+  snapshot(room: string): RoomSnapshot {
+    return this.#rooms.snapshot(room);
+  }
+
+  /** A pending or failed message of an open room. */
+  findLocal(room: string, id: string): PendingMessage | FailedMessage | undefined {
+    return this.#rooms.get(room)?.view.findLocal(id);
+  }
+
+  /** Loads a room from the device (once), then joins it if connected. */
+  async open(room: string, invite: string | undefined): Promise<void> {
+    const loading = this.#opening.get(room);
+    if (loading) await loading;
+    const existing = this.#rooms.get(room);
+    if (existing) {
+      if (invite && existing.denied) {
+        this.#rooms.update(room, (open) => ({ ...open, invite, denied: null }));
+        if (this.#deps.connection.connected) void this.join(room);
+      }
+      return;
+    }
+    const load = this.#load(room, invite);
+    this.#opening.set(room, load);
+    try {
+      await load;
+    } finally {
+      this.#opening.delete(room);
+    }
+  }
+
+  /** Joins every open room (a new link): each then catches up from its cursor. */
+  joinAll(): void {
+    for (const room of this.#rooms.names()) void this.join(room);
+  }
+
+  /**
+   * Asks the server for history below what this device holds (scrolling up); resolves
+   * false when there is nothing older or no connection.
+   */
+  async loadOlder(room: string, limit: number): Promise<boolean> {
+    const open = this.#rooms.get(room);
+    if (!open?.known || open.floor <= 1 || !this.#deps.connection.connected) return false;
+    const ack = await this.#deps.connection.request(
+      'history',
+      { room, before: open.floor, limit },
+      historyAckSchema,
+    );
+    if (!ack.ok) return false;
+    const floor = ack.messages[0]?.seq ?? 1;
+    await this.#writes.push(async () => {
+      this.#rooms.update(room, (current) => ({
+        ...current,
+        floor: Math.min(current.floor, floor),
+      }));
+      await this.#storeSent(room, ack.messages);
+    });
+    return true;
+  }
+
+  /** Shows a message that was just queued (or queued again). */
+  showPending(message: PendingMessage): void {
+    this.#rooms.update(message.room, (open) => ({ ...open, view: open.view.withLocal(message) }));
+  }
+
+  /** Forgets a failed message the user discarded. */
+  remove(room: string, id: string): void {
+    this.#rooms.update(room, (open) => ({ ...open, view: open.view.without(id) }));
+  }
+
+  /** Stores server-confirmed messages (a live event or a history page). */
+  storeSent(room: string, messages: readonly StoredMessage[]): Promise<void> {
+    return this.#writes.push(() => this.#storeSent(room, messages));
+  }
+
+  /** Records what one `send` ack settled, in one transaction. */
+  applySettlement(room: string, settlement: Settlement): Promise<void> {
+    return this.#writes.push(() =>
+      this.#commit(room, settlement.sent, settlement.failed, settlement.settledOutboxKeys),
+    );
+  }
+
+  /** Resolves once every local write queued so far is done. */
+  async drain(): Promise<void> {
+    await this.#writes.push(async () => undefined);
+  }
+
+  async #load(room: string, invite: string | undefined): Promise<void> {
+    const stored = await this.#deps.store.loadRoom(room);
+    const view = RoomView.from(stored.messages);
+    const cursor = stored.record?.cursor ?? 0;
+    const ahead = new Set(
+      view.sent.filter((message) => message.seq > cursor).map((message) => message.seq),
+    );
+    this.#rooms.add(room, {
+      view,
+      cursor: { cursor, ahead },
+      floor: stored.record?.floor ?? 0,
+      known: stored.record !== undefined,
+      invite,
+      catchingUp: null,
+      denied: null,
+    });
+    if (this.#deps.connection.connected) void this.join(room);
+  }
+
+  async join(room: string): Promise<void> {
+    const invite = this.#rooms.get(room)?.invite;
+    let latestSeq: number;
+    try {
+      const ack = await this.#deps.connection.request('join', { room, invite }, joinAckSchema);
+      if (!ack.ok) {
+        this.#rooms.update(room, (open) => ({ ...open, denied: ack.error.message }));
+        return;
+      }
+      latestSeq = ack.latestSeq;
+    } catch {
+      return; // the next connect joins again
+    }
+    this.#rooms.update(room, (open) => {
+      const joined = { ...open, invite: undefined, denied: null };
+      if (open.known) return joined;
+      // First visit on this device: start from recent history, not from the beginning.
+      const start = Math.max(0, latestSeq - INITIAL_HISTORY_MESSAGES);
+      const cursor = advanceCursor({ cursor: start, ahead: new Set() }, open.cursor.ahead);
+      return { ...joined, cursor, floor: start + 1, known: true };
+    });
+    await this.#catchUp.run(room);
+  }
+
+  async #fetchPageAfter(room: string, after: number): Promise<HistoryPage> {
+    const limit = this.#deps.historyPageSize;
+    const ack = await this.#deps.connection.request(
+      'history',
+      { room, after, limit },
+      historyAckSchema,
+    );
+    if (!ack.ok) throw new Error(`history refused: ${ack.error.code}`);
+    return ack;
+  }
+
+  async #storeSent(room: string, messages: readonly StoredMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    const open = this.#rooms.get(room);
+    const sent: SentMessage[] = [];
+    const settledOutboxKeys: number[] = [];
+    for (const message of messages) {
+      sent.push({ ...message, status: 'sent' });
+      // Our own pending message came back (another tab sent it): it must not go out again.
+      const local = open?.view.findLocal(message.id);
+      if (local?.status === 'pending') settledOutboxKeys.push(local.order);
+    }
+    await this.#commit(room, sent, [], settledOutboxKeys);
+  }
+
+  /** One transaction for what the server confirmed or refused; then the cursor and view. */
+  async #commit(
+    room: string,
+    sent: readonly SentMessage[],
+    failed: readonly FailedMessage[],
+    settledOutboxKeys: readonly number[],
+  ): Promise<void> {
+    if (sent.length === 0 && failed.length === 0 && settledOutboxKeys.length === 0) return;
+    const open = this.#rooms.get(room);
+    const cursor = open?.known
+      ? advanceCursor(
+          open.cursor,
+          sent.map((message) => message.seq),
+        )
+      : undefined;
+    await this.#deps.store.commit({
+      sent,
+      failed,
+      settledOutboxKeys,
+      room: open && cursor ? { room, cursor: cursor.cursor, floor: open.floor } : undefined,
+    });
+    if (settledOutboxKeys.length > 0) await this.#deps.onOutboxSettled();
+    this.#rooms.update(room, (current) => {
+      let view = current.view.withSent(sent);
+      for (const message of failed) view = view.withLocal(message);
+      return { ...current, view, cursor: cursor ?? current.cursor };
+    });
+    if (cursor && hasGap(cursor) && this.#deps.connection.connected) void this.#catchUp.run(room);
+  }
+}
