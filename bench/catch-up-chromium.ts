@@ -8,9 +8,9 @@ import type { BenchConfig } from './config.ts';
 import { uniqueRoom } from './devices.ts';
 import { asSent } from './idb-baselines.ts';
 import type { ReportRow } from './rows.ts';
-import { type ServerProcess, spawnServer } from './servers/spawn.ts';
+import { type BenchServer, spawnServer } from './servers/spawn.ts';
 
-async function ferryCatchUp(page: Page, server: ServerProcess, messages: number) {
+async function ferryCatchUp(page: Page, server: BenchServer, messages: number) {
   const room = uniqueRoom('chromium-catch-up');
   await server.seed(room, 1);
   await page.evaluate(

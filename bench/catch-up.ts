@@ -4,7 +4,7 @@ import { disposeDevice, offlineDeviceInRoom, uniqueRoom, untilEngine } from './d
 import { caughtUp } from './engine-wait.ts';
 import { asSent, bulkPutMs, putPerMessageMs } from './idb-baselines.ts';
 import { makeRow, type ReportRow } from './rows.ts';
-import { type ServerProcess, spawnServer } from './servers/spawn.ts';
+import { type BenchServer, spawnServer } from './servers/spawn.ts';
 
 const CATCH_UP_TIMEOUT_MS = 120_000;
 let baselineDbCounter = 0;
@@ -13,7 +13,7 @@ let baselineDbCounter = 0;
  * Ferry in Node over fake-indexeddb: a device that was in the room misses `messages` while
  * offline. Timed from the online signal until every one is stored and in the room view.
  */
-async function ferryCatchUp(server: ServerProcess, messages: number): Promise<number> {
+async function ferryCatchUp(server: BenchServer, messages: number): Promise<number> {
   const room = uniqueRoom('catch-up');
   await server.seed(room, 1);
   const device = await offlineDeviceInRoom(server.url, room, { label: 'catcher', storedBefore: 1 });

@@ -1,6 +1,6 @@
-/** Sizes and repetitions of every benchmark. The full run uses the issue's sizes. */
+/** Sizes and repetitions of every benchmark. FULL_CONFIG holds the sizes the goals are set for. */
 export interface BenchConfig {
-  /** Repetitions of each variant (alternating); the issue asks for at least 5. */
+  /** Repetitions of each variant (alternating); at least 5, so a median means something. */
   reps: number;
   flush: {
     messages: number;

@@ -7,7 +7,7 @@ import { uniqueRoom } from './devices.ts';
 import { makeRow, type ReportRow } from './rows.ts';
 import { signUpMany } from './server-load.ts';
 import type { MemorySample } from './servers/protocol.ts';
-import { type ServerProcess, spawnServer } from './servers/spawn.ts';
+import { type BenchServer, spawnServer } from './servers/spawn.ts';
 
 const ACK_TIMEOUT_MS = 30_000;
 /** Connections opened at once while filling the server. */
@@ -38,7 +38,7 @@ async function openInChunks(count: number, open: (i: number) => Promise<IdleClie
  * footprint after a full GC is compared with its footprint before (KB per connection).
  */
 async function perConnectionKb(
-  server: ServerProcess,
+  server: BenchServer,
   count: number,
   open: (i: number, room: string) => Promise<IdleClient>,
 ): Promise<number> {

@@ -44,7 +44,7 @@ function interleaved(roomMessages: number, count: number): SentMessage[] {
   );
 }
 
-/** The baseline from the issue: concatenate, dedup by id with a Set, sort. */
+/** The naive baseline: concatenate, dedup by id with a Set, sort. */
 export function naiveMerge(
   existing: readonly SentMessage[],
   incoming: readonly SentMessage[],

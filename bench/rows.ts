@@ -10,7 +10,7 @@ export interface Criterion {
   value: number;
 }
 
-/** A goal from the issue: the text people read, and the criteria that decide `met`. */
+/** A goal Ferry is held to: the text people read, and the criteria that decide `met`. */
 export interface Goal {
   text: string;
   criteria: readonly Criterion[];

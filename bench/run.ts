@@ -6,6 +6,7 @@
 // Set BENCH_CPU_PROF_DIR=dir to get a CPU profile of every server process.
 import 'fake-indexeddb/auto';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { CHROMIUM_PATH, chromiumAvailable } from '../test/support/chromium-binary.ts';
 import { FULL_CONFIG } from './config.ts';
 import { describeMachine, loadAverage, machineLine } from './machine.ts';
@@ -13,21 +14,49 @@ import { type RunSummary, renderTable, writeMarkdown, writeResults } from './rep
 import type { ReportRow } from './rows.ts';
 import { BENCHMARKS } from './suite.ts';
 
-/** The issue's budget for the whole run. */
+/** The whole run should fit in this; the summary says by how much a run went over. */
 const BUDGET_S = 5 * 60;
 const RESULTS_PATH = fileURLToPath(new URL('./results.json', import.meta.url));
 const MARKDOWN_PATH = fileURLToPath(new URL('../docs/benchmarks.md', import.meta.url));
 const NOTES_PATH = fileURLToPath(new URL('./notes.md', import.meta.url));
 
-function option(name: string): string | undefined {
-  const prefix = `--${name}=`;
-  return process.argv.find((arg) => arg.startsWith(prefix))?.slice(prefix.length);
+const USAGE = 'usage: npm run bench [-- --only=id,id] [--reps=N] [--write]';
+
+interface RunOptions {
+  only: string[] | undefined;
+  reps: number | undefined;
+  write: boolean;
+}
+
+/** Reads the flags; throws on an unknown flag or a bad value rather than run everything. */
+function parseCommandLine(args: string[]): RunOptions {
+  const { values } = parseArgs({
+    args,
+    options: {
+      only: { type: 'string' },
+      reps: { type: 'string' },
+      write: { type: 'boolean', default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  const reps = values.reps === undefined ? undefined : Number(values.reps);
+  if (reps !== undefined && !(Number.isInteger(reps) && reps > 0)) {
+    throw new Error(`--reps must be a whole number above 0, got "${values.reps}"`);
+  }
+  return { only: values.only?.split(','), reps, write: values.write };
 }
 
 async function main(): Promise<number> {
-  const only = option('only')?.split(',');
-  const repsOption = option('reps');
-  const config = repsOption ? { ...FULL_CONFIG, reps: Number(repsOption) } : FULL_CONFIG;
+  let options: RunOptions;
+  try {
+    options = parseCommandLine(process.argv.slice(2));
+  } catch (error) {
+    console.error(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
+    return 2;
+  }
+  const { only } = options;
+  const config = options.reps ? { ...FULL_CONFIG, reps: options.reps } : FULL_CONFIG;
   const unknown = only?.filter((id) => !BENCHMARKS.some((bench) => bench.id === id)) ?? [];
   if (unknown.length > 0) {
     console.error(
@@ -79,7 +108,7 @@ async function main(): Promise<number> {
   if (durationS > BUDGET_S)
     console.log(`Over the ${BUDGET_S} s budget by ${(durationS - BUDGET_S).toFixed(0)} s.`);
 
-  if (!only || process.argv.includes('--write')) {
+  if (!only || options.write) {
     const command = ['npm run bench', ...process.argv.slice(2).map((arg) => `-- ${arg}`)].join(' ');
     const summary: RunSummary = {
       machine,

@@ -128,7 +128,7 @@ export async function signUpMany(url: string, count: number, label: string): Pro
   for (let start = 0; start < count; start += SIGNUP_CONCURRENCY) {
     const size = Math.min(SIGNUP_CONCURRENCY, count - start);
     const batch = await Promise.all(
-      Array.from({ length: size }, (_, i) => createSession(url, `${label} ${start + i}`)),
+      Array.from({ length: size }, (_, i) => createSession(url, { name: `${label} ${start + i}` })),
     );
     sessions.push(...batch);
   }

@@ -17,7 +17,7 @@ export interface BenchDefinition {
   run(config: BenchConfig): Promise<ReportRow[]>;
 }
 
-/** In issue order. */
+/** In the order of the report: the numbers in the titles. */
 export const BENCHMARKS: readonly BenchDefinition[] = [
   { id: 'flush', title: '1. Outbox flush', chromium: false, run: benchOutboxFlush },
   { id: 'catch-up-node', title: '2. Catch-up (Node)', chromium: false, run: benchCatchUpNode },

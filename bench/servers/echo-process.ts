@@ -1,6 +1,6 @@
 // The bare socket.io echo server in its own process (see spawn.ts).
 import { startEchoServer } from './echo-server.ts';
-import { memorySample, reply, serveRequests } from './protocol.ts';
+import { memorySample, serveRequests } from './protocol.ts';
 
 const server = await startEchoServer(0);
 serveRequests((request) => {
@@ -10,4 +10,5 @@ serveRequests((request) => {
 process.on('SIGTERM', () => {
   void server.close().then(() => process.exit(0));
 });
-reply({ type: 'ready', port: server.port });
+// The line ServerProcess waits for (it then asks /healthz, which the echo server answers).
+console.log(`echo server listening on http://127.0.0.1:${server.port}`);

@@ -1,9 +1,10 @@
-// A real Ferry server (HTTP + socket.io + SQLite on disk) in its own process (see spawn.ts).
+// A real Ferry server (HTTP + socket.io + SQLite on disk) in its own process (see spawn.ts):
+// the test server, with the budgets lifted and a way to seed its store and weigh its heap.
 import { join } from 'node:path';
 import { newMessageId } from '../../src/client/ids.ts';
 import type { StoredMessage } from '../../src/shared/protocol.ts';
 import { startTestServer, tempDir } from '../../test/support/server.ts';
-import { memorySample, reply, serveRequests } from './protocol.ts';
+import { memorySample, serveRequests } from './protocol.ts';
 
 /**
  * The benchmarks measure throughput, so the per-user and per-address budgets are lifted:
@@ -54,4 +55,5 @@ process.on('SIGTERM', () => {
     process.exit(0);
   });
 });
-reply({ type: 'ready', port: server.port });
+// The line ServerProcess waits for (it then asks /healthz).
+console.log(`Ferry bench server listening on ${server.url}`);

@@ -12,9 +12,8 @@ export type ServerRequest =
   | { type: 'memory'; id: number }
   | { type: 'seed'; id: number; room: string; count: number };
 
-/** Server process -> parent. */
+/** Server process -> parent, each the answer to the request with its id. */
 export type ServerReply =
-  | { type: 'ready'; port: number }
   | { type: 'memory'; id: number; sample: MemorySample }
   | { type: 'seeded'; id: number; messages: StoredMessage[] }
   | { type: 'error'; id: number; message: string };
@@ -31,7 +30,7 @@ export function memorySample(): MemorySample {
 }
 
 /** Sends a reply to the parent over the IPC channel. */
-export function reply(message: ServerReply): void {
+function reply(message: ServerReply): void {
   process.send?.(message);
 }
 

@@ -1,6 +1,6 @@
-import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { StoredMessage } from '../../src/shared/protocol.ts';
+import { ServerProcess } from '../../test/support/server-process.ts';
 import type { MemorySample, ServerReply, ServerRequest } from './protocol.ts';
 
 const SCRIPTS = {
@@ -10,16 +10,12 @@ const SCRIPTS = {
 
 export type ServerKind = keyof typeof SCRIPTS;
 
-const READY_TIMEOUT_MS = 30_000;
 const REQUEST_TIMEOUT_MS = 60_000;
-const EXIT_TIMEOUT_MS = 5_000;
 
 /** A server in a child process: the bench's clients and the server each get a core. */
-export interface ServerProcess {
-  kind: ServerKind;
+export interface BenchServer {
   port: number;
   url: string;
-  pid: number;
   memory(): Promise<MemorySample>;
   /** Ferry only: appends `count` messages to `room` behind the server's back. */
   seed(room: string, count: number): Promise<StoredMessage[]>;
@@ -28,37 +24,34 @@ export interface ServerProcess {
 
 type RequestBody = { type: 'memory' } | { type: 'seed'; room: string; count: number };
 
-/** Starts a Ferry or a bare echo server on 127.0.0.1 in a child process. */
+/**
+ * Starts a Ferry or a bare echo server on 127.0.0.1 in a child process (test/support's
+ * ServerProcess, which the tests use too), and talks to it over IPC for what only the
+ * process itself can do: measure its heap, seed its store.
+ */
 export async function spawnServer(
   kind: ServerKind,
   options: { staticDir?: string } = {},
-): Promise<ServerProcess> {
+): Promise<BenchServer> {
   // BENCH_CPU_PROF_DIR=dir writes a V8 CPU profile of every server process (on exit).
   const profileDir = process.env.BENCH_CPU_PROF_DIR;
   const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
-  const child = fork(SCRIPTS[kind], [], {
-    execArgv: ['--import', 'tsx', '--expose-gc', ...profile],
-    env: { ...process.env, FERRY_STATIC_DIR: options.staticDir ?? '' },
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  const server = new ServerProcess({
+    port: 0,
+    script: SCRIPTS[kind],
+    staticDir: options.staticDir,
+    nodeFlags: ['--expose-gc', ...profile],
+    ipc: true,
+    printStderr: true,
   });
+  await server.start();
+
   const pending = new Map<number, (message: ServerReply) => void>();
   let nextId = 1;
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`${kind} server did not start`)),
-      READY_TIMEOUT_MS,
-    );
-    child.once('exit', (code) => reject(new Error(`${kind} server exited early (${code})`)));
-    child.on('message', (raw) => {
-      const message = raw as ServerReply;
-      if (message.type === 'ready') {
-        clearTimeout(timer);
-        resolve(message.port);
-        return;
-      }
-      pending.get(message.id)?.(message);
-      pending.delete(message.id);
-    });
+  server.onMessage((raw) => {
+    const message = raw as ServerReply;
+    pending.get(message.id)?.(message);
+    pending.delete(message.id);
   });
 
   const request = (body: RequestBody): Promise<ServerReply> =>
@@ -73,14 +66,12 @@ export async function spawnServer(
         if (message.type === 'error') reject(new Error(message.message));
         else resolve(message);
       });
-      child.send({ ...body, id } satisfies ServerRequest);
+      server.send({ ...body, id } satisfies ServerRequest);
     });
 
   return {
-    kind,
-    port,
-    url: `http://127.0.0.1:${port}`,
-    pid: child.pid ?? 0,
+    port: server.port,
+    url: server.url(),
     async memory() {
       const answer = await request({ type: 'memory' });
       if (answer.type !== 'memory') throw new Error(`unexpected ${answer.type}`);
@@ -91,15 +82,6 @@ export async function spawnServer(
       if (answer.type !== 'seeded') throw new Error(`unexpected ${answer.type}`);
       return answer.messages;
     },
-    stop: () => stopChild(child),
+    stop: () => server.stop(),
   };
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), EXIT_TIMEOUT_MS);
-  await exited;
-  clearTimeout(timer);
 }

@@ -30,6 +30,7 @@ clientsClaim();
 
 self.addEventListener('message', (event) => {
   // Sent by workbox-window's messageSkipWaiting() once the user accepted the update and
-  // the page has nothing in flight (see src/ui/components/UpdatePrompt.tsx).
+  // the page has nothing in flight (see src/ui/hooks/useServiceWorkerUpdate.ts, which
+  // waits for src/ui/pwa/reload-gate.ts).
   if (isSkipWaitingMessage(event.data)) void self.skipWaiting();
 });

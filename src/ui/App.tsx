@@ -1,7 +1,7 @@
 import { NamePrompt } from './components/NamePrompt.tsx';
-import { RoomView } from './components/RoomView.tsx';
+import { RoomScreen } from './components/RoomScreen.tsx';
 import { UpdatePrompt } from './components/UpdatePrompt.tsx';
-import { useHashRoute } from './hooks/useHashRoom.ts';
+import { useHashRoute } from './hooks/useHashRoute.ts';
 import { useIdentity } from './hooks/useIdentity.ts';
 
 /** The name prompt on a first visit, then the room the URL names; the update banner over both. */
@@ -10,7 +10,7 @@ export function App() {
   const route = useHashRoute();
   return (
     <>
-      {identity ? <RoomView roomId={route.room} invite={route.invite} /> : <NamePrompt />}
+      {identity ? <RoomScreen roomId={route.room} invite={route.invite} /> : <NamePrompt />}
       <UpdatePrompt />
     </>
   );

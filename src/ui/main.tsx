@@ -1,9 +1,10 @@
 import { StrictMode } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
 import { browserConnectivity } from '../client/connectivity.ts';
-import { Engine } from '../client/engine.ts';
+import { Engine, type StorageLoss } from '../client/engine.ts';
 import { documentVisibility } from '../client/visibility.ts';
 import { App } from './App.tsx';
+import { StorageLostNotice } from './components/StorageLostNotice.tsx';
 import { EngineProvider } from './hooks/useEngine.tsx';
 import { BUILD_ID } from './pwa/build-id.ts';
 import { installPrompt } from './pwa/install-prompt.ts';
@@ -19,6 +20,13 @@ function showNotice(root: Root, text: string, isError = false): void {
 
 async function boot(root: Root): Promise<void> {
   showNotice(root, 'Loading…');
+  // Once the database is gone the engine stops syncing, and this notice replaces the app for
+  // good: only a reload helps.
+  let lost = false;
+  const loseStorage = (loss: StorageLoss) => {
+    lost = true;
+    root.render(<StorageLostNotice loss={loss} onReload={() => window.location.reload()} />);
+  };
   let engine: Engine;
   try {
     engine = await Engine.create({
@@ -30,6 +38,8 @@ async function boot(root: Root): Promise<void> {
           root,
           'Ferry is open in another tab with an older version. Close that tab to continue.',
         ),
+      onStorageVersionChange: () => loseStorage('version_change'),
+      onStorageClosed: () => loseStorage('closed'),
     });
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
@@ -39,6 +49,11 @@ async function boot(root: Root): Promise<void> {
         `without it. Private browsing or blocked site data can cause this. Details: ${reason}`,
       true,
     );
+    return;
+  }
+  // Lost while the engine was still being made: it never learnt, and would start syncing.
+  if (lost) {
+    void engine.destroy();
     return;
   }
   root.render(

@@ -1,4 +1,4 @@
-// Issue 4: `HTTPS=1 npm start` is how a phone on the same network gets Ferry with its
+// `HTTPS=1 npm start` is how a phone on the same network gets Ferry with its
 // service worker (which needs a secure context anywhere but localhost).
 import { createHash, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -6,8 +6,8 @@ import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { ServerProcess } from '../support/server-process.ts';
 import { type AppBuild, buildApp } from './support/app-build.ts';
-import { AppServer } from './support/app-server.ts';
 import { CHROMIUM_PATH, describeInChromium, QUIET_ARGS } from './support/chromium.ts';
 import { FerryPage } from './support/ferry-page.ts';
 
@@ -18,7 +18,7 @@ const lanAddress = Object.values(networkInterfaces())
 if (!lanAddress) console.warn('SKIPPING the HTTPS e2e test: this machine has no LAN address.');
 
 let build: AppBuild;
-let server: AppServer;
+let server: ServerProcess;
 let browser: Browser;
 let workDir: string;
 
@@ -27,12 +27,14 @@ describeInChromium('HTTPS on the local network', () => {
     if (!lanAddress) return;
     workDir = mkdtempSync(join(tmpdir(), 'ferry-e2e-https-'));
     build = await buildApp('https');
-    server = await AppServer.start({
+    server = new ServerProcess({
+      port: 0,
       dbPath: join(workDir, 'ferry.db'),
       staticDir: build.dir,
       httpsDir: join(workDir, 'tls'),
       host: lanAddress,
     });
+    await server.start();
     // A phone trusts the generated CA once; Chromium is told to trust the server's key.
     const cert = new X509Certificate(readFileSync(join(workDir, 'tls/ferry-server.crt')));
     const spki = createHash('sha256')

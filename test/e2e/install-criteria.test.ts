@@ -1,12 +1,12 @@
-// Issue 4, scenario 4: Ferry meets the install criteria: a manifest that parses, icons
-// that load at their declared sizes, a worker that controls the page, a theme colour.
+// Ferry meets Chromium's install criteria: a manifest that parses, icons that load at their
+// declared sizes, a worker that controls the page, a theme colour.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { ServerProcess } from '../support/server-process.ts';
 import { type AppBuild, buildApp } from './support/app-build.ts';
-import { AppServer } from './support/app-server.ts';
 import { describeInChromium, launchChromiumProfile } from './support/chromium.ts';
 import { FerryPage } from './support/ferry-page.ts';
 
@@ -18,7 +18,7 @@ interface ManifestIcon {
 }
 
 let build: AppBuild;
-let server: AppServer;
+let server: ServerProcess;
 let profile: BrowserContext;
 let ferry: FerryPage;
 let workDir: string;
@@ -27,7 +27,12 @@ describeInChromium('install criteria', () => {
   beforeAll(async () => {
     workDir = mkdtempSync(join(tmpdir(), 'ferry-e2e-install-'));
     build = await buildApp('install');
-    server = await AppServer.start({ dbPath: join(workDir, 'ferry.db'), staticDir: build.dir });
+    server = new ServerProcess({
+      port: 0,
+      dbPath: join(workDir, 'ferry.db'),
+      staticDir: build.dir,
+    });
+    await server.start();
     profile = await launchChromiumProfile(join(workDir, 'profile'));
     ferry = await FerryPage.open(profile, server.url(), 'install');
     await ferry.pickName('Ada');

@@ -1,12 +1,12 @@
-// Issue 4, scenario 2: the tab dies while a 300-message outbox is flushing; the reopened
-// app delivers every message exactly once, in order.
+// The tab dies while a 300-message outbox is flushing; the reopened app delivers every
+// message exactly once, in order.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { ServerProcess } from '../support/server-process.ts';
 import { type AppBuild, buildApp } from './support/app-build.ts';
-import { AppServer } from './support/app-server.ts';
 import { describeInChromium, launchChromium } from './support/chromium.ts';
 import { bodiesShown, FerryPage, STEP_TIMEOUT_MS } from './support/ferry-page.ts';
 import { recordSteps } from './support/steps.ts';
@@ -29,7 +29,7 @@ const bodies = Array.from(
 );
 
 let build: AppBuild;
-let server: AppServer;
+let server: ServerProcess;
 let browser: Browser;
 let context: BrowserContext;
 let workDir: string;
@@ -38,11 +38,13 @@ describeInChromium('a tab killed mid-flush', () => {
   beforeAll(async () => {
     workDir = mkdtempSync(join(tmpdir(), 'ferry-e2e-tab-killed-'));
     build = await buildApp('tab-killed');
-    server = await AppServer.start({
+    server = new ServerProcess({
+      port: 0,
       dbPath: join(workDir, 'ferry.db'),
       staticDir: build.dir,
       rate: RATE,
     });
+    await server.start();
     browser = await launchChromium();
   });
 
@@ -54,7 +56,7 @@ describeInChromium('a tab killed mid-flush', () => {
   });
 
   it('delivers all 300 queued messages exactly once, in order, after the app is reopened', async () => {
-    const step = recordSteps(() => `server log:\n${server.log}`);
+    const step = recordSteps(() => `server log:\n${server.log.join('\n')}`);
     context = await browser.newContext();
     const first = await FerryPage.open(context, server.url(), room);
     await first.pickName('Ada');

@@ -1,12 +1,12 @@
-// Issue 4, scenario 3: a second build is deployed; the open tab offers it, and switching
-// to it keeps the outbox and never happens while outbox batches are on the wire.
+// A second build is deployed; the open tab offers it, and switching to it keeps the outbox
+// and never happens while outbox batches are on the wire.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { ServerProcess } from '../support/server-process.ts';
 import { type AppBuild, buildApp } from './support/app-build.ts';
-import { AppServer } from './support/app-server.ts';
 import { describeInChromium, launchChromium } from './support/chromium.ts';
 import { bodiesShown, FerryPage, STEP_TIMEOUT_MS } from './support/ferry-page.ts';
 import { PHONE_VIEWPORT, saveScreenshot } from './support/screenshots.ts';
@@ -17,7 +17,7 @@ const RATE = { burst: 3, perMinute: 30 };
 
 let first: AppBuild;
 let second: AppBuild;
-let server: AppServer;
+let server: ServerProcess;
 let browser: Browser;
 let workDir: string;
 const contexts: BrowserContext[] = [];
@@ -26,12 +26,14 @@ describeInChromium('the update prompt', () => {
   beforeAll(async () => {
     workDir = mkdtempSync(join(tmpdir(), 'ferry-e2e-update-'));
     [first, second] = await Promise.all([buildApp('update-one'), buildApp('update-two')]);
-    server = await AppServer.start({
+    // Held: the restarted server (a deploy) must answer at the origin the tab has open.
+    server = new ServerProcess({
+      port: 'held',
       dbPath: join(workDir, 'ferry.db'),
       staticDir: first.dir,
       rate: RATE,
-      restartable: true,
     });
+    await server.start();
     browser = await launchChromium();
   });
 
@@ -45,7 +47,7 @@ describeInChromium('the update prompt', () => {
   });
 
   it('activates the new version on Reload and keeps the pending messages', async () => {
-    const step = recordSteps(() => `server log:\n${server.log}`);
+    const step = recordSteps(() => `server log:\n${server.log.join('\n')}`);
     const context = await browser.newContext({ viewport: PHONE_VIEWPORT });
     contexts.push(context);
     // The socket can be held down while the page still reaches the server over HTTP, so
@@ -69,7 +71,7 @@ describeInChromium('the update prompt', () => {
     step('2 messages pending');
 
     // The second build is deployed; back online, the tab looks for it.
-    await server.restart(second.dir);
+    await server.restart({ staticDir: second.dir });
     step('second build deployed');
     socketsBlocked = true;
     await context.setOffline(false);
@@ -101,7 +103,7 @@ describeInChromium('the update prompt', () => {
   });
 
   it('waits until the outbox is sent before switching, and says so', async () => {
-    const step = recordSteps(() => `server log:\n${server.log}`);
+    const step = recordSteps(() => `server log:\n${server.log.join('\n')}`);
     const context = await browser.newContext({ viewport: PHONE_VIEWPORT });
     contexts.push(context);
     const lin = await FerryPage.open(context, server.url(), 'update-waits-for-outbox');
@@ -113,7 +115,7 @@ describeInChromium('the update prompt', () => {
     const next = runningBuild === first.buildId ? second : first;
 
     // A deploy restarts the server: the tab reconnects and finds the new version.
-    await server.restart(next.dir);
+    await server.restart({ staticDir: next.dir });
     step('next build deployed');
     await expect
       .poll(async () => (await lin.peek('update-banner'))?.state, { timeout: STEP_TIMEOUT_MS })

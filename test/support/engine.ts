@@ -3,6 +3,9 @@ import { ManualConnectivity } from '../../src/client/connectivity.ts';
 import { Engine, type EngineOptions } from '../../src/client/engine.ts';
 import type { LocalMessage } from '../../src/client/types.ts';
 
+// The integration tests take waitFor from here, beside the devices they wait on.
+export { waitFor } from './wait.ts';
+
 let counter = 0;
 
 /** A database name no other test uses: one simulated device. */
@@ -37,20 +40,6 @@ export async function openDevice(
   if (name && !engine.identity) await engine.setIdentity(name);
   if (room) await engine.openRoom(room);
   return { engine, connectivity };
-}
-
-/** Polls `check` until it returns true, or fails with `what` after `timeoutMs`. */
-export async function waitFor(
-  what: string,
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 20_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 export function bodies(messages: readonly { body: string }[]): string[] {

@@ -113,6 +113,7 @@ export function withAfterAppend(store: MessageStore, afterAppend: () => void): M
       afterAppend();
       return outcomes;
     },
+    storedIds: (ids) => store.storedIds(ids),
     pageAfter: (...args) => store.pageAfter(...args),
     pageBefore: (...args) => store.pageBefore(...args),
     latestSeq: (room) => store.latestSeq(room),

@@ -1,27 +1,26 @@
 // @vitest-environment happy-dom
-import { cleanup, render } from '@testing-library/react';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Engine } from '../../src/client/engine.ts';
-import type { LocalMessage } from '../../src/client/types.ts';
+import { cleanup, fireEvent, render } from '@testing-library/react';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { FailedMessage, LocalMessage } from '../../src/client/types.ts';
 import { MessageItem } from '../../src/ui/components/MessageItem.tsx';
-import { EngineProvider } from '../../src/ui/hooks/useEngine.tsx';
-import { deviceName } from '../support/engine.ts';
 
-let engine: Engine;
-// A real engine over fake-indexeddb; with no name picked it never connects.
-beforeAll(async () => {
-  engine = await Engine.create({ url: 'http://127.0.0.1:9', dbName: deviceName('render') });
-});
-afterAll(() => engine.destroy());
 afterEach(cleanup);
 
-function renderMessage(message: LocalMessage) {
+/** One bubble on its own: no engine, only the props. */
+function renderMessage(
+  message: LocalMessage,
+  actions: { onRetry?: (id: string) => void; onDiscard?: (id: string) => void } = {},
+) {
   return render(
-    <EngineProvider engine={engine}>
-      <ol>
-        <MessageItem message={message} own={false} showAuthor />
-      </ol>
-    </EngineProvider>,
+    <ol>
+      <MessageItem
+        message={message}
+        own={false}
+        showAuthor
+        onRetry={actions.onRetry ?? (() => {})}
+        onDiscard={actions.onDiscard ?? (() => {})}
+      />
+    </ol>,
   );
 }
 
@@ -61,15 +60,17 @@ describe('message rendering', () => {
     expect(container.textContent).toContain('<b onclick=x>boss</b>');
   });
 
+  const failed: FailedMessage = {
+    ...base,
+    body: 'too long',
+    status: 'failed',
+    order: 3,
+    createdAt: 1,
+    error: { code: 'body_too_long', reason: 'the message is too long' },
+  };
+
   it('shows each status with its data attributes, and a failed message with its reason and actions', () => {
-    const { container, getByText } = renderMessage({
-      ...base,
-      body: 'too long',
-      status: 'failed',
-      order: 3,
-      createdAt: 1,
-      error: { code: 'body_too_long', reason: 'the message is too long' },
-    });
+    const { container, getByText } = renderMessage(failed);
     const item = container.querySelector('[data-testid=message]');
     expect(item?.getAttribute('data-status')).toBe('failed');
     expect(item?.getAttribute('data-id')).toBe(base.id);
@@ -77,5 +78,17 @@ describe('message rendering', () => {
     expect(getByText('Not sent: the message is too long')).toBeTruthy();
     expect(getByText('Retry')).toBeTruthy();
     expect(getByText('Discard')).toBeTruthy();
+  });
+
+  it('hands Retry and Discard on a failed message to its props, with the message id', () => {
+    const onRetry = vi.fn();
+    const onDiscard = vi.fn();
+    const { getByText } = renderMessage(failed, { onRetry, onDiscard });
+    fireEvent.click(getByText('Retry'));
+    expect(onRetry).toHaveBeenCalledExactlyOnceWith(base.id);
+    expect(onDiscard).not.toHaveBeenCalled();
+    fireEvent.click(getByText('Discard'));
+    expect(onDiscard).toHaveBeenCalledExactlyOnceWith(base.id);
+    expect(onRetry).toHaveBeenCalledTimes(1);
   });
 });

@@ -1,7 +1,7 @@
 import type { ConnectionState } from '../../client/connection.ts';
 
 /** The state of the link in words, as the user reads it. */
-export function describeConnection(state: ConnectionState): string {
+function describeConnection(state: ConnectionState): string {
   switch (state.status) {
     case 'connecting':
       return 'Connecting…';
@@ -18,7 +18,7 @@ export function describeConnection(state: ConnectionState): string {
   }
 }
 
-export interface ConnectionIndicatorProps {
+interface ConnectionIndicatorProps {
   state: ConnectionState;
   /** Whole seconds until the next automatic attempt, when one is scheduled. */
   secondsToRetry: number | null;

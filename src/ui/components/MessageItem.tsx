@@ -1,7 +1,6 @@
 import { type CSSProperties, memo, type Ref } from 'react';
 import type { LocalMessage } from '../../client/types.ts';
 import { formatMessageTime } from '../format.ts';
-import { useEngine } from '../hooks/useEngine.tsx';
 
 interface MessageItemProps {
   message: LocalMessage;
@@ -11,17 +10,24 @@ interface MessageItemProps {
   showAuthor: boolean;
   /** In a virtualised list: where the row sits, and how the list measures it. */
   virtualRow?: { index: number; style: CSSProperties; ref: Ref<HTMLLIElement> };
+  /** "Retry" on a failed message, with its id. Keep it stable across renders: see memo below. */
+  onRetry: (id: string) => void;
+  /** "Discard" on a failed message, with its id. Keep it stable across renders too. */
+  onDiscard: (id: string) => void;
 }
 
 /**
  * One message. Messages are immutable (a change is a new object), so memo skips every
- * message but the ones that changed.
+ * message but the ones that changed, as long as the callbacks keep their identity. Pure: it
+ * renders what it is given, so a test draws one bubble without an engine.
  */
 export const MessageItem = memo(function MessageItem({
   message,
   own,
   showAuthor,
   virtualRow,
+  onRetry,
+  onDiscard,
 }: MessageItemProps) {
   return (
     <li
@@ -39,14 +45,17 @@ export const MessageItem = memo(function MessageItem({
       <div className="message-bubble">
         {/* Plain text only: a body is whatever someone typed, never markup. */}
         <p className="message-body">{message.body}</p>
-        <MessageMeta message={message} />
+        <MessageMeta message={message} onRetry={onRetry} onDiscard={onDiscard} />
       </div>
     </li>
   );
 });
 
-function MessageMeta({ message }: { message: LocalMessage }) {
-  const engine = useEngine();
+function MessageMeta({
+  message,
+  onRetry,
+  onDiscard,
+}: Pick<MessageItemProps, 'message' | 'onRetry' | 'onDiscard'>) {
   switch (message.status) {
     case 'sent':
       return (
@@ -68,14 +77,14 @@ function MessageMeta({ message }: { message: LocalMessage }) {
             <button
               type="button"
               className="button button-small"
-              onClick={() => engine.retry(message.room, message.id).catch(reportError)}
+              onClick={() => onRetry(message.id)}
             >
               Retry
             </button>
             <button
               type="button"
               className="button button-small button-quiet"
-              onClick={() => engine.discard(message.room, message.id).catch(reportError)}
+              onClick={() => onDiscard(message.id)}
             >
               Discard
             </button>

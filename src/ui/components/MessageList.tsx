@@ -1,5 +1,5 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { useLayoutEffect, useRef, useState } from 'react';
+import { useCallback, useLayoutEffect, useRef, useState } from 'react';
 import type { RoomSnapshot } from '../../client/engine.ts';
 import type { LocalMessage } from '../../client/types.ts';
 import { useEngine } from '../hooks/useEngine.tsx';
@@ -12,7 +12,7 @@ const AT_BOTTOM_SLACK_PX = 48;
  * contract's one element per message); past it only the rows near the viewport are, so a
  * 100,000-message room stays light.
  */
-export const FULL_RENDER_LIMIT = 500;
+const FULL_RENDER_LIMIT = 500;
 const ESTIMATED_ROW_PX = 64;
 const OVERSCAN_ROWS = 12;
 
@@ -74,6 +74,18 @@ export function MessageList({ snapshot, me }: MessageListProps) {
     atBottom.current = distance <= AT_BOTTOM_SLACK_PX;
   };
 
+  // Stable per room, so the memoised rows do not all re-render on every change of the list.
+  // A failed local write has no place in the bubble: reportError hands it to the page's
+  // error reporting, as an uncaught error would be.
+  const retry = useCallback(
+    (id: string) => void engine.retry(room, id).catch(reportError),
+    [engine, room],
+  );
+  const discard = useCallback(
+    (id: string) => void engine.discard(room, id).catch(reportError),
+    [engine, room],
+  );
+
   async function loadOlder() {
     setLoadingOlder(true);
     try {
@@ -94,6 +106,8 @@ export function MessageList({ snapshot, me }: MessageListProps) {
       own={isOwn(message, me)}
       showAuthor={messages[index - 1]?.authorId !== message.authorId}
       virtualRow={virtualRow}
+      onRetry={retry}
+      onDiscard={discard}
     />
   );
 

@@ -4,7 +4,7 @@ import { displayNameSchema } from '../../shared/schemas.ts';
 import { useEngine } from '../hooks/useEngine.tsx';
 
 /** Why a display name would be refused, in the user's words; null when it is fine. */
-export function nameProblem(name: string): string | null {
+function nameProblem(name: string): string | null {
   const trimmed = name.trim();
   if (trimmed.length === 0) return 'Pick a name so others know who is writing.';
   if (trimmed.length > MAX_NAME_CHARS) return `Keep it to ${MAX_NAME_CHARS} characters or fewer.`;

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { useEngine } from '../hooks/useEngine.tsx';
-import { inviteHash } from '../hooks/useHashRoom.ts';
+import { inviteFragment } from '../hooks/useHashRoute.ts';
 
 /**
  * "New private room", and, in a room opened from an invite link (which is what the
@@ -21,14 +21,14 @@ export function PrivateRoomControls({
     setError(null);
     try {
       const created = await engine.createPrivateRoom();
-      window.location.hash = inviteHash(created.room, created.invite);
+      window.location.hash = inviteFragment(created.room, created.invite);
     } catch (failure) {
       setError(failure instanceof Error ? failure.message : 'could not create the room');
     }
   }
 
   async function copyLink() {
-    const link = `${window.location.origin}${window.location.pathname}${inviteHash(room, invite ?? '')}`;
+    const link = `${window.location.origin}${window.location.pathname}${inviteFragment(room, invite ?? '')}`;
     await navigator.clipboard?.writeText(link);
     setCopied(true);
   }

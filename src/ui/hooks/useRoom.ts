@@ -2,7 +2,7 @@ import { useEffect, useState } from 'react';
 import type { RoomSnapshot } from '../../client/engine.ts';
 import { useEngine, useEngineValue } from './useEngine.tsx';
 
-export interface RoomState {
+interface RoomState {
   snapshot: RoomSnapshot;
   /** Why the room could not be loaded from the device, if it could not. */
   openError: Error | null;

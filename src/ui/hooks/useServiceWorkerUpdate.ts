@@ -6,7 +6,7 @@ import { type ReloadGate, reloadGate } from '../pwa/reload-gate.ts';
 import { watchForUpdates } from '../pwa/update-checks.ts';
 
 /** Where the switch to a new version stands. */
-export type UpdatePhase =
+type UpdatePhase =
   /** Nothing to do: no new version, or the user said "later". */
   | { kind: 'idle' }
   /** A new version is installed and waits for the user. */
@@ -16,7 +16,7 @@ export type UpdatePhase =
   /** Switching now: the new worker is activating, then the page reloads. */
   | { kind: 'reloading' };
 
-export interface ServiceWorkerUpdate {
+interface ServiceWorkerUpdate {
   phase: UpdatePhase;
   accept(): void;
   dismiss(): void;

@@ -1,7 +1,7 @@
 /** A long-lived tab looks for a new version this often (browsers only do it on navigation). */
 export const UPDATE_CHECK_INTERVAL_MS = 60 * 60 * 1000;
 
-export interface UpdateCheckTriggers {
+interface UpdateCheckTriggers {
   /** The page's window: `online` events and timers. */
   window: Pick<
     Window,

@@ -3,8 +3,8 @@ import { useEngine } from '../hooks/useEngine.tsx';
 import { useSecondsUntil } from '../hooks/useSecondsUntil.ts';
 import { ConnectionIndicator } from './ConnectionIndicator.tsx';
 
-/** The engine's connection state, shown by ConnectionIndicator. */
-export function ConnectionStatus() {
+/** ConnectionIndicator fed with the engine's live connection state and wired to retry it. */
+export function LiveConnectionIndicator() {
   const engine = useEngine();
   const state = useConnection();
   const secondsToRetry = useSecondsUntil(

@@ -1,19 +1,19 @@
 import { useMemo, useSyncExternalStore } from 'react';
 import { ROOM_ID_PATTERN } from '../../shared/limits.ts';
 
-export const DEFAULT_ROOM = 'lobby';
+const DEFAULT_ROOM = 'lobby';
 
 /** `#/room/<roomId>`, optionally followed by `/invite/<secret>` (an invite link). */
 const ROOM_HASH = /^#\/room\/([^/]*)(?:\/invite\/([A-Za-z0-9_-]+))?$/;
 
-export interface Route {
+interface Route {
   room: string;
   /** The secret of an invite link to a private room. */
   invite: string | undefined;
 }
 
 /** The route a hash names; the lobby for anything else. */
-export function routeFromHash(hash: string): Route {
+function routeFromHash(hash: string): Route {
   const match = ROOM_HASH.exec(hash);
   const room = match?.[1];
   if (room === undefined || !ROOM_ID_PATTERN.test(room))
@@ -21,8 +21,8 @@ export function routeFromHash(hash: string): Route {
   return { room, invite: match?.[2] };
 }
 
-/** The hash of an invite link to `room`. */
-export function inviteHash(room: string, invite: string): string {
+/** The URL fragment of an invite link to `room` (`#/room/<room>/invite/<secret>`). */
+export function inviteFragment(room: string, invite: string): string {
   return `#/room/${room}/invite/${invite}`;
 }
 

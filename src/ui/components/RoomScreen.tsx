@@ -2,15 +2,15 @@ import { useEffect } from 'react';
 import { useIdentity } from '../hooks/useIdentity.ts';
 import { useRoom } from '../hooks/useRoom.ts';
 import { Composer } from './Composer.tsx';
-import { ConnectionStatus } from './ConnectionStatus.tsx';
 import { InstallButton } from './InstallButton.tsx';
+import { LiveConnectionIndicator } from './LiveConnectionIndicator.tsx';
 import { MessageList } from './MessageList.tsx';
 import { OutboxCount } from './OutboxCount.tsx';
 import { PrivateRoomControls } from './PrivateRoomControls.tsx';
 import { StorageStatus } from './StorageStatus.tsx';
 
 /** One room: its header with the link's state, its messages and the composer. */
-export function RoomView({ roomId, invite }: { roomId: string; invite: string | undefined }) {
+export function RoomScreen({ roomId, invite }: { roomId: string; invite: string | undefined }) {
   const { snapshot, openError } = useRoom(roomId, invite);
   const identity = useIdentity();
 
@@ -26,7 +26,7 @@ export function RoomView({ roomId, invite }: { roomId: string; invite: string | 
           <InstallButton />
           <OutboxCount />
         </div>
-        <ConnectionStatus />
+        <LiveConnectionIndicator />
         <StorageStatus />
         <PrivateRoomControls room={roomId} invite={invite} />
       </header>

@@ -1,0 +1,93 @@
+// A tab whose database is taken away (a newer Ferry upgrading it from another tab, or the
+// browser clearing site data) says so, offers a reload, and no longer shows a connection.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, BrowserContext } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { ServerProcess } from '../support/server-process.ts';
+import { type AppBuild, buildApp } from './support/app-build.ts';
+import { describeInChromium, launchChromium } from './support/chromium.ts';
+import { FerryPage } from './support/ferry-page.ts';
+
+let build: AppBuild;
+let server: ServerProcess;
+let browser: Browser;
+let workDir: string;
+let context: BrowserContext | undefined;
+
+describeInChromium('a tab that loses its database', () => {
+  beforeAll(async () => {
+    workDir = mkdtempSync(join(tmpdir(), 'ferry-e2e-storage-lost-'));
+    build = await buildApp('storage-lost');
+    server = new ServerProcess({
+      port: 0,
+      dbPath: join(workDir, 'ferry.db'),
+      staticDir: build.dir,
+    });
+    await server.start();
+    browser = await launchChromium();
+  });
+
+  afterEach(async () => {
+    await context?.close();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.dispose();
+    build?.dispose();
+    rmSync(workDir, { recursive: true, force: true });
+  });
+
+  async function connectedTab(room: string): Promise<FerryPage> {
+    context = await browser.newContext();
+    const ferry = await FerryPage.open(context, server.url(), room);
+    await ferry.pickName('Ada');
+    await ferry.waitForConnection('connected');
+    return ferry;
+  }
+
+  it('says Ferry was updated in another tab when a newer version upgrades the database', async () => {
+    const ferry = await connectedTab('storage-upgraded');
+    // Another tab of the same origin opens the database at a newer version, as a newer
+    // Ferry would.
+    const other = await ferry.page.context().newPage();
+    await other.goto(`${server.url()}/healthz`);
+    await other.evaluate(
+      () =>
+        new Promise<void>((resolve, reject) => {
+          const request = indexedDB.open('ferry', 1_000);
+          request.onsuccess = () => {
+            request.result.close();
+            resolve();
+          };
+          request.onerror = () => reject(request.error);
+        }),
+    );
+
+    const notice = ferry.page.getByTestId('storage-lost');
+    await notice.waitFor();
+    expect(await notice.getAttribute('data-reason')).toBe('version_change');
+    expect(await notice.textContent()).toContain(
+      'Ferry was updated in another tab — reload to continue',
+    );
+    expect(await ferry.page.getByRole('button', { name: 'Reload' }).count()).toBe(1);
+    expect(await ferry.peek('connection-status')).toBeNull();
+  });
+
+  it('says the browser closed the storage when site data is cleared under it', async () => {
+    const ferry = await connectedTab('storage-cleared');
+    const devtools = await ferry.page.context().newCDPSession(ferry.page);
+    await devtools.send('Storage.clearDataForOrigin', {
+      origin: server.url(),
+      storageTypes: 'indexeddb',
+    });
+
+    const notice = ferry.page.getByTestId('storage-lost');
+    await notice.waitFor();
+    expect(await notice.getAttribute('data-reason')).toBe('closed');
+    expect(await notice.textContent()).toContain('Storage was closed by the browser — reload');
+    expect(await ferry.peek('connection-status')).toBeNull();
+  });
+});
