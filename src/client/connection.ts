@@ -17,6 +17,7 @@ import {
 import { type Connectivity, ManualConnectivity } from './connectivity.ts';
 import { Heartbeat } from './heartbeat.ts';
 import { Listeners } from './listeners.ts';
+import { watchOpenings } from './opening-watch.ts';
 import { NotConnectedError, RequestTracker } from './request-tracker.ts';
 import { SignUpRefusedError } from './session-client.ts';
 import { installBackoff } from './socketio-backoff.ts';
@@ -94,6 +95,7 @@ export class Connection {
   readonly #requests: RequestTracker;
   readonly #requestTimeoutMs: number;
   readonly #kickBackoff: Backoff;
+  readonly #openings: ReturnType<typeof watchOpenings>;
   readonly #stateListeners = new Listeners<[ConnectionState]>();
   readonly #messageListeners = new Listeners<[MessagesEvent]>();
   readonly #disposers: (() => void)[] = [];
@@ -144,6 +146,8 @@ export class Connection {
       }),
     );
     this.#kickBackoff = new Backoff(policy, { random: options.random });
+    this.#openings = watchOpenings(this.#socket.io);
+    this.#disposers.push(this.#openings.dispose);
     this.#heartbeat = new Heartbeat({
       ...options.heartbeat,
       timers: this.#timers,
@@ -231,6 +235,7 @@ export class Connection {
     this.#clearKickTimer();
     this.#dispatch({ type: 'connect_requested' });
     this.#socket.connect();
+    this.#openings.afterOpen();
   }
 
   #dispatch(event: ConnectionEvent): void {
