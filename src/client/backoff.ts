@@ -42,10 +42,6 @@ export class Backoff {
     this.#onDelay = options.onDelay ?? (() => {});
   }
 
-  get policy(): Readonly<BackoffPolicy> {
-    return this.#policy;
-  }
-
   /** The delay before the next attempt; counts the attempt. */
   duration(): number {
     const { minMs, maxMs, factor, jitter } = this.#policy;

@@ -1,13 +1,14 @@
-import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
+import { io } from 'socket.io-client';
 import type { z } from 'zod';
-import type {
-  ClientToServerEvents,
-  HandshakeAuth,
-  MessagesEvent,
-  ServerToClientEvents,
-} from '../shared/protocol.ts';
+import type { ClientToServerEvents, MessagesEvent } from '../shared/protocol.ts';
 import { messagesEventSchema, pingAckSchema } from '../shared/schemas.ts';
-import { Backoff, type BackoffPolicy, DEFAULT_BACKOFF } from './backoff.ts';
+import { Backoff, DEFAULT_BACKOFF } from './backoff.ts';
+import {
+  type ClientSocket,
+  type ConnectionOptions,
+  ProtocolError,
+  type SocketFactory,
+} from './connection-options.ts';
 import {
   type ConnectionEvent,
   type ConnectionState,
@@ -24,6 +25,7 @@ import { installBackoff } from './socketio-backoff.ts';
 import { type TimerHandle, type Timers, timersWithClock } from './timers.ts';
 import { ALWAYS_VISIBLE, type Visibility } from './visibility.ts';
 
+export type { ConnectionOptions } from './connection-options.ts';
 export type { ConnectionState, ConnectionStatus } from './connection-state.ts';
 
 /** Attempts before giving up (about 80 s with the default backoff); see README. */
@@ -37,48 +39,10 @@ export const CONNECT_TIMEOUT_MS = 10_000;
  */
 export const REQUEST_TIMEOUT_MS = 15_000;
 
-export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
-export type SocketFactory = (
-  url: string,
-  options: Partial<ManagerOptions & SocketOptions>,
-) => ClientSocket;
-
 interface UntypedEmitter {
   on(event: string, fn: (...args: unknown[]) => void): unknown;
   off(event: string, fn: (...args: unknown[]) => void): unknown;
   emit(event: string, ...args: unknown[]): unknown;
-}
-
-export interface ConnectionOptions {
-  url: string;
-  /**
-   * The handshake credentials, read at every (re)connect once the transport is open (so
-   * the server is reachable); may create the session first. A rejection fails the attempt.
-   */
-  auth: () => Promise<HandshakeAuth>;
-  /** The server refused the handshake (bad or revoked session, for instance). */
-  onRefused?: (refusal: { code: string | undefined; reason: string }) => void;
-  connectivity?: Connectivity;
-  visibility?: Visibility;
-  backoff?: BackoffPolicy;
-  maxAttempts?: number;
-  connectTimeoutMs?: number;
-  heartbeat?: { intervalMs?: number; timeoutMs?: number };
-  /** Silence that fails a request; see REQUEST_TIMEOUT_MS. */
-  requestTimeoutMs?: number;
-  clock?: () => number;
-  /** Timers for the heartbeat, request timeouts and kicks (the clock comes from `clock`). */
-  timers?: Timers;
-  random?: () => number;
-  /** Extra socket.io options (tests shorten timeouts here). */
-  socketOptions?: Partial<ManagerOptions & SocketOptions>;
-  /** Makes the socket.io socket; `io` from socket.io-client unless a test swaps it. */
-  createSocket?: SocketFactory;
-}
-
-/** A malformed ack or event from the server. */
-export class ProtocolError extends Error {
-  override name = 'ProtocolError';
 }
 
 /**

@@ -1,8 +1,6 @@
 import { MAX_HISTORY_PAGE, ROOM_ID_PATTERN } from '../shared/limits.ts';
-import type { SendAck, SendBatch } from '../shared/protocol.ts';
-import { checkBody, createRoomAckSchema, sendAckSchema } from '../shared/schemas.ts';
+import { checkBody, createRoomAckSchema } from '../shared/schemas.ts';
 import { toWellFormed } from '../shared/text.ts';
-import { settleAck, settleOversize } from './ack-settlement.ts';
 import type { BatchCaps } from './batch-plan.ts';
 import {
   Connection,
@@ -10,7 +8,8 @@ import {
   type ConnectionState,
   type ConnectionStatus,
 } from './connection.ts';
-import { Flusher, type FlushPort, type FlushStats } from './flusher.ts';
+import { EngineFlushPort } from './flush-port.ts';
+import { Flusher, type FlushStats } from './flusher.ts';
 import { IdentityKeeper, InvalidInputError } from './identity-keeper.ts';
 import { newMessageId } from './ids.ts';
 import { Listeners } from './listeners.ts';
@@ -18,7 +17,7 @@ import { LocalStore } from './local-store.ts';
 import type { RoomSnapshot } from './open-rooms.ts';
 import { RoomSync } from './room-sync.ts';
 import { timersWithClock } from './timers.ts';
-import type { Identity, OutboxEntry, PendingMessage } from './types.ts';
+import type { Identity, PendingMessage } from './types.ts';
 
 export { InvalidInputError } from './identity-keeper.ts';
 export type { RoomSnapshot } from './open-rooms.ts';
@@ -49,7 +48,7 @@ export interface EngineOptions extends Omit<ConnectionOptions, 'auth' | 'onRefus
  * connection. Framework-free; the UI reads it through `subscribe` and the getters.
  * docs/architecture.md follows one message through it.
  *
- *   send ──▶ outbox (IndexedDB) ──▶ Flusher ──#sendBatch──▶ server ──ack──▶ #settleBatch ─┐
+ *   send ──▶ outbox (IndexedDB) ──▶ Flusher ──port.send──▶ server ──ack──▶ port.settle ─┐
  *   server ──live messages / history pages (RoomSync, CatchUp)──▶ store ──▶ cursor, view ◀┘
  */
 export class Engine {
@@ -93,13 +92,12 @@ export class Engine {
       onChange: notify,
       onOutboxSettled: () => this.#refreshOutboxCount(),
     });
-    const port: FlushPort = {
-      isConnected: () => this.#connection.connected,
-      send: (batch) => this.#sendBatch(batch),
-      settle: (entries, ack) => this.#settleBatch(entries, ack),
-      failOversize: (entry) => this.#failOversize(entry),
-      recycle: () => this.#connection.reconnectNow(),
-    };
+    const port = new EngineFlushPort({
+      connection: this.#connection,
+      identity: this.#identity,
+      rooms: this.#rooms,
+      clock: this.#clock,
+    });
     this.#flusher = new Flusher(store, port, {
       caps: options.batchCaps,
       maxWindowBatches: options.maxWindowBatches,
@@ -264,31 +262,6 @@ export class Engine {
     await this.#rooms.drain();
     this.#store.close();
     this.#listeners.clear();
-  }
-
-  // ---- the flush port: how a batch goes out and how its ack comes home ------
-
-  #sendBatch(batch: SendBatch): Promise<SendAck> {
-    return this.#connection.request('send', batch, sendAckSchema);
-  }
-
-  /** Applies one ack: sent, failed or held, message by message; one transaction. */
-  async #settleBatch(
-    entries: readonly OutboxEntry[],
-    ack: SendAck,
-  ): Promise<{ retryAfterMs: number | null }> {
-    const room = entries[0]?.room ?? '';
-    const settlement = settleAck(entries, ack, {
-      author: this.#identity.author,
-      now: this.#clock(),
-    });
-    await this.#rooms.applySettlement(room, settlement);
-    return { retryAfterMs: settlement.retryAfterMs };
-  }
-
-  async #failOversize(entry: OutboxEntry): Promise<void> {
-    const settlement = settleOversize(entry, { author: this.#identity.author, now: this.#clock() });
-    await this.#rooms.applySettlement(entry.room, settlement);
   }
 
   // ---- internals -------------------------------------------------------------
