@@ -134,7 +134,7 @@ export function attachRealtime(io: FerryIo, options: RealtimeOptions): void {
   }
 
   /** Runs a serial request after the socket's earlier ones, within the queue bound. */
-  function enqueue(socket: FerrySocket, run: () => Promise<Reply>): Promise<Reply> | null {
+  function runInOrder(socket: FerrySocket, run: () => Promise<Reply>): Promise<Reply> | null {
     const session = sessionOf(socket);
     if (session.queued >= MAX_QUEUED_REQUESTS) return null;
     session.queued += 1;
@@ -157,7 +157,7 @@ export function attachRealtime(io: FerryIo, options: RealtimeOptions): void {
     const ack: Ack | null = typeof last === 'function' ? (last as Ack) : null;
     const payload = ack && args.length === 1 ? undefined : args[0];
     const task = () => handler.run(socket, payload);
-    const run = handler.order === 'serial' ? enqueue(socket, task) : task();
+    const run = handler.order === 'serial' ? runInOrder(socket, task) : task();
     if (!run) {
       // Refusing one request and serving later ones would let a batch overtake another;
       // dropping the socket drops everything queued with it, and the client resends in
