@@ -2,161 +2,332 @@ import { ManualConnectivity } from '../../src/client/connectivity.ts';
 import { Engine } from '../../src/client/engine.ts';
 import { FAST_BACKOFF } from '../support/engine.ts';
 import { FaultProxy } from '../support/fault-proxy.ts';
+import { DeviceClock } from './device-clock.ts';
+import type { SeededRandom } from './random.ts';
 
 /** How long the simulated person takes to press "retry now" after the app shows "failed". */
 const RETRY_PRESS_DELAY_MS = 300;
 
-export interface ChaosClientOptions {
+/** What `engine.diagnostics` reports: `send` batches emitted, and those answered `rate_limited`. */
+export interface SendDiagnostics {
+  batchesSent: number;
+  batchesRefused: number;
+}
+
+export interface ChaosDeviceOptions {
   name: string;
   room: string;
   dbName: string;
   serverPort: number;
   /** This device's own loopback address (127.x.y.z), so the server tells devices apart. */
   address: string;
-  /** Seeded randomness for this client's proxy jitter and backoff jitter. */
-  random: () => number;
+  /** Tabs open on this profile: 1 for a plain device, 2–3 for a shared profile. */
+  tabs: number;
+  /**
+   * The name is picked offline, with every tab already open, so that all tabs sign up at
+   * the same moment when the device comes online.
+   */
+  offlineSignUp: boolean;
+  /** Seeded randomness for proxy jitter, backoff jitter and which tab the person types in. */
+  random: SeededRandom;
 }
 
 /**
- * One simulated device: a sync engine in Node over fake-indexeddb, reaching the server
- * only through its own fault proxy (so faults can hit one device or all of them). The
- * engine is replaced on a reload or a kill; the database, the proxy and the platform's
- * online flag belong to the device and outlive it.
+ * One tab: a sync engine in Node over the profile's fake-indexeddb database, reaching the
+ * server through its own fault proxy, so a killed tab loses only its own connections. The
+ * engine is replaced on a reload or a kill; the proxy belongs to the tab and outlives it.
  */
-export class ChaosClient {
+class ChaosTab {
+  readonly label: string;
+  readonly proxy: FaultProxy;
+  readonly random: () => number;
+  engine: Engine | null = null;
+  up: Promise<Engine>;
+  resolveUp: (engine: Engine) => void = () => {};
+  retryTimer: ReturnType<typeof setTimeout> | null = null;
+  unsubscribe: () => void = () => {};
+
+  constructor(label: string, proxy: FaultProxy, random: () => number) {
+    this.label = label;
+    this.proxy = proxy;
+    this.random = random;
+    this.up = this.nextLife();
+  }
+
+  nextLife(): Promise<Engine> {
+    return new Promise((resolve) => {
+      this.resolveUp = resolve;
+    });
+  }
+}
+
+/**
+ * One simulated device (a browser profile): one IndexedDB database, one user, one platform
+ * online flag and one wall clock, with one or more tabs open on it. Everything a device's
+ * engines do runs inside its `DeviceClock`, so the device can be frozen alone.
+ */
+export class ChaosDevice {
   readonly name: string;
   readonly room: string;
-  readonly proxy: FaultProxy;
+  readonly clock: DeviceClock;
   readonly connectivity = new ManualConnectivity(true);
-  readonly #options: ChaosClientOptions;
-  #engine: Engine | null = null;
-  #engineUp: Promise<Engine>;
-  #resolveUp: (engine: Engine) => void = () => {};
-  #retryTimer: ReturnType<typeof setTimeout> | null = null;
-  #unsubscribe: () => void = () => {};
+  readonly tabs: readonly ChaosTab[];
+  /** Set by the nemesis while the device is asleep or on a slow link: network-wide faults skip it. */
+  exempt = false;
+  readonly #options: ChaosDeviceOptions;
+  readonly #pickTab: SeededRandom;
+  /** One message at a time, as a person types: the order of this chain is the send order. */
+  #typing: Promise<unknown> = Promise.resolve();
+  #awake: Promise<void> = Promise.resolve();
+  #wake: () => void = () => {};
+  /** Diagnostics of engines already torn down (reloads, kills). */
+  #retired: SendDiagnostics = { batchesSent: 0, batchesRefused: 0 };
+  #diagnosticsMissing = false;
 
-  private constructor(options: ChaosClientOptions, proxy: FaultProxy) {
+  private constructor(options: ChaosDeviceOptions, proxies: readonly FaultProxy[]) {
     this.#options = options;
     this.name = options.name;
     this.room = options.room;
-    this.proxy = proxy;
-    this.#engineUp = this.#nextLife();
-  }
-
-  static async start(options: ChaosClientOptions): Promise<ChaosClient> {
-    const proxy = await FaultProxy.start(
-      { port: options.serverPort, localAddress: options.address },
-      { random: options.random },
+    this.clock = new DeviceClock(options.name);
+    this.#pickTab = options.random.fork('tabs');
+    this.tabs = proxies.map(
+      (proxy, i) =>
+        new ChaosTab(
+          options.tabs > 1 ? `${options.name}/t${i + 1}` : options.name,
+          proxy,
+          options.random.fork(`tab ${i}`).source,
+        ),
     );
-    const client = new ChaosClient(options, proxy);
-    await client.#boot();
-    return client;
   }
 
-  /** The running engine; null while the device is down between a kill or reload and its restart. */
+  static async start(options: ChaosDeviceOptions): Promise<ChaosDevice> {
+    // The proxies are the network, not the device: they are made outside its clock, so
+    // freezing the device never freezes them.
+    const proxies: FaultProxy[] = [];
+    for (let i = 0; i < options.tabs; i++) {
+      proxies.push(
+        await FaultProxy.start(
+          { port: options.serverPort, localAddress: options.address },
+          { random: options.random.fork(`proxy ${i}`).source },
+        ),
+      );
+    }
+    const device = new ChaosDevice(options, proxies);
+    await device.clock.run(() => device.#open());
+    return device;
+  }
+
+  get proxies(): FaultProxy[] {
+    return this.tabs.map((tab) => tab.proxy);
+  }
+
+  /** A running engine of this device (the first tab that is up), or null while all are down. */
   get engine(): Engine | null {
-    return this.#engine;
+    return this.tabs.find((tab) => tab.engine)?.engine ?? null;
+  }
+
+  /** Engines of the tabs that are up. */
+  get engines(): Engine[] {
+    return this.tabs.flatMap((tab) => (tab.engine ? [tab.engine] : []));
+  }
+
+  get dbName(): string {
+    return this.#options.dbName;
   }
 
   /**
-   * Types a message, waiting first for the app to be up (nobody types into a closed tab).
-   * Resolves with the message id once `send()` resolved; rejects if the engine went away.
+   * Runs `typeOne` after everything typed before it (a person types one message at a time).
+   * Unless `evenAsleep`, it first waits for the device to be awake: nobody types on a phone
+   * that sleeps.
+   */
+  async type<T>(typeOne: () => Promise<T>, options: { evenAsleep?: boolean } = {}): Promise<T> {
+    if (!options.evenAsleep) await this.#awake;
+    const turn = this.#typing.then(typeOne);
+    this.#typing = turn.catch(() => {});
+    return turn;
+  }
+
+  /**
+   * Sends a message from one of the tabs (picked at random), waiting first for that tab to
+   * be up (nobody types into a closed tab). Resolves with the message id once `send()`
+   * resolved; rejects if the engine went away mid-call. Call it through `type`.
    */
   async send(body: string): Promise<string> {
-    const engine = await this.#engineUp;
-    const pending = await engine.send(this.room, body);
+    const tab = this.#pickTab.pick(this.tabs);
+    const engine = await tab.up;
+    const pending = await this.clock.run(() => engine.send(this.room, body));
     return pending.id;
   }
 
-  /** A page reload: the engine is destroyed the normal way and a new one starts over the database. */
-  async reload(): Promise<void> {
-    const engine = this.#takeDown();
+  /** The person stops typing until `wake` (the phone is asleep). */
+  sleep(): void {
+    this.#awake = new Promise((resolve) => {
+      this.#wake = resolve;
+    });
+  }
+
+  wake(): void {
+    this.#wake();
+  }
+
+  /** A page reload of one tab: its engine is destroyed the normal way and a new one starts. */
+  async reload(tab: ChaosTab): Promise<void> {
+    const engine = this.#takeDown(tab);
     if (!engine) return;
-    await engine.destroy();
-    await this.#boot();
+    await this.clock.run(async () => {
+      await engine.destroy();
+      this.#retire(engine);
+      await this.#boot(tab);
+    });
   }
 
   /**
-   * A killed tab: its connections are reset at the proxy first (what the kernel does to a dead
-   * process's sockets), so in-flight acks and broadcasts are lost mid-stream. The engine is
-   * then stopped without flushing or sending anything more; IndexedDB keeps exactly the
+   * A killed tab: its connections are reset at its proxy first (what the kernel does to a
+   * dead process's sockets), so in-flight acks and broadcasts are lost mid-stream. The engine
+   * is then stopped without flushing or sending anything more; IndexedDB keeps exactly the
    * transactions that committed. After `downtimeMs` the tab is opened again.
    */
-  async kill(downtimeMs: number): Promise<void> {
-    const engine = this.#takeDown();
+  async kill(tab: ChaosTab, downtimeMs: number): Promise<void> {
+    const engine = this.#takeDown(tab);
     if (!engine) return;
-    this.proxy.cutAll();
-    // destroy() here only releases timers and the database handle: the socket is already
-    // dead and the flusher stops before anything else is sent.
-    await engine.destroy();
-    await new Promise((resolve) => setTimeout(resolve, downtimeMs));
-    await this.#boot();
+    tab.proxy.cutAll();
+    await this.clock.run(async () => {
+      // destroy() here only releases timers and the database handle: the socket is already
+      // dead and the flusher stops before anything else is sent.
+      await engine.destroy();
+      this.#retire(engine);
+      await new Promise((resolve) => setTimeout(resolve, downtimeMs));
+      await this.#boot(tab);
+    });
   }
 
   /** The device leaves the network (the platform reports offline) for `durationMs`. */
   async goOffline(durationMs: number): Promise<void> {
-    this.connectivity.set(false);
+    this.setOnline(false);
     await new Promise((resolve) => setTimeout(resolve, durationMs));
-    this.connectivity.set(true);
+    this.setOnline(true);
   }
 
-  /** Destroys the engine and reopens the device offline: its view is what IndexedDB holds. */
+  /** The platform's online flag; the engines react inside the device's clock. */
+  setOnline(online: boolean): void {
+    this.clock.run(() => this.connectivity.set(online));
+  }
+
+  /**
+   * `send` batches emitted and refused (`rate_limited`) by every engine this device ran so
+   * far; null when the engine does not report them (see `SendDiagnostics`).
+   */
+  diagnostics(): SendDiagnostics | null {
+    const total = { ...this.#retired };
+    for (const engine of this.engines) {
+      const own = diagnosticsOf(engine);
+      if (!own) return null;
+      total.batchesSent += own.batchesSent;
+      total.batchesRefused += own.batchesRefused;
+    }
+    return this.#diagnosticsMissing ? null : total;
+  }
+
+  /**
+   * Closes every tab and reopens the first one offline: its view is what IndexedDB holds.
+   * Returns the engine of that reopened tab.
+   */
   async reopenOffline(): Promise<Engine> {
-    this.connectivity.set(false);
-    const engine = this.#takeDown();
-    if (engine) await engine.destroy();
-    return this.#boot();
+    this.setOnline(false);
+    return this.clock.run(async () => {
+      for (const tab of this.tabs) {
+        const engine = this.#takeDown(tab);
+        if (engine) await engine.destroy();
+      }
+      const [first] = this.tabs;
+      if (!first) throw new Error(`${this.name} has no tab`);
+      return this.#boot(first);
+    });
   }
 
   async dispose(): Promise<void> {
-    const engine = this.#takeDown();
-    if (engine) await engine.destroy();
-    await this.proxy.stop();
+    await this.clock.run(async () => {
+      for (const tab of this.tabs) {
+        const engine = this.#takeDown(tab);
+        if (engine) await engine.destroy();
+      }
+    });
+    for (const tab of this.tabs) await tab.proxy.stop();
     await new Promise<void>((resolve) => {
       const request = indexedDB.deleteDatabase(this.#options.dbName);
       request.onsuccess = request.onerror = request.onblocked = () => resolve();
     });
   }
 
-  #takeDown(): Engine | null {
-    const engine = this.#engine;
+  /**
+   * Opens every tab. With `offlineSignUp`, the first tab picks the name while the device is
+   * offline, the others open on that identity, and only then does the device come online:
+   * every tab then asks for the session at once, as tabs restored with the browser would.
+   */
+  async #open(): Promise<void> {
+    if (this.#options.offlineSignUp) this.connectivity.set(false);
+    for (const tab of this.tabs) await this.#boot(tab);
+    this.connectivity.set(true);
+  }
+
+  #takeDown(tab: ChaosTab): Engine | null {
+    const engine = tab.engine;
     if (!engine) return null;
-    this.#engine = null;
-    this.#engineUp = this.#nextLife();
-    this.#unsubscribe();
-    if (this.#retryTimer) clearTimeout(this.#retryTimer);
-    this.#retryTimer = null;
+    tab.engine = null;
+    tab.up = tab.nextLife();
+    tab.unsubscribe();
+    if (tab.retryTimer) clearTimeout(tab.retryTimer);
+    tab.retryTimer = null;
     return engine;
   }
 
-  #nextLife(): Promise<Engine> {
-    return new Promise((resolve) => {
-      this.#resolveUp = resolve;
-    });
+  /** Adds a torn-down engine's counts to the device's. */
+  #retire(engine: Engine): void {
+    const own = diagnosticsOf(engine);
+    if (!own) {
+      this.#diagnosticsMissing = true;
+      return;
+    }
+    this.#retired.batchesSent += own.batchesSent;
+    this.#retired.batchesRefused += own.batchesRefused;
   }
 
-  async #boot(): Promise<Engine> {
+  async #boot(tab: ChaosTab): Promise<Engine> {
     const engine = await Engine.create({
-      url: this.proxy.url,
+      url: tab.proxy.url,
       dbName: this.#options.dbName,
       connectivity: this.connectivity,
       backoff: FAST_BACKOFF,
-      random: this.#options.random,
+      random: tab.random,
     });
     if (!engine.identity) await engine.setIdentity(this.name);
     await engine.openRoom(this.room);
-    this.#engine = engine;
-    this.#unsubscribe = engine.subscribe(() => this.#pressRetryIfFailed(engine));
-    this.#resolveUp(engine);
+    tab.engine = engine;
+    tab.unsubscribe = engine.subscribe(() => this.#pressRetryIfFailed(tab, engine));
+    tab.resolveUp(engine);
     return engine;
   }
 
   /** The person sees "failed" (attempts exhausted while the server was down) and presses retry. */
-  #pressRetryIfFailed(engine: Engine): void {
-    if (engine.connection.status !== 'failed' || this.#retryTimer) return;
-    this.#retryTimer = setTimeout(() => {
-      this.#retryTimer = null;
-      if (this.#engine === engine && engine.connection.status === 'failed') engine.reconnectNow();
+  #pressRetryIfFailed(tab: ChaosTab, engine: Engine): void {
+    if (engine.connection.status !== 'failed' || tab.retryTimer) return;
+    tab.retryTimer = setTimeout(() => {
+      tab.retryTimer = null;
+      if (tab.engine === engine && engine.connection.status === 'failed') engine.reconnectNow();
     }, RETRY_PRESS_DELAY_MS);
   }
+}
+
+export type { ChaosTab };
+
+/**
+ * `engine.diagnostics`, which the engine is to expose as `{ batchesSent, batchesRefused }`;
+ * null while it does not, so the checker can say so instead of counting nothing.
+ */
+function diagnosticsOf(engine: Engine): SendDiagnostics | null {
+  const value = (engine as unknown as { diagnostics?: Partial<SendDiagnostics> }).diagnostics;
+  if (typeof value?.batchesSent !== 'number' || typeof value.batchesRefused !== 'number') {
+    return null;
+  }
+  return { batchesSent: value.batchesSent, batchesRefused: value.batchesRefused };
 }

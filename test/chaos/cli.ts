@@ -1,19 +1,30 @@
 // `npm run chaos [-- --profile ci|long]`: one chaos run outside vitest. IndexedDB comes from
 // fake-indexeddb here too (vitest's setup file does it for the test suite).
 import 'fake-indexeddb/auto';
+import { parseArgs } from 'node:util';
 import { isProfileName, PROFILES } from './profiles.ts';
 import { newSeed } from './random.ts';
 import { runChaos } from './run.ts';
 
-function profileFromArgs(args: readonly string[]): string {
-  const flag = args.indexOf('--profile');
-  const inline = args.find((arg) => arg.startsWith('--profile='));
-  return (flag >= 0 ? args[flag + 1] : inline?.slice('--profile='.length)) ?? 'long';
-}
+const USAGE = 'usage: npm run chaos [-- --profile ci|long]   (CHAOS_SEED=<n> replays a seed)';
 
-const profileName = profileFromArgs(process.argv.slice(2));
+let profileName: string;
+try {
+  // parseArgs refuses unknown flags and stray arguments, so a typo cannot silently run the
+  // long profile.
+  const { values } = parseArgs({
+    args: process.argv.slice(2),
+    options: { profile: { type: 'string', default: 'long' } },
+    strict: true,
+    allowPositionals: false,
+  });
+  profileName = values.profile;
+} catch (error) {
+  console.error(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
+  process.exit(2);
+}
 if (!isProfileName(profileName)) {
-  console.error(`unknown profile "${profileName}": use ci or long`);
+  console.error(`unknown profile "${profileName}": use ci or long\n${USAGE}`);
   process.exit(2);
 }
 const seed = process.env.CHAOS_SEED ? Number(process.env.CHAOS_SEED) : newSeed();

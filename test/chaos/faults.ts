@@ -1,7 +1,9 @@
 import type { ProxyMode } from '../support/fault-proxy.ts';
-import type { ChaosClient } from './chaos-client.ts';
+import type { ServerProcess } from '../support/server-process.ts';
+import type { ChaosDevice } from './chaos-client.ts';
+import type { SlowLink } from './checker.ts';
 import type { SeededRandom } from './random.ts';
-import type { ServerProcess } from './server-process.ts';
+import { type BodySpec, hostileBodies, largeBody } from './workload.ts';
 
 type Range = readonly [min: number, max: number];
 
@@ -18,14 +20,41 @@ export interface FaultPlan {
   /** SIGKILLs of the server while clients are sending; each one restarts it. */
   serverKills: number;
   serverDowntimeMs: Range;
-  /** Graceful reloads of a client, preferring one with messages still to flush. */
+  /** Graceful reloads of a tab, preferring a device with messages still to flush. */
   reloads: number;
-  /** Kills of a client without cleanup, preferring one with messages still to flush. */
+  /** Kills of a tab without cleanup, preferring a device with messages still to flush. */
   kills: number;
   killDowntimeMs: Range;
-  /** A client's platform reports offline for a while; its user keeps typing. */
+  /** A device's platform reports offline for a while; its user keeps typing. */
   offlines: number;
   offlineMs: Range;
+  /**
+   * A device's link dies and its timers stop (a phone locked right after sending), for
+   * `freezeRealMs` of this process's time, standing for `freezeSleepMs` asleep: more than
+   * socket.io's ping deadline (25 s + 10 s), so the device wakes past it. See `#freeze`.
+   */
+  freezes: number;
+  freezeRealMs: Range;
+  freezeSleepMs: Range;
+  /**
+   * A device moves onto a slow but steady uplink (`slowUpBytesPerSecond`) for `slowMs`, and
+   * its person pastes `slowBurst` long texts of `slowBodyChars` characters right away.
+   */
+  slows: number;
+  slowMs: Range;
+  slowUpBytesPerSecond: number;
+  slowBurst: Range;
+  slowBodyChars: Range;
+  /** A device's person types hostile input (see `hostileBodies`). */
+  hostiles: number;
+  /**
+   * A device, preferably a shared profile, gets a steady link (no cuts) for `burstMs` and its
+   * person types `burstSize` messages at once: more than the server's burst, so the rate
+   * limit holds messages while the tabs race for one budget on links that stay up.
+   */
+  bursts: number;
+  burstMs: Range;
+  burstSize: Range;
 }
 
 export type FaultKind =
@@ -35,22 +64,45 @@ export type FaultKind =
   | 'server-kill'
   | 'client-reload'
   | 'client-kill'
-  | 'client-offline';
+  | 'client-offline'
+  | 'freeze'
+  | 'slow'
+  | 'hostile'
+  | 'burst';
+
+type ScheduledKind = Exclude<FaultKind, 'cut' | 'latency'>;
 
 interface ScheduledFault {
   /** Share of the workload's attempts after which it fires. */
   at: number;
-  kind: 'blackhole' | 'server-kill' | 'client-reload' | 'client-kill' | 'client-offline';
+  kind: ScheduledKind;
+}
+
+/** Types for a device on a fault's behalf (the workload records every attempt). */
+export interface Typist {
+  typeNow(
+    device: ChaosDevice,
+    bodies: readonly BodySpec[],
+    options?: { evenAsleep?: boolean },
+  ): Promise<void>;
 }
 
 const PROGRESS_POLL_MS = 50;
 const NO_LATENCY: ProxyMode = { kind: 'pass' };
+/** Time for a typed message to reach the socket (an IndexedDB write, then a read). */
+const EMIT_SETTLE_MS = 100;
+/** How long a device about to sleep gets to have every tab connected. */
+const CONNECTED_WITHIN_MS = 5_000;
 
 /**
  * The nemesis. Cuts and latency changes run on the clock (Poisson processes); the heavier
  * faults fire at progress points of the workload drawn up front, so a seed gives the same
- * schedule on a fast machine and a slow one. Which client a client fault hits is decided
- * when it fires (the one with the most left to flush), so that part depends on timing.
+ * schedule on a fast machine and a slow one. Which device a device fault hits is decided
+ * when it fires (preferably one with the most left to flush), so that part depends on timing.
+ *
+ * A device that sleeps or sits on a slow link is `exempt` from network-wide cuts and
+ * blackholes meanwhile: the first must hear nothing, and the second is a steady link on
+ * which nothing but the client itself may drop a connection.
  */
 export class Nemesis {
   readonly counts: Record<FaultKind, number> = {
@@ -61,35 +113,46 @@ export class Nemesis {
     'client-reload': 0,
     'client-kill': 0,
     'client-offline': 0,
+    freeze: 0,
+    slow: 0,
+    hostile: 0,
+    burst: 0,
   };
-  /** Client faults that hit a client while it was flushing. */
+  /** Device faults that hit a device while it was flushing. */
   midFlushHits = 0;
-  readonly #clients: readonly ChaosClient[];
+  /** Each slow stretch, with the connections the device opened during it. */
+  readonly slowLinks: SlowLink[] = [];
+  readonly #devices: readonly ChaosDevice[];
   readonly #server: ServerProcess;
   readonly #plan: FaultPlan;
   readonly #random: SeededRandom;
   readonly #progress: () => number;
+  readonly #typist: Typist;
   readonly #schedule: ScheduledFault[];
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
   readonly #inFlight = new Set<Promise<void>>();
-  readonly #busy = new Set<ChaosClient>();
+  readonly #busy = new Set<ChaosDevice>();
+  /** Steady stretches under way (slow, burst): a server kill waits for them. */
+  readonly #steady = new Set<Promise<void>>();
   #latency: ProxyMode = NO_LATENCY;
   #blackholed = false;
   #serverChain: Promise<void> = Promise.resolve();
   #stopped = false;
 
   constructor(options: {
-    clients: readonly ChaosClient[];
+    devices: readonly ChaosDevice[];
     server: ServerProcess;
     plan: FaultPlan;
     random: SeededRandom;
     progress: () => number;
+    typist: Typist;
   }) {
-    this.#clients = options.clients;
+    this.#devices = options.devices;
     this.#server = options.server;
     this.#plan = options.plan;
     this.#random = options.random;
     this.#progress = options.progress;
+    this.#typist = options.typist;
     this.#schedule = drawSchedule(options.plan, options.random.fork('schedule'));
   }
 
@@ -111,7 +174,7 @@ export class Nemesis {
         const ms = latency.between(0, this.#plan.latencyMaxMs);
         this.#latency = { kind: 'delay', ms, jitterMs: latency.between(0, ms) };
         this.counts.latency += 1;
-        if (!this.#blackholed) this.#setMode(this.#latency);
+        this.#setModes();
       },
     );
     const events = this.#random.fork('events');
@@ -125,9 +188,9 @@ export class Nemesis {
   }
 
   /**
-   * Stops injecting, waits for faults under way (a restart, a client coming back), then
-   * heals: no latency, every device online, and one last cut so that no link silenced by
-   * a blackhole is left for a heartbeat to find.
+   * Stops injecting, waits for faults under way (a restart, a device coming back, a device
+   * waking), then heals: no latency, no cap, every device online, and one last cut so that
+   * no link silenced by a blackhole is left for a heartbeat to find.
    */
   async stop(): Promise<void> {
     this.#stopped = true;
@@ -137,9 +200,14 @@ export class Nemesis {
     await this.#serverChain;
     if (!this.#server.running) await this.#server.start();
     this.#blackholed = false;
-    this.#setMode(NO_LATENCY);
+    this.#latency = NO_LATENCY;
+    for (const device of this.#devices) {
+      device.exempt = false;
+      for (const proxy of device.proxies) proxy.setBandwidth({});
+    }
+    this.#setModes();
     this.#cutAll();
-    for (const client of this.#clients) client.connectivity.set(true);
+    for (const device of this.#devices) device.setOnline(true);
   }
 
   /** Faults scheduled by progress that had not fired when the workload ended. */
@@ -163,11 +231,21 @@ export class Nemesis {
 
   #cutAll(): void {
     this.counts.cut += 1;
-    for (const client of this.#clients) client.proxy.cutAll();
+    for (const device of this.#devices) {
+      if (device.exempt) continue;
+      for (const proxy of device.proxies) proxy.cutAll();
+    }
   }
 
-  #setMode(mode: ProxyMode): void {
-    for (const client of this.#clients) client.proxy.setMode(mode);
+  /** The network's mode for one device: an exempt one keeps its latency through a blackhole. */
+  #setMode(device: ChaosDevice): void {
+    const mode: ProxyMode =
+      this.#blackholed && !device.exempt ? { kind: 'blackhole' } : this.#latency;
+    for (const proxy of device.proxies) proxy.setMode(mode);
+  }
+
+  #setModes(): void {
+    for (const device of this.#devices) this.#setMode(device);
   }
 
   #track(work: Promise<void>): void {
@@ -175,7 +253,7 @@ export class Nemesis {
     void work.finally(() => this.#inFlight.delete(work));
   }
 
-  async #fire(kind: ScheduledFault['kind'], random: SeededRandom): Promise<void> {
+  async #fire(kind: ScheduledKind, random: SeededRandom): Promise<void> {
     const plan = this.#plan;
     switch (kind) {
       case 'blackhole':
@@ -183,6 +261,7 @@ export class Nemesis {
       case 'server-kill': {
         const downtimeMs = random.between(...plan.serverDowntimeMs);
         this.#serverChain = this.#serverChain.then(async () => {
+          while (this.#steady.size > 0) await Promise.all(this.#steady);
           this.counts['server-kill'] += 1;
           await this.#server.kill();
           await sleep(downtimeMs);
@@ -191,14 +270,49 @@ export class Nemesis {
         return this.#serverChain;
       }
       case 'client-reload':
-        return this.#onClient(kind, random, (client) => client.reload());
+        return this.#onDevice(kind, random, (device) => device.reload(random.pick(device.tabs)));
       case 'client-kill': {
         const downtimeMs = random.between(...plan.killDowntimeMs);
-        return this.#onClient(kind, random, (client) => client.kill(downtimeMs));
+        return this.#onDevice(kind, random, (device) =>
+          device.kill(random.pick(device.tabs), downtimeMs),
+        );
       }
       case 'client-offline': {
         const durationMs = random.between(...plan.offlineMs);
-        return this.#onClient(kind, random, (client) => client.goOffline(durationMs));
+        return this.#onDevice(kind, random, (device) => device.goOffline(durationMs));
+      }
+      case 'freeze': {
+        const realMs = random.between(...plan.freezeRealMs);
+        const sleepMs = random.between(...plan.freezeSleepMs);
+        return this.#onDevice(kind, random, (device) => this.#freeze(device, realMs, sleepMs));
+      }
+      case 'slow': {
+        const durationMs = random.between(...plan.slowMs);
+        const bodies = Array.from({ length: random.int(...plan.slowBurst) }, () =>
+          largeBody(random.int(...plan.slowBodyChars)),
+        );
+        return this.#onDevice(kind, random, (device) => this.#slow(device, durationMs, bodies));
+      }
+      case 'hostile':
+        return this.#onDevice(kind, random, (device) =>
+          this.#typist.typeNow(device, hostileBodies()),
+        );
+      case 'burst': {
+        const durationMs = random.between(...plan.burstMs);
+        const bodies = Array.from({ length: random.int(...plan.burstSize) }, () =>
+          labelled('in a burst'),
+        );
+        return this.#onDevice(
+          kind,
+          random,
+          (device) =>
+            this.#steadily(device, async () => {
+              const typing = this.#typist.typeNow(device, bodies);
+              await sleep(durationMs);
+              await typing;
+            }),
+          { preferShared: true },
+        );
       }
     }
   }
@@ -206,29 +320,130 @@ export class Nemesis {
   async #blackhole(durationMs: number): Promise<void> {
     this.counts.blackhole += 1;
     this.#blackholed = true;
-    for (const client of this.#clients) client.proxy.blackholeExisting();
-    this.#setMode({ kind: 'blackhole' });
+    for (const proxy of this.#reachableProxies()) proxy.blackholeExisting();
+    this.#setModes();
     await sleep(durationMs);
     // Links opened during the blackhole lost bytes mid-stream: they must never carry data
     // again (TCP would not skip bytes), so they are silenced for good, like the older ones.
-    for (const client of this.#clients) client.proxy.blackholeExisting();
+    for (const proxy of this.#reachableProxies()) proxy.blackholeExisting();
     this.#blackholed = false;
-    this.#setMode(this.#latency);
+    this.#setModes();
+  }
+
+  #reachableProxies() {
+    return this.#devices.filter((device) => !device.exempt).flatMap((device) => device.proxies);
   }
 
   /**
-   * Runs a client fault on an idle client: preferably one mid-flush (connected with messages
-   * in its outbox), else one with a backlog, else any.
+   * A phone locked right after sending, asleep past socket.io's ping deadline, unlocked
+   * and typed into at once:
+   * 0. it is connected (spared the cuts for a moment, it gets a link up);
+   * 1. its link dies (the proxies pass nothing more, and no cut or close reaches it);
+   * 2. the person sends one more message, which goes out on the dead link, unanswered;
+   * 3. the device's timers stop and its person stops typing, for `realMs`;
+   * 4. on waking its wall clock has moved on by `sleepMs`, past the deadline engine.io set
+   *    from the last ping, though engine.io's own timer for it has not fired yet: exactly
+   *    what a page sees after its timers were frozen;
+   * 5. new connections pass again, and the person types at once, before the held timers
+   *    run (a phone's first keystroke beats nothing in particular, but it can beat them);
+   * 6. the held timers run, and the person goes on typing.
    */
-  async #onClient(
+  async #freeze(device: ChaosDevice, realMs: number, sleepMs: number): Promise<void> {
+    // A phone that goes to sleep connected: spared the cuts, it gets a link up first.
+    device.exempt = true;
+    await waitUntil(CONNECTED_WITHIN_MS, () =>
+      device.engines.every((engine) => engine.connection.status === 'connected'),
+    );
+    for (const proxy of device.proxies) proxy.sever();
+    await this.#typist.typeNow(device, [labelled('before sleeping')]);
+    await sleep(EMIT_SETTLE_MS);
+    device.sleep();
+    device.clock.freeze();
+    await sleep(realMs);
+    device.clock.skip(sleepMs - realMs);
+    for (const proxy of device.proxies) proxy.restore();
+    await this.#typist.typeNow(device, [labelled('on waking')], { evenAsleep: true });
+    await sleep(EMIT_SETTLE_MS);
+    device.clock.thaw();
+    device.wake();
+    // Only now in reach of cuts again: one between waking and the held timers would be news
+    // the device heard while still frozen.
+    device.exempt = false;
+    this.#setMode(device);
+  }
+
+  /**
+   * A steady but slow uplink for `durationMs`: the device's links are cut once, so that it
+   * starts over on the slow network with one fresh connection per tab, and its person
+   * pastes `bodies` at once. Then no cut, blackhole or server kill touches it until the
+   * stretch ends: any further connection is one the client chose to make (it took a slow
+   * link for a dead one), which the checker counts as `flapped`.
+   */
+  async #slow(device: ChaosDevice, durationMs: number, bodies: readonly BodySpec[]): Promise<void> {
+    await this.#steadily(device, async () => {
+      for (const proxy of device.proxies) {
+        proxy.setBandwidth({ upBytesPerSecond: this.#plan.slowUpBytesPerSecond });
+      }
+      try {
+        const before = sumAccepted(device);
+        for (const proxy of device.proxies) proxy.cutAll();
+        const drops = watchDrops(device);
+        const pasting = this.#typist.typeNow(device, bodies);
+        await sleep(durationMs);
+        this.slowLinks.push({
+          device: device.name,
+          tabs: device.tabs.length,
+          connections: sumAccepted(device) - before,
+          drops: drops.stop(),
+        });
+        await pasting;
+      } finally {
+        for (const proxy of device.proxies) proxy.setBandwidth({});
+      }
+    });
+  }
+
+  /**
+   * Runs `stretch` with the device on a steady link: no network-wide cut or blackhole
+   * reaches it, and no server kill happens meanwhile (a kill waits; the stretch waits for
+   * one under way).
+   */
+  async #steadily(device: ChaosDevice, stretch: () => Promise<void>): Promise<void> {
+    await this.#serverChain;
+    let done: () => void = () => {};
+    const steady = new Promise<void>((resolve) => {
+      done = resolve;
+    });
+    this.#steady.add(steady);
+    try {
+      device.exempt = true;
+      this.#setMode(device);
+      await stretch();
+    } finally {
+      device.exempt = false;
+      this.#setMode(device);
+      this.#steady.delete(steady);
+      done();
+    }
+  }
+
+  /**
+   * Runs a device fault on an idle device (a shared profile if `preferShared` and one is
+   * idle): preferably one mid-flush (connected with messages in its outbox), else one with a
+   * backlog, else any.
+   */
+  async #onDevice(
     kind: FaultKind,
     random: SeededRandom,
-    act: (client: ChaosClient) => Promise<void>,
+    act: (device: ChaosDevice) => Promise<void>,
+    options: { preferShared?: boolean } = {},
   ): Promise<void> {
-    const idle = this.#clients.filter((client) => client.engine && !this.#busy.has(client));
-    const backlog = idle.filter((client) => (client.engine?.outboxCount ?? 0) > 0);
-    const flushing = backlog.filter((client) => client.engine?.connection.status === 'connected');
-    const pool = [flushing, backlog, idle].find((clients) => clients.length > 0);
+    const free = this.#devices.filter((device) => device.engine && !this.#busy.has(device));
+    const shared = free.filter((device) => device.tabs.length > 1);
+    const idle = options.preferShared && shared.length > 0 ? shared : free;
+    const backlog = idle.filter((device) => (device.engine?.outboxCount ?? 0) > 0);
+    const flushing = backlog.filter((device) => device.engine?.connection.status === 'connected');
+    const pool = [flushing, backlog, idle].find((devices) => devices.length > 0);
     if (!pool) return;
     const target = random.pick(pool);
     if (flushing.includes(target)) this.midFlushHits += 1;
@@ -242,10 +457,53 @@ export class Nemesis {
   }
 }
 
+/** An ordinary message that says in its text when it was typed, for the person reading notes. */
+function labelled(when: string): BodySpec {
+  return { text: (prefix) => `${prefix} (${when})`, expect: 'delivered' };
+}
+
+/**
+ * Records how each connected link of the device ends, as its engines report it: a reason
+ * from socket.io (`transport close`, `ping timeout`…), or the client dropping the link itself
+ * (straight back to `connecting`).
+ */
+function watchDrops(device: ChaosDevice): { stop: () => string[] } {
+  const drops: string[] = [];
+  const unsubscribes = device.tabs.map((tab) => {
+    const engine = tab.engine;
+    if (!engine) return () => {};
+    let last = engine.connection.status;
+    // Only links made during the stretch count: the one the stretch's own cut ends does not.
+    let madeHere = false;
+    return engine.subscribe(() => {
+      const state = engine.connection;
+      if (state.status === 'connected' && last !== 'connected') madeHere = true;
+      if (last === 'connected' && state.status !== 'connected' && madeHere) {
+        const why =
+          state.status === 'disconnected'
+            ? state.reason
+            : `dropped by the client (${state.status})`;
+        drops.push(`${tab.label}: ${why}`);
+      }
+      last = state.status;
+    });
+  });
+  return {
+    stop: () => {
+      for (const unsubscribe of unsubscribes) unsubscribe();
+      return drops;
+    },
+  };
+}
+
+function sumAccepted(device: ChaosDevice): number {
+  return device.proxies.reduce((total, proxy) => total + proxy.accepted, 0);
+}
+
 /** Progress points for the heavy faults; server kills spread over the run, one per stretch. */
 function drawSchedule(plan: FaultPlan, random: SeededRandom): ScheduledFault[] {
   const schedule: ScheduledFault[] = [];
-  const spread = (count: number, kind: ScheduledFault['kind']) => {
+  const spread = (count: number, kind: ScheduledKind) => {
     for (let i = 0; i < count; i++) {
       schedule.push({ kind, at: 0.05 + (0.9 * (i + random.between(0.2, 0.8))) / count });
     }
@@ -255,9 +513,23 @@ function drawSchedule(plan: FaultPlan, random: SeededRandom): ScheduledFault[] {
   spread(plan.reloads, 'client-reload');
   spread(plan.kills, 'client-kill');
   spread(plan.offlines, 'client-offline');
+  spread(plan.freezes, 'freeze');
+  spread(plan.slows, 'slow');
+  spread(plan.hostiles, 'hostile');
+  spread(plan.bursts, 'burst');
   return schedule.sort((a, b) => a.at - b.at);
 }
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Polls `check` for up to `timeoutMs`; answers whether it came true. */
+async function waitUntil(timeoutMs: number, check: () => boolean): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) return false;
+    await sleep(PROGRESS_POLL_MS);
+  }
+  return true;
 }

@@ -8,22 +8,47 @@ export interface ChaosProfile {
   clients: number;
   /** Clients per room: every client sends to and reads one room. */
   roomSize: number;
+  /**
+   * Devices that are one browser profile with several tabs (`sharedTabs` of them, drawn per
+   * device): several engines over one IndexedDB database, whose name is picked offline
+   * before any connection, so that the tabs sign up at the same moment.
+   */
+  sharedProfiles: number;
+  sharedTabs: readonly [min: number, max: number];
+  /**
+   * The server's per-user message budget: a small burst, so that holds (`rate_limited`)
+   * happen often, and a refill that still lets every device finish its workload in time.
+   */
+  rateLimit: { burst: number; perMinute: number };
   workload: WorkloadShape;
   faults: FaultPlan;
-  /** After healing, how long every device gets to flush and catch up before the check. */
-  convergeTimeoutMs: number;
+  /**
+   * After healing, how long every device gets to drain its outbox, flush and catch up: an
+   * outbox still holding messages then counts as stuck, and the views are read as they are.
+   */
+  settleTimeoutMs: number;
 }
 
 /**
  * The CI profile runs inside `npm test` on a shared 2-core machine: 20 × 100 messages over
  * about a minute of faults. The long profile (`npm run chaos`) is 50 × 1,000 over several
  * minutes, with proportionally more of every heavy fault.
+ *
+ * A slow stretch holds the device at 64 kbit/s up (8,000 bytes a second) for 14–18 s while
+ * its person pastes 28–36 texts of 3,500–4,000 characters: 98–144 KB, 12–18 s of upload.
+ * A heartbeat ping sent 5 s in then waits behind more than 5 s of queued upload, but the
+ * link delivers all along, and socket.io's own ping (every 25 s) does not come up within
+ * the stretch: only a client that takes slow for dead reconnects. A freeze stands for
+ * 40–60 s asleep, past socket.io's 35 s ping deadline (25 s + 10 s).
  */
 export const PROFILES: Record<ProfileName, ChaosProfile> = {
   ci: {
     name: 'ci',
     clients: 20,
     roomSize: 5,
+    sharedProfiles: 3,
+    sharedTabs: [2, 3],
+    rateLimit: { burst: 10, perMinute: 300 },
     workload: { messagesPerClient: 100, meanPauseMs: 450, burstChance: 0.15, burstMax: 8 },
     faults: {
       cutMeanMs: 150,
@@ -38,13 +63,28 @@ export const PROFILES: Record<ProfileName, ChaosProfile> = {
       killDowntimeMs: [100, 1_000],
       offlines: 8,
       offlineMs: [1_000, 6_000],
+      freezes: 3,
+      freezeRealMs: [1_000, 3_000],
+      freezeSleepMs: [40_000, 60_000],
+      slows: 2,
+      slowMs: [14_000, 18_000],
+      slowUpBytesPerSecond: 8_000,
+      slowBurst: [28, 36],
+      slowBodyChars: [3_500, 4_000],
+      hostiles: 3,
+      bursts: 3,
+      burstMs: [6_000, 10_000],
+      burstSize: [15, 25],
     },
-    convergeTimeoutMs: 60_000,
+    settleTimeoutMs: 30_000,
   },
   long: {
     name: 'long',
     clients: 50,
     roomSize: 10,
+    sharedProfiles: 8,
+    sharedTabs: [2, 3],
+    rateLimit: { burst: 10, perMinute: 300 },
     workload: { messagesPerClient: 1_000, meanPauseMs: 450, burstChance: 0.15, burstMax: 8 },
     faults: {
       cutMeanMs: 150,
@@ -59,8 +99,20 @@ export const PROFILES: Record<ProfileName, ChaosProfile> = {
       killDowntimeMs: [100, 1_000],
       offlines: 100,
       offlineMs: [1_000, 10_000],
+      freezes: 30,
+      freezeRealMs: [1_000, 5_000],
+      freezeSleepMs: [40_000, 120_000],
+      slows: 20,
+      slowMs: [14_000, 18_000],
+      slowUpBytesPerSecond: 8_000,
+      slowBurst: [28, 36],
+      slowBodyChars: [3_500, 4_000],
+      hostiles: 30,
+      bursts: 30,
+      burstMs: [6_000, 10_000],
+      burstSize: [15, 25],
     },
-    convergeTimeoutMs: 180_000,
+    settleTimeoutMs: 120_000,
   },
 };
 

@@ -14,4 +14,19 @@ export const REGRESSION_SEEDS: readonly { profile: ProfileName; seed: number; fo
       'jitter, so the server got batches out of order (fixed in test/support/fault-proxy.ts; ' +
       'see proxy-order.test.ts)',
   },
+  {
+    profile: 'ci',
+    seed: 1683149055,
+    found:
+      'all five defects of issue 10 on the engine before it (reordered after a sleep, ' +
+      'refused-request loops, two users for one profile shown failed and twice, a hostile ' +
+      'batch wedging the outbox, a slow uplink taken for dead): see docs/reliability.md',
+  },
+  {
+    profile: 'ci',
+    seed: 1056931357,
+    found:
+      'diverged=1 misrefused=1: in a shared profile an over-limit body failed by one tab ' +
+      "stayed pending in the other tab's view until a reload",
+  },
 ];
