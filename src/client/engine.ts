@@ -15,6 +15,7 @@ import { newMessageId } from './ids.ts';
 import { Listeners } from './listeners.ts';
 import { LocalStore } from './local-store.ts';
 import type { RoomSnapshot } from './open-rooms.ts';
+import { openProfileChannel, type ProfileChannel } from './profile-channel.ts';
 import { RoomSync } from './room-sync.ts';
 import { timersWithClock } from './timers.ts';
 import type { Identity, PendingMessage } from './types.ts';
@@ -22,6 +23,9 @@ import type { Identity, PendingMessage } from './types.ts';
 export { InvalidInputError } from './identity-keeper.ts';
 export type { RoomSnapshot } from './open-rooms.ts';
 export { INITIAL_HISTORY_MESSAGES } from './room-sync.ts';
+
+/** The IndexedDB database of a browser profile, unless the caller names another. */
+const DEFAULT_DB_NAME = 'ferry';
 
 /** One "load older" page. */
 export const OLDER_PAGE_MESSAGES = 100;
@@ -41,6 +45,8 @@ export interface EngineOptions extends Omit<ConnectionOptions, 'auth' | 'onRefus
   onStorageVersionChange?: () => void;
   /** The browser closed the database; this tab can no longer keep anything and should reload. */
   onStorageClosed?: () => void;
+  /** The other tabs of this profile; a BroadcastChannel named after the database by default. */
+  channel?: ProfileChannel;
 }
 
 /**
@@ -85,9 +91,11 @@ export class Engine {
         if (code === 'unauthorized') void this.#identity.forgetSession();
       },
     });
+    const channel = options.channel ?? openProfileChannel(options.dbName ?? DEFAULT_DB_NAME);
     this.#rooms = new RoomSync({
       store,
       connection: this.#connection,
+      channel,
       historyPageSize: options.historyPageSize ?? MAX_HISTORY_PAGE,
       onChange: notify,
       onOutboxSettled: () => this.#refreshOutboxCount(),
@@ -105,6 +113,14 @@ export class Engine {
     });
 
     this.#disposers.push(
+      () => channel.close(),
+      channel.subscribe((change) => {
+        // Best effort: a tab that misses a change (closing meanwhile) reads it at its reload.
+        this.#rooms
+          .applyOtherTab(change)
+          .then(() => this.#refreshOutboxCount())
+          .catch(() => undefined);
+      }),
       this.#connection.subscribe((state) => this.#onConnectionState(state)),
       this.#connection.onMessages((event) => {
         void this.#rooms.storeSent(event.room, event.messages);
@@ -123,7 +139,7 @@ export class Engine {
       else lostEarly ??= loss;
       callback?.();
     };
-    const store = await LocalStore.open(options.dbName ?? 'ferry', {
+    const store = await LocalStore.open(options.dbName ?? DEFAULT_DB_NAME, {
       onBlocked: options.onStorageBlocked,
       onVersionChange: () => lose('version_change', options.onStorageVersionChange),
       onClosed: () => lose('closed', options.onStorageClosed),

@@ -108,6 +108,14 @@ export class LocalStore {
     return { record, messages };
   }
 
+  /** The stored messages with these ids (undefined for one that is gone), in one read. */
+  async getMessages(ids: readonly string[]): Promise<(LocalMessage | undefined)[]> {
+    const tx = this.#db.transaction('messages');
+    const found = await Promise.all(ids.map((id) => tx.store.get(id)));
+    await tx.done;
+    return found;
+  }
+
   async deleteMessage(id: string): Promise<void> {
     await this.#db.delete('messages', id);
   }

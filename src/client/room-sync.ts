@@ -6,6 +6,7 @@ import { CatchUp, type HistoryPage } from './catch-up.ts';
 import type { Connection } from './connection.ts';
 import type { LocalStore } from './local-store.ts';
 import { OpenRooms, type RoomSnapshot } from './open-rooms.ts';
+import type { ProfileChange, ProfileChannel } from './profile-channel.ts';
 import { RoomView } from './room-view.ts';
 import { advanceCursor, hasGap } from './seq-cursor.ts';
 import type { FailedMessage, PendingMessage, SentMessage } from './types.ts';
@@ -16,6 +17,8 @@ export const INITIAL_HISTORY_MESSAGES = 200;
 export interface RoomSyncDeps {
   store: LocalStore;
   connection: Connection;
+  /** The other tabs of this profile: told of what this tab queues and settles. */
+  channel: ProfileChannel;
   historyPageSize: number;
   /** Something the UI shows changed. */
   onChange(): void;
@@ -108,14 +111,40 @@ export class RoomSync {
     return true;
   }
 
-  /** Shows a message that was just queued (or queued again). */
+  /** Shows a message that was just queued (or queued again), here and in the other tabs. */
   showPending(message: PendingMessage): void {
     this.#rooms.update(message.room, (open) => ({ ...open, view: open.view.withLocal(message) }));
+    this.#deps.channel.post({ room: message.room, ids: [message.id] });
   }
 
-  /** Forgets a failed message the user discarded. */
+  /** Forgets a failed message the user discarded, here and in the other tabs. */
   remove(room: string, id: string): void {
     this.#rooms.update(room, (open) => ({ ...open, view: open.view.without(id) }));
+    this.#deps.channel.post({ room, ids: [id] });
+  }
+
+  /**
+   * Another tab of this profile queued, settled or discarded these messages: show what
+   * IndexedDB holds for them now. Nothing is written: that tab already did.
+   */
+  applyOtherTab(change: ProfileChange): Promise<void> {
+    return this.#writes.push(async () => {
+      if (!this.#rooms.has(change.room)) return;
+      const stored = await this.#deps.store.getMessages(change.ids);
+      this.#rooms.update(change.room, (open) => {
+        let view = open.view;
+        const sent: SentMessage[] = [];
+        stored.forEach((message, index) => {
+          if (message?.status === 'sent') sent.push(message);
+          else if (!message) view = view.without(change.ids[index] as string);
+          else if (!view.hasSent(message.id)) view = view.withLocal(message);
+        });
+        if (sent.length === 0) return { ...open, view };
+        const seqs = sent.map((message) => message.seq);
+        const cursor = open.known ? advanceCursor(open.cursor, seqs) : open.cursor;
+        return { ...open, view: view.withSent(sent), cursor };
+      });
+    });
   }
 
   /** Stores server-confirmed messages (a live event or a history page). */
@@ -123,11 +152,14 @@ export class RoomSync {
     return this.#writes.push(() => this.#storeSent(room, messages));
   }
 
-  /** Records what one `send` ack settled, in one transaction. */
+  /** Records what one `send` ack settled, in one transaction; tells the other tabs. */
   applySettlement(room: string, settlement: Settlement): Promise<void> {
-    return this.#writes.push(() =>
-      this.#commit(room, settlement.sent, settlement.failed, settlement.settledOutboxKeys),
-    );
+    return this.#writes.push(async () => {
+      const { sent, failed, settledOutboxKeys } = settlement;
+      await this.#commit(room, sent, failed, settledOutboxKeys);
+      const ids = [...sent, ...failed].map((message) => message.id);
+      if (ids.length > 0) this.#deps.channel.post({ room, ids });
+    });
   }
 
   /** Resolves once every local write queued so far is done. */
@@ -227,7 +259,7 @@ export class RoomSync {
     if (settledOutboxKeys.length > 0) await this.#deps.onOutboxSettled();
     this.#rooms.update(room, (current) => {
       let view = current.view.withSent(sent);
-      for (const message of failed) view = view.withLocal(message);
+      for (const message of failed) if (!view.hasSent(message.id)) view = view.withLocal(message);
       return { ...current, view, cursor: cursor ?? current.cursor };
     });
     if (cursor && hasGap(cursor) && this.#deps.connection.connected) void this.#catchUp.run(room);

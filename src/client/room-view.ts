@@ -127,6 +127,15 @@ export class RoomView {
     return this.#localById.get(id);
   }
 
+  /**
+   * Whether the server-confirmed part holds this id. A scan from the newest end: it is for
+   * the rare message that another tab, or a racing resend, settled first.
+   */
+  hasSent(id: string): boolean {
+    for (let i = this.sent.length - 1; i >= 0; i--) if (this.sent[i]?.id === id) return true;
+    return false;
+  }
+
   /** Adds server-confirmed messages; a local echo of the same id becomes the sent message. */
   withSent(incoming: readonly SentMessage[]): RoomView {
     if (incoming.length === 0) return this;

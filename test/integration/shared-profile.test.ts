@@ -4,6 +4,7 @@ import { Engine } from '../../src/client/engine.ts';
 import type { AccountStore } from '../../src/server/store/account-store.ts';
 import { SqliteAccountStore } from '../../src/server/store/sqlite-accounts.ts';
 import { openSqlite } from '../../src/server/store/sqlite-db.ts';
+import { MAX_BODY_CHARS } from '../../src/shared/limits.ts';
 import { cleanupsAfterEach } from '../support/cleanups.ts';
 import { bodies, deviceName, duplicateIds, openDevice, waitFor } from '../support/engine.ts';
 import { FaultProxy } from '../support/fault-proxy.ts';
@@ -148,5 +149,34 @@ describe('tabs of one profile', () => {
     expect(stored[0]?.authorId).toBe(device.engine.identity?.session?.userId);
     expect(stored[1]?.authorId).toBe(stored[0]?.authorId);
     expect(device.engine.room('lobby').messages.every((m) => m.status === 'sent')).toBe(true);
+  });
+
+  it("shows in each tab what the other tab queued, and a refusal the other tab's flush received", async () => {
+    const { url, store } = await server();
+    const profile = deviceName('profile');
+    const tabA = await openDevice(url, profile, { name: 'alice', room: 'lobby', online: false });
+    const tabB = await openDevice(url, profile, { room: 'lobby', online: false });
+    cleanups.push(
+      () => tabA.engine.destroy(),
+      () => tabB.engine.destroy(),
+    );
+    const hello = await tabA.engine.send('lobby', 'hello');
+    const tooLong = await tabA.engine.send('lobby', 'x'.repeat(MAX_BODY_CHARS + 1));
+    await waitFor('tab B to show what tab A queued', () =>
+      tabB.engine.room('lobby').messages.some((message) => message.id === tooLong.id),
+    );
+    expect(tabB.engine.outboxCount).toBe(2);
+
+    // Only tab B goes online: its flush sends both, and tab A hears how they ended.
+    tabB.connectivity.set(true);
+    await waitFor('both to settle in tab A', () =>
+      tabA.engine.room('lobby').messages.every((message) => message.status !== 'pending'),
+    );
+    expect(tabA.engine.room('lobby').messages).toMatchObject([
+      { id: hello.id, status: 'sent' },
+      { id: tooLong.id, status: 'failed', error: { code: 'body_too_long' } },
+    ]);
+    expect(tabA.engine.outboxCount).toBe(0);
+    expect(bodies(await store.pageAfter('lobby', 0, 10))).toEqual(['hello']);
   });
 });
