@@ -1,14 +1,11 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { Engine } from '../../src/client/engine.ts';
-import type { AccountStore } from '../../src/server/store/account-store.ts';
-import { SqliteAccountStore } from '../../src/server/store/sqlite-accounts.ts';
-import { openSqlite } from '../../src/server/store/sqlite-db.ts';
 import { MAX_BODY_CHARS } from '../../src/shared/limits.ts';
 import { cleanupsAfterEach } from '../support/cleanups.ts';
 import { bodies, deviceName, duplicateIds, openDevice, waitFor } from '../support/engine.ts';
 import { FaultProxy } from '../support/fault-proxy.ts';
-import { startTestServer, tempDir } from '../support/server.ts';
+import { beforeAccounts, startTestServer, tempDir } from '../support/server.ts';
 
 /** Two tabs of one browser profile: two engines over one IndexedDB database. */
 describe('tabs of one profile', () => {
@@ -18,25 +15,13 @@ describe('tabs of one profile', () => {
     const dir = tempDir();
     cleanups.push(dir.dispose);
     const dbPath = `${dir.path}/ferry.db`;
-    const accountsDb = openSqlite(dbPath);
-    cleanups.push(() => {
-      accountsDb.close();
-    });
-    const accounts = new SqliteAccountStore(accountsDb);
     const delayMs = options.signUpDelayMs ?? 0;
-    // The server's accounts, with sign-ups as slow as asked (a loaded server, say).
-    const slowAccounts: AccountStore = new Proxy(accounts, {
-      get(target, property, receiver) {
-        const value = Reflect.get(target, property, receiver);
-        if (typeof value !== 'function') return value;
-        if (property !== 'createUser') return value.bind(target);
-        return async (...args: Parameters<AccountStore['createUser']>) => {
-          await new Promise((resolve) => setTimeout(resolve, delayMs));
-          return target.createUser(...args);
-        };
-      },
+    // The server's sign-ups, as slow as asked (a loaded server, say).
+    const started = await startTestServer({
+      dbPath,
+      wrapAccounts: (accounts) =>
+        beforeAccounts(accounts, 'createUser', () => new Promise((r) => setTimeout(r, delayMs))),
     });
-    const started = await startTestServer({ dbPath, serverOptions: { accounts: slowAccounts } });
     cleanups.push(() => started.stop());
     /** Users the server has made, read from its database. */
     const users = () => {

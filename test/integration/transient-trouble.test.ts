@@ -1,48 +1,27 @@
 import { describe, expect, it } from 'vitest';
 import { Engine } from '../../src/client/engine.ts';
 import type { AccountStore } from '../../src/server/store/account-store.ts';
-import { SqliteAccountStore } from '../../src/server/store/sqlite-accounts.ts';
-import { openSqlite } from '../../src/server/store/sqlite-db.ts';
 import { cleanupsAfterEach } from '../support/cleanups.ts';
 import { bodies, deviceName, openDevice, waitFor } from '../support/engine.ts';
-import { startTestServer, tempDir } from '../support/server.ts';
-
-/** The server's accounts, whose `method` fails the first `failures` times it is called. */
-function failingAccounts(
-  accounts: AccountStore,
-  method: keyof AccountStore,
-  failures: number,
-): AccountStore {
-  let left = failures;
-  return new Proxy(accounts, {
-    get(target, property, receiver) {
-      const value = Reflect.get(target, property, receiver);
-      if (typeof value !== 'function') return value;
-      if (property !== method) return value.bind(target);
-      return (...args: unknown[]) => {
-        if (left > 0) {
-          left -= 1;
-          return Promise.reject(new Error('the disk is busy'));
-        }
-        return value.apply(target, args);
-      };
-    },
-  });
-}
+import { beforeAccounts, startTestServer, tempDir } from '../support/server.ts';
 
 describe('trouble that passes', () => {
   const cleanups = cleanupsAfterEach();
 
+  /** A server whose accounts fail `method` the first `failures` times it is called. */
   async function serverWith(method: keyof AccountStore, failures: number) {
     const dir = tempDir();
     cleanups.push(dir.dispose);
-    const dbPath = `${dir.path}/ferry.db`;
-    const accountsDb = openSqlite(dbPath);
-    cleanups.push(() => {
-      accountsDb.close();
+    let left = failures;
+    const server = await startTestServer({
+      dbPath: `${dir.path}/ferry.db`,
+      wrapAccounts: (accounts) =>
+        beforeAccounts(accounts, method, async () => {
+          if (left <= 0) return;
+          left -= 1;
+          throw new Error('the disk is busy');
+        }),
     });
-    const accounts = failingAccounts(new SqliteAccountStore(accountsDb), method, failures);
-    const server = await startTestServer({ dbPath, serverOptions: { accounts } });
     cleanups.push(() => server.stop());
     return server;
   }

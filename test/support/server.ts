@@ -37,6 +37,8 @@ export interface TestServerOptions {
   port?: number;
   /** Wraps the store, e.g. to inject faults after a commit. */
   wrapStore?: (store: MessageStore, server: () => FerryServer) => MessageStore;
+  /** Wraps the accounts, e.g. to slow sign-ups down or make a lookup fail. */
+  wrapAccounts?: (accounts: AccountStore) => AccountStore;
   log?: (line: string) => void;
   /** Anything else for createFerryServer (rate limits, origins, ...). */
   serverOptions?: Partial<FerryServerOptions>;
@@ -54,7 +56,8 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
     db = openSqlite(options.dbPath);
     const sqlite = new SqliteMessageStore(db);
     store = options.wrapStore ? options.wrapStore(sqlite, () => server) : sqlite;
-    accounts = new SqliteAccountStore(db);
+    const sqliteAccounts = new SqliteAccountStore(db);
+    accounts = options.wrapAccounts ? options.wrapAccounts(sqliteAccounts) : sqliteAccounts;
     server = createFerryServer({
       store,
       accounts,
@@ -120,4 +123,26 @@ export function withAfterAppend(store: MessageStore, afterAppend: () => void): M
     count: (room) => store.count(room),
     close: () => store.close(),
   };
+}
+
+/**
+ * `accounts` with `before` run ahead of every call to `method`: it may wait (a slow
+ * server) or reject (a failing one), and then the real method runs.
+ */
+export function beforeAccounts(
+  accounts: AccountStore,
+  method: keyof AccountStore,
+  before: () => Promise<void>,
+): AccountStore {
+  return new Proxy(accounts, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function') return value;
+      if (property !== method) return value.bind(target);
+      return async (...args: unknown[]) => {
+        await before();
+        return value.apply(target, args);
+      };
+    },
+  });
 }
