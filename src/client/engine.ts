@@ -1,13 +1,13 @@
 import { MAX_HISTORY_PAGE, ROOM_ID_PATTERN } from '../shared/limits.ts';
 import { checkBody, createRoomAckSchema } from '../shared/schemas.ts';
 import { toWellFormed } from '../shared/text.ts';
-import type { BatchCaps } from './batch-plan.ts';
+import { Connection, type ConnectionState, type ConnectionStatus } from './connection.ts';
 import {
-  Connection,
-  type ConnectionOptions,
-  type ConnectionState,
-  type ConnectionStatus,
-} from './connection.ts';
+  DEFAULT_DB_NAME,
+  type EngineOptions,
+  OLDER_PAGE_MESSAGES,
+  type StorageLoss,
+} from './engine-options.ts';
 import { EngineFlushPort } from './flush-port.ts';
 import { Flusher, type FlushStats } from './flusher.ts';
 import { IdentityKeeper, InvalidInputError } from './identity-keeper.ts';
@@ -15,39 +15,14 @@ import { newMessageId } from './ids.ts';
 import { Listeners } from './listeners.ts';
 import { LocalStore } from './local-store.ts';
 import type { RoomSnapshot } from './open-rooms.ts';
-import { openProfileChannel, type ProfileChannel } from './profile-channel.ts';
+import { openProfileChannel } from './profile-channel.ts';
 import { RoomSync } from './room-sync.ts';
 import { timersWithClock } from './timers.ts';
 import type { Identity, PendingMessage } from './types.ts';
 
+export type { EngineOptions, StorageLoss } from './engine-options.ts';
 export { InvalidInputError } from './identity-keeper.ts';
 export type { RoomSnapshot } from './open-rooms.ts';
-export { INITIAL_HISTORY_MESSAGES } from './room-sync.ts';
-
-/** The IndexedDB database of a browser profile, unless the caller names another. */
-const DEFAULT_DB_NAME = 'ferry';
-
-/** One "load older" page. */
-export const OLDER_PAGE_MESSAGES = 100;
-
-/** Why this tab's engine stopped for good: its database is gone from under it. */
-export type StorageLoss = 'version_change' | 'closed';
-
-export interface EngineOptions extends Omit<ConnectionOptions, 'auth' | 'onRefused'> {
-  /** IndexedDB database name; one per user profile (tests use one per simulated device). */
-  dbName?: string;
-  maxWindowBatches?: number;
-  batchCaps?: BatchCaps;
-  historyPageSize?: number;
-  /** Another tab holds the database at an older version; see local-db.ts. */
-  onStorageBlocked?: () => void;
-  /** A newer version in another tab upgraded the database; this tab should reload. */
-  onStorageVersionChange?: () => void;
-  /** The browser closed the database; this tab can no longer keep anything and should reload. */
-  onStorageClosed?: () => void;
-  /** The other tabs of this profile; a BroadcastChannel named after the database by default. */
-  channel?: ProfileChannel;
-}
 
 /**
  * The sync engine: durable outbox, flusher, catch-up and merged room views over one

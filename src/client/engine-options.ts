@@ -1,0 +1,30 @@
+import type { BatchCaps } from './batch-plan.ts';
+import type { ConnectionOptions } from './connection.ts';
+import type { ProfileChannel } from './profile-channel.ts';
+
+/** What an Engine is made with: its database, the connection's options, and its callbacks. */
+
+/** The IndexedDB database of a browser profile, unless the caller names another. */
+export const DEFAULT_DB_NAME = 'ferry';
+
+/** One "load older" page. */
+export const OLDER_PAGE_MESSAGES = 100;
+
+/** Why this tab's engine stopped for good: its database is gone from under it. */
+export type StorageLoss = 'version_change' | 'closed';
+
+export interface EngineOptions extends Omit<ConnectionOptions, 'auth' | 'onRefused'> {
+  /** IndexedDB database name; one per user profile (tests use one per simulated device). */
+  dbName?: string;
+  maxWindowBatches?: number;
+  batchCaps?: BatchCaps;
+  historyPageSize?: number;
+  /** Another tab holds the database at an older version; see local-db.ts. */
+  onStorageBlocked?: () => void;
+  /** A newer version in another tab upgraded the database; this tab should reload. */
+  onStorageVersionChange?: () => void;
+  /** The browser closed the database; this tab can no longer keep anything and should reload. */
+  onStorageClosed?: () => void;
+  /** The other tabs of this profile; a BroadcastChannel named after the database by default. */
+  channel?: ProfileChannel;
+}
