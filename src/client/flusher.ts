@@ -97,7 +97,8 @@ export interface FlushStats {
  *   probing      after a pause, one batch at a time until one is accepted
  *
  *   wake ─▶ fill: while connected, not paused, and the window has room:
- *             plan the next batch after sentUpTo ─▶ send ─▶ ack ─▶ settle ─▶ wake
+ *             plan the next batch after sentUpTo (from the head, and saying so, when
+ *             nothing is in flight) ─▶ send ─▶ ack ─▶ settle ─▶ wake
  *   reset (new link, rate-limit pause, failed settle) ─▶ epoch++, from the head again
  */
 export class Flusher {
@@ -176,7 +177,10 @@ export class Flusher {
       if (this.#timers.now() < this.#pausedUntil) return;
       const epoch = this.#epoch;
       const limit = this.#caps.maxMessages;
-      const candidates = await this.#outbox.readOutbox(this.#sentUpTo, limit);
+      // With nothing in flight, read from the head: whatever is still queued then is
+      // unsettled, and the batch can tell the server it starts at the head of the outbox.
+      const head = this.#inFlight === 0;
+      const candidates = await this.#outbox.readOutbox(head ? 0 : this.#sentUpTo, limit);
       const plan = planBatch(candidates, this.#caps, this.#fillBytes());
       if (epoch !== this.#epoch) continue;
       if (plan.kind === 'empty') return;
@@ -193,7 +197,7 @@ export class Flusher {
       this.#inFlight += 1;
       this.#bytesInFlight += plan.bytes;
       this.#stats.batchesSent += 1;
-      void this.#sendBatch(epoch, plan.entries, plan.bytes);
+      void this.#sendBatch(epoch, plan.entries, plan.bytes, head);
     }
   }
 
@@ -202,11 +206,17 @@ export class Flusher {
     return this.#inFlight < maxBatches && this.#bytesInFlight < this.#windowBytes;
   }
 
-  async #sendBatch(epoch: number, entries: OutboxEntry[], bytes: number): Promise<void> {
+  async #sendBatch(
+    epoch: number,
+    entries: OutboxEntry[],
+    bytes: number,
+    head: boolean,
+  ): Promise<void> {
     const sentAt = this.#timers.now();
     const batch: SendBatch = {
       room: (entries[0] as OutboxEntry).room,
       messages: entries.map(({ id, body }) => ({ id, body })),
+      ...(head ? { head } : {}),
     };
     let ack: SendAck;
     try {

@@ -21,15 +21,16 @@ const PASS: GateVerdict = { kind: 'pass' };
 /**
  * One socket's rate-limit hold. When a batch is cut short by the limit, every later batch
  * from that socket is refused until the first held message is dealt with, so that batches
- * in flight behind the cut can never be stored ahead of it. The hold lifts when:
+ * in flight behind the cut can never be stored ahead of it. The hold lifts when a batch
+ * starts with the held message, or when the client says the batch starts at the head of
+ * its outbox (`head: true`): everything before the head is stored already, so such a batch
+ * can never overtake anything, even when another tab stored the held message and the
+ * client's head has moved past it.
  *
- * - a batch starts with the held message (the client resent from its head), or
- * - the held message is stored (by another socket of the same user: a second tab, or a
- *   resend after a lost ack) and the wait is over.
- *
- * It never lifts on time alone. A batch emitted before the client saw the refusal can
- * arrive after the wait on a slow uplink; storing it would put it ahead of the held
- * message, and reorder the sender's messages.
+ * It never lifts on time, nor because the held message got stored: a batch emitted before
+ * the client saw the refusal can arrive after the wait on a slow uplink, and another tab
+ * may have stored the held message but not the ones after it. Storing that batch would
+ * put it ahead of them and reorder the sender's messages.
  *
  * A hold that can no longer be met (the client's head moved on and the held message was
  * never stored, say it was discarded) is not refused forever: after LATE_BATCHES_ALLOWED
@@ -39,31 +40,25 @@ const PASS: GateVerdict = { kind: 'pass' };
 export class RateGate {
   #held: { id: string; until: number; lateRefusals: number } | null = null;
 
-  /** Whether a batch starting with `firstId` may pass now; passing lifts the hold. */
-  async check(
-    firstId: string | undefined,
-    now: number,
-    isStored: (id: string) => Promise<boolean>,
-  ): Promise<GateVerdict> {
+  /**
+   * Whether a batch starting with `firstId` (at the head of the client's outbox if `head`)
+   * may pass now; passing lifts the hold.
+   */
+  check(firstId: string | undefined, now: number, head: boolean): GateVerdict {
     const held = this.#held;
     if (!held) return PASS;
-    if (firstId === held.id) {
+    if (head || firstId === held.id) {
       this.#held = null;
       return PASS;
     }
-    const waited = now >= held.until;
-    if (waited && (await isStored(held.id))) {
-      this.#held = null;
-      return PASS;
-    }
-    if (waited) held.lateRefusals += 1;
+    if (now >= held.until) held.lateRefusals += 1;
     const retryAfterMs = clampRetryAfterMs(held.until - now);
     return held.lateRefusals > LATE_BATCHES_ALLOWED
       ? { kind: 'drop', retryAfterMs }
       : { kind: 'wait', retryAfterMs };
   }
 
-  /** Holds every later batch until one starts with `id`, or `id` is stored after `until`. */
+  /** Holds every later batch until one starts with `id` or at the client's head. */
   hold(id: string, until: number): void {
     this.#held = { id, until, lateRefusals: 0 };
   }

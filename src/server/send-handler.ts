@@ -72,8 +72,6 @@ interface Admission {
  * result per message in batch order, and broadcast what is new.
  */
 export function createSendHandler({ store, messageRate, clock }: SendHandlerDeps) {
-  const isStored = async (id: string) => (await store.storedIds([id])).has(id);
-
   /**
    * Charges the user's bucket for the ids that are new, and cuts the batch at the first new
    * id past the grant. Ids already stored cost nothing: a resend after a lost ack is the
@@ -106,13 +104,13 @@ export function createSendHandler({ store, messageRate, clock }: SendHandlerDeps
     if (!parsed.success) {
       return reply(refuseEnvelope(parsed.error.issues, describeIssue(parsed.error)));
     }
-    const { room, messages } = parsed.data;
+    const { room, messages, head = false } = parsed.data;
     if (!(await sender.mayEnter(room)))
       return reply(fail('forbidden', 'you are not a member of this room'));
 
     const slots = checkMessages(messages);
     const valid = slots.filter((slot): slot is AppendInput => !('status' in slot));
-    const verdict = await sender.gate.check(valid[0]?.id, clock(), isStored);
+    const verdict = sender.gate.check(valid[0]?.id, clock(), head);
     if (verdict.kind !== 'pass') {
       const refusal = fail(
         'rate_limited',

@@ -33,6 +33,8 @@ export type CreateRoomAck = z.infer<typeof createRoomAckSchema>;
 export interface SendBatch {
   room: string;
   messages: OutgoingMessage[];
+  /** The batch starts at the head of the sender's outbox (see `sendBatchSchema`). */
+  head?: boolean;
 }
 export type SendAck = z.infer<typeof sendAckSchema>;
 export type JoinRequest = z.infer<typeof joinRequestSchema>;

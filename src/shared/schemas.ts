@@ -75,6 +75,11 @@ export const sessionSchema = z.object({
 export const sendBatchSchema = z.object({
   room: roomIdSchema,
   messages: z.array(z.unknown()).min(1).max(MAX_BATCH_MESSAGES),
+  /**
+   * The batch starts at the head of the sender's outbox: everything it sent before is
+   * settled. Such a batch lifts a rate-limit hold (see the server's RateGate).
+   */
+  head: z.boolean().optional(),
 });
 
 export const outgoingMessageSchema = z.object({

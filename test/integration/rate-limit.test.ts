@@ -121,7 +121,7 @@ describe('the rate gate, seen from a raw socket', () => {
     expect(next.results).toMatchObject([{ status: 'accepted', seq: 11 }]);
   });
 
-  it('lifts a hold once another socket of the same user stored the held message and the wait is over', async () => {
+  it("lifts a hold on a batch that starts at the head of the client's outbox, once another tab stored the held message", async () => {
     const server = await serverWith({ capacity: 10, refillPerMinute: 600 });
     const { token } = await signUp(server.url, 'alice');
     const tabA = await socketOf(server, token);
@@ -134,16 +134,42 @@ describe('the rate gate, seen from a raw socket', () => {
     let pending: Msg[] = [held, afterHeld];
     while (pending.length > 0) {
       await sleep(Math.max(MIN_RETRY_AFTER_MS, ...retryHints(cut)));
-      const ack = await sendBatch(tabB, 'lobby', pending);
+      const ack = await sendBatch(tabB, 'lobby', pending, { head: true });
       const stored = (ack.results ?? []).filter((r) => r.status !== 'rejected').length;
       pending = pending.slice(stored);
     }
 
-    // Tab A never resends the held message: the other tab settled it. Its next batch must
-    // be stored, not refused for good.
+    // Tab A never resends the held message: the other tab settled it, so tab A's head has
+    // moved past it. Its next batch starts at that head, and says so: it must be stored.
     await sleep(MIN_RETRY_AFTER_MS);
-    const next = await sendBatch(tabA, 'lobby', messages('next', 1));
+    const next = await sendBatch(tabA, 'lobby', messages('next', 1), { head: true });
     expect(next.results).toMatchObject([{ status: 'accepted', seq: 13 }]);
+  });
+
+  it('keeps refusing a late batch after another tab stored the held message but not the ones behind it', async () => {
+    const server = await serverWith({ capacity: 10, refillPerMinute: 600 });
+    const { token } = await signUp(server.url, 'alice');
+    const tabA = await socketOf(server, token);
+    const tabB = await socketOf(server, token);
+    const burst = messages('burst', 10);
+    const [h1, h2, h3, h4] = messages('tail', 4) as [Msg, Msg, Msg, Msg];
+    // Tab A: the burst takes the bucket, h1 is held on A's socket.
+    const cut = await sendBatch(tabA, 'lobby', [...burst, h1, h2, h3]);
+    expect(cut.results?.slice(10).map((r) => r.code)).toEqual(Array(3).fill('rate_limited'));
+    // Tab B, one token later: h1 is stored, h2 held on B's socket.
+    await sleep(150);
+    const partial = await sendBatch(tabB, 'lobby', [h1, h2, h3], { head: true });
+    expect(partial.results?.map((r) => r.status)).toEqual(['accepted', 'rejected', 'rejected']);
+    // Tab A's batch emitted before it saw its refusal arrives after the wait, with tokens
+    // to spare: storing it would put h4 ahead of h2 and h3.
+    await sleep(Math.max(...retryHints(cut)) + 300);
+    const late = await sendBatch(tabA, 'lobby', [h4]);
+    expect(late).toMatchObject({ ok: false, error: { code: 'rate_limited' } });
+
+    const resent = await sendBatch(tabA, 'lobby', [h2, h3, h4], { head: true });
+    expect(resent.results?.map((r) => r.status)).toEqual(['accepted', 'accepted', 'accepted']);
+    const stored = await server.store.pageAfter('lobby', 0, 100);
+    expect(bodies(stored)).toEqual(bodies([...burst, h1, h2, h3, h4]));
   });
 
   it('keeps refusing a batch from behind the cut after the wait, until the held message comes first', async () => {

@@ -74,8 +74,9 @@ export async function sendBatch(
   socket: RawSocket,
   room: string,
   messages: readonly { id: string; body: string }[],
+  options: { head?: boolean } = {},
 ): Promise<RawSendAck> {
-  return (await emitRaw(socket, 'send', { room, messages })) as RawSendAck;
+  return (await emitRaw(socket, 'send', { room, messages, ...options })) as RawSendAck;
 }
 
 /** A `send` ack as tests read it: either shape, every field optional. */
