@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { type Machine, machineLine } from './machine.ts';
@@ -158,4 +159,6 @@ export function writeMarkdown(path: string, summary: RunSummary, notesPath: stri
   ].join('\n');
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, text);
+  // The project's formatter aligns Markdown tables, and `biome check` (in CI) wants them so.
+  spawnSync('npx', ['biome', 'format', '--write', path], { stdio: 'ignore' });
 }
