@@ -3,7 +3,7 @@ import { newMessageId } from '../../src/client/ids.ts';
 import type { MessageStore } from '../../src/server/store/message-store.ts';
 import { cleanupsAfterEach } from '../support/cleanups.ts';
 import { emitRaw, type RawSocket, rawClient, sendBatch, signUp } from '../support/raw-client.ts';
-import { startTestServer, type TestServer, tempDir } from '../support/server.ts';
+import { startTestServer, type TestServer, tempDir, withAppend } from '../support/server.ts';
 
 /** A store whose appends wait until the test opens the valve, so requests pile up. */
 function withValve(store: MessageStore): { store: MessageStore; open(): void } {
@@ -12,18 +12,10 @@ function withValve(store: MessageStore): { store: MessageStore; open(): void } {
     open = resolve;
   });
   return {
-    store: {
-      appendBatch: async (...args) => {
-        await opened;
-        return store.appendBatch(...args);
-      },
-      storedIds: (ids) => store.storedIds(ids),
-      pageAfter: (...args) => store.pageAfter(...args),
-      pageBefore: (...args) => store.pageBefore(...args),
-      latestSeq: (room) => store.latestSeq(room),
-      count: (room) => store.count(room),
-      close: () => store.close(),
-    },
+    store: withAppend(store, async (...args) => {
+      await opened;
+      return store.appendBatch(...args);
+    }),
     open: () => open(),
   };
 }

@@ -108,14 +108,10 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** The store with `afterAppend` run after each committed batch, before its ack is sent. */
-export function withAfterAppend(store: MessageStore, afterAppend: () => void): MessageStore {
+/** `store` with its `appendBatch` replaced by `append` (which may call the original). */
+export function withAppend(store: MessageStore, append: MessageStore['appendBatch']): MessageStore {
   return {
-    async appendBatch(...args) {
-      const outcomes = await store.appendBatch(...args);
-      afterAppend();
-      return outcomes;
-    },
+    appendBatch: append,
     storedIds: (ids) => store.storedIds(ids),
     pageAfter: (...args) => store.pageAfter(...args),
     pageBefore: (...args) => store.pageBefore(...args),
@@ -123,6 +119,15 @@ export function withAfterAppend(store: MessageStore, afterAppend: () => void): M
     count: (room) => store.count(room),
     close: () => store.close(),
   };
+}
+
+/** The store with `afterAppend` run after each committed batch, before its ack is sent. */
+export function withAfterAppend(store: MessageStore, afterAppend: () => void): MessageStore {
+  return withAppend(store, async (...args) => {
+    const outcomes = await store.appendBatch(...args);
+    afterAppend();
+    return outcomes;
+  });
 }
 
 /**
