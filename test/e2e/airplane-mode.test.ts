@@ -1,43 +1,31 @@
 // A reload in airplane mode renders the app from the service worker, with its history and
 // outbox, and the outbox goes out once the network is back (the steps docs/pwa.md shows).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ServerProcess } from '../support/server-process.ts';
-import { type AppBuild, buildApp } from './support/app-build.ts';
+import type { ServerProcess } from '../support/server-process.ts';
 import { describeInChromium, launchChromium } from './support/chromium.ts';
 import { bodiesShown, FerryPage, STEP_TIMEOUT_MS } from './support/ferry-page.ts';
 import { PHONE_VIEWPORT, saveScreenshot } from './support/screenshots.ts';
+import { type ServedApp, serveFreshBuild } from './support/served-app.ts';
 import { recordSteps } from './support/steps.ts';
 
 /** What the user waits at most: offline shows within 2 s, the outbox is delivered within 10 s. */
 const OFFLINE_SHOWN_WITHIN_MS = 2_000;
 const DELIVERED_WITHIN_MS = 10_000;
 describeInChromium('airplane mode', () => {
-  let build: AppBuild;
+  let app: ServedApp;
   let server: ServerProcess;
   let browser: Browser;
-  let workDir: string;
 
   beforeAll(async () => {
-    workDir = mkdtempSync(join(tmpdir(), 'ferry-e2e-airplane-'));
-    build = await buildApp('airplane');
-    server = new ServerProcess({
-      port: 0,
-      dbPath: join(workDir, 'ferry.db'),
-      staticDir: build.dir,
-    });
-    await server.start();
+    app = await serveFreshBuild('airplane');
+    server = app.server;
     browser = await launchChromium();
   });
 
   afterAll(async () => {
     await browser?.close();
-    await server?.dispose();
-    build?.dispose();
-    rmSync(workDir, { recursive: true, force: true });
+    await app?.dispose();
   });
 
   // The open WebSocket behaves differently offline on the two names (see STACK.md): to

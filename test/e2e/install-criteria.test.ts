@@ -1,14 +1,12 @@
 // Ferry meets Chromium's install criteria: a manifest that parses, icons that load at their
 // declared sizes, a worker that controls the page, a theme colour.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { ServerProcess } from '../support/server-process.ts';
-import { type AppBuild, buildApp } from './support/app-build.ts';
+import type { ServerProcess } from '../support/server-process.ts';
 import { describeInChromium, launchChromiumProfile } from './support/chromium.ts';
 import { FerryPage } from './support/ferry-page.ts';
+import { type ServedApp, serveFreshBuild } from './support/served-app.ts';
 
 interface ManifestIcon {
   src: string;
@@ -17,23 +15,16 @@ interface ManifestIcon {
   purpose?: string;
 }
 
-let build: AppBuild;
+let app: ServedApp;
 let server: ServerProcess;
 let profile: BrowserContext;
 let ferry: FerryPage;
-let workDir: string;
 
 describeInChromium('install criteria', () => {
   beforeAll(async () => {
-    workDir = mkdtempSync(join(tmpdir(), 'ferry-e2e-install-'));
-    build = await buildApp('install');
-    server = new ServerProcess({
-      port: 0,
-      dbPath: join(workDir, 'ferry.db'),
-      staticDir: build.dir,
-    });
-    await server.start();
-    profile = await launchChromiumProfile(join(workDir, 'profile'));
+    app = await serveFreshBuild('install');
+    server = app.server;
+    profile = await launchChromiumProfile(join(app.workDir, 'profile'));
     ferry = await FerryPage.open(profile, server.url(), 'install');
     await ferry.pickName('Ada');
     await ferry.waitForServiceWorkerControl();
@@ -41,9 +32,7 @@ describeInChromium('install criteria', () => {
 
   afterAll(async () => {
     await profile?.close();
-    await server?.dispose();
-    build?.dispose();
-    rmSync(workDir, { recursive: true, force: true });
+    await app?.dispose();
   });
 
   it('links a manifest that parses, with the fields an installed app needs', async () => {

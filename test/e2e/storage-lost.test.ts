@@ -1,31 +1,21 @@
 // A tab whose database is taken away (a newer Ferry upgrading it from another tab, or the
 // browser clearing site data) says so, offers a reload, and no longer shows a connection.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { ServerProcess } from '../support/server-process.ts';
-import { type AppBuild, buildApp } from './support/app-build.ts';
+import type { ServerProcess } from '../support/server-process.ts';
 import { describeInChromium, launchChromium } from './support/chromium.ts';
 import { FerryPage } from './support/ferry-page.ts';
+import { type ServedApp, serveFreshBuild } from './support/served-app.ts';
 
-let build: AppBuild;
+let app: ServedApp;
 let server: ServerProcess;
 let browser: Browser;
-let workDir: string;
 let context: BrowserContext | undefined;
 
 describeInChromium('a tab that loses its database', () => {
   beforeAll(async () => {
-    workDir = mkdtempSync(join(tmpdir(), 'ferry-e2e-storage-lost-'));
-    build = await buildApp('storage-lost');
-    server = new ServerProcess({
-      port: 0,
-      dbPath: join(workDir, 'ferry.db'),
-      staticDir: build.dir,
-    });
-    await server.start();
+    app = await serveFreshBuild('storage-lost');
+    server = app.server;
     browser = await launchChromium();
   });
 
@@ -35,9 +25,7 @@ describeInChromium('a tab that loses its database', () => {
 
   afterAll(async () => {
     await browser?.close();
-    await server?.dispose();
-    build?.dispose();
-    rmSync(workDir, { recursive: true, force: true });
+    await app?.dispose();
   });
 
   async function connectedTab(room: string): Promise<FerryPage> {

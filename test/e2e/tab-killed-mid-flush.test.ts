@@ -1,14 +1,11 @@
 // The tab dies while a 300-message outbox is flushing; the reopened app delivers every
 // message exactly once, in order.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { ServerProcess } from '../support/server-process.ts';
-import { type AppBuild, buildApp } from './support/app-build.ts';
+import type { ServerProcess } from '../support/server-process.ts';
 import { describeInChromium, launchChromium } from './support/chromium.ts';
 import { bodiesShown, FerryPage, STEP_TIMEOUT_MS } from './support/ferry-page.ts';
+import { type ServedApp, serveFreshBuild } from './support/served-app.ts';
 import { recordSteps } from './support/steps.ts';
 
 const OUTBOX_SIZE = 300;
@@ -28,31 +25,21 @@ const bodies = Array.from(
   (_, index) => `[flush ${String(index + 1).padStart(3, '0')}]`,
 );
 
-let build: AppBuild;
+let app: ServedApp;
 let server: ServerProcess;
 let browser: Browser;
 let context: BrowserContext;
-let workDir: string;
 
 describeInChromium('a tab killed mid-flush', () => {
   beforeAll(async () => {
-    workDir = mkdtempSync(join(tmpdir(), 'ferry-e2e-tab-killed-'));
-    build = await buildApp('tab-killed');
-    server = new ServerProcess({
-      port: 0,
-      dbPath: join(workDir, 'ferry.db'),
-      staticDir: build.dir,
-      rate: RATE,
-    });
-    await server.start();
+    app = await serveFreshBuild('tab-killed', { rate: RATE });
+    server = app.server;
     browser = await launchChromium();
   });
 
   afterAll(async () => {
     await browser?.close();
-    await server?.dispose();
-    build?.dispose();
-    rmSync(workDir, { recursive: true, force: true });
+    await app?.dispose();
   });
 
   it('delivers all 300 queued messages exactly once, in order, after the app is reopened', async () => {
