@@ -1,9 +1,5 @@
-import { existsSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import sirv from 'sirv';
-
-/** Files that must be revalidated on every load, so a new deploy is picked up at once. */
-const NO_CACHE_FILES = new Set(['/index.html', '/sw.js', '/manifest.webmanifest', '/']);
+import { createStaticFiles } from './static-files.ts';
 
 /**
  * No inline script or style, no plugins, no framing; the socket and the API are same-origin
@@ -35,29 +31,14 @@ const SECURITY_HEADERS: Record<string, string> = {
 export type HttpHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
 /**
- * Serves `GET /healthz`, the API, and the built app: hashed `/assets/*` are immutable, the
- * shell and the service worker are `no-cache`. socket.io handles its own path before this.
+ * Serves `GET /healthz`, the API, and the built app (see static-files.ts). socket.io
+ * handles its own path before this. Without `staticDir` only /healthz and the API answer.
  */
 export function createHttpHandler(
   staticDir: string,
   handleApi: (req: IncomingMessage, res: ServerResponse) => boolean,
 ): HttpHandler {
-  const serveStatic = existsSync(staticDir)
-    ? sirv(staticDir, {
-        etag: true,
-        gzip: false,
-        single: true,
-        setHeaders(res, pathname) {
-          if (pathname.startsWith('/assets/')) {
-            res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
-          } else if (NO_CACHE_FILES.has(pathname)) {
-            res.setHeader('Cache-Control', 'no-cache');
-          } else {
-            res.setHeader('Cache-Control', 'public, max-age=3600');
-          }
-        },
-      })
-    : null;
+  const serveStatic = staticDir ? createStaticFiles(staticDir) : null;
 
   return (req, res) => {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
@@ -69,7 +50,10 @@ export function createHttpHandler(
     }
     if (handleApi(req, res)) return;
     if (serveStatic && (req.method === 'GET' || req.method === 'HEAD')) {
-      serveStatic(req, res, () => notFound(res));
+      serveStatic(req, res).catch(() => {
+        if (res.headersSent) res.destroy();
+        else notFound(res);
+      });
       return;
     }
     notFound(res);

@@ -118,6 +118,11 @@ export class ServerProcess {
     return this.#origin(host, this.port);
   }
 
+  /** The running server's process id (undefined while stopped). */
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
   /** The last lines the server printed, all boots together, for a failure report. */
   get log(): readonly string[] {
     return this.#log;
