@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { SESSION_TOKEN_BYTES } from '../shared/limits.ts';
+import type { z } from 'zod';
+import { MAX_NAME_CHARS, SESSION_TOKEN_BYTES } from '../shared/limits.ts';
 import type { Session } from '../shared/protocol.ts';
 import { createSessionRequestSchema, secretSchema } from '../shared/schemas.ts';
 import { hashSecret, newSecret } from './secrets.ts';
 import type { AccountStore } from './store/account-store.ts';
+import { isStoreBusy, STORE_RETRY_AFTER_MS } from './store/store-errors.ts';
 import type { TokenBuckets } from './token-bucket.ts';
 
 /** A sign-up is a name and a key in a tiny JSON body. */
@@ -22,6 +24,8 @@ export interface SessionApiOptions {
   signupRate: TokenBuckets;
   /** Called after a session is revoked, to disconnect its live sockets. */
   onRevoked: (tokenHash: string) => void;
+  /** Whether the request's Origin may sign up (see origin-check.ts). */
+  originAllowed: (req: IncomingMessage) => boolean;
   clock: () => number;
 }
 
@@ -35,6 +39,16 @@ function sendError(res: ServerResponse, status: number, code: string, message: s
 }
 
 type Body = { kind: 'text'; text: string } | { kind: 'too_large' } | { kind: 'cut' };
+
+/**
+ * Whether the body is declared JSON. A page on another site can post `text/plain`, a form
+ * or no type at all without a CORS preflight; `application/json` it cannot, so this check
+ * and the Origin check together keep other sites' pages out.
+ */
+function isJson(req: IncomingMessage): boolean {
+  const mediaType = (req.headers['content-type'] ?? '').split(';')[0] ?? '';
+  return mediaType.trim().toLowerCase() === 'application/json';
+}
 
 function readBody(req: IncomingMessage): Promise<Body> {
   return new Promise((resolve, reject) => {
@@ -61,10 +75,14 @@ function readBody(req: IncomingMessage): Promise<Body> {
 }
 
 /** What a refused sign-up body is told, by the first field that is wrong. */
-function describeSignUpIssue(field: PropertyKey | undefined): string {
-  return field === 'signupKey'
-    ? 'signupKey: 32 random bytes in base64url (43 characters), or no signupKey at all'
-    : 'name: 1 to 40 characters, no control characters';
+function describeSignUpIssue(issue: z.core.$ZodIssue | undefined): string {
+  if (issue?.path[0] === 'signupKey') {
+    return 'signupKey: 32 random bytes in base64url (43 characters), or no signupKey at all';
+  }
+  // The name's own rules say what is wrong with it (empty, too long, invisible, ...).
+  return issue?.path[0] === 'name' && issue.code !== 'invalid_type'
+    ? `name: ${issue.message}`
+    : `name: 1 to ${MAX_NAME_CHARS} visible characters on one line`;
 }
 
 /**
@@ -76,9 +94,19 @@ function describeSignUpIssue(field: PropertyKey | undefined): string {
  * never logged.
  */
 export function createSessionApi(options: SessionApiOptions) {
-  const { accounts, signupRate, onRevoked, clock } = options;
+  const { accounts, signupRate, onRevoked, originAllowed, clock } = options;
 
   async function create(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // Both refusals come before the body is read and before the address's budget is
+    // touched: a hostile page must not be able to spend it for the real users behind it.
+    if (!originAllowed(req)) {
+      sendError(res, 403, 'forbidden', "sign-ups are accepted from this server's own pages only");
+      return;
+    }
+    if (!isJson(req)) {
+      sendError(res, 415, 'invalid_payload', 'the body must be sent as application/json');
+      return;
+    }
     const body = await readBody(req);
     if (body.kind === 'cut') return;
     if (body.kind === 'too_large') {
@@ -95,8 +123,7 @@ export function createSessionApi(options: SessionApiOptions) {
     }
     const parsed = createSessionRequestSchema.safeParse(json);
     if (!parsed.success) {
-      const field = parsed.error.issues[0]?.path[0];
-      sendError(res, 400, 'invalid_payload', describeSignUpIssue(field));
+      sendError(res, 400, 'invalid_payload', describeSignUpIssue(parsed.error.issues[0]));
       return;
     }
     const token = newSecret(SESSION_TOKEN_BYTES);
@@ -156,8 +183,15 @@ export function createSessionApi(options: SessionApiOptions) {
       sendError(res, 405, 'invalid_payload', 'use POST to sign up or DELETE to sign out');
       return true;
     }
-    run(req, res).catch(() => {
-      if (!res.headersSent) sendError(res, 500, 'internal', 'the server failed');
+    run(req, res).catch((error: unknown) => {
+      if (res.headersSent) return;
+      if (isStoreBusy(error)) {
+        // Another process holds the database: the request was fine, and a retry soon may pass.
+        res.setHeader('Retry-After', String(Math.ceil(STORE_RETRY_AFTER_MS / 1_000)));
+        sendError(res, 503, 'internal', 'the server is busy; try again shortly');
+        return;
+      }
+      sendError(res, 500, 'internal', 'the server failed');
     });
     return true;
   };

@@ -48,6 +48,50 @@ describe('sessions', () => {
   });
 
   it.each([
+    ['a zero-width space', '\u200b'],
+    ['a Hangul filler', '\u3164'],
+    ['a braille blank', '\u2800'],
+    ['spaces and a soft hyphen', ' \u00ad '],
+    ['a right-to-left override', 'bob\u202egnp.exe'],
+    ['a bidi isolate', 'ali\u2067ce'],
+    ['a line separator', 'alice\u2028admin'],
+    ['a paragraph separator', 'alice\u2029bob'],
+    ['a zero-width space inside', 'al\u200bice'],
+    ['a lone surrogate', 'al\ud800ice'],
+  ])('refuses a display name with %s, saying why', async (_what, name) => {
+    const answer = await postSession(server.url, { name });
+    expect(answer).toMatchObject({
+      status: 400,
+      body: {
+        ok: false,
+        error: {
+          code: 'invalid_payload',
+          message: expect.stringMatching(/^name: .*(invisible|direction|line|visible|broken)/),
+        },
+      },
+    });
+  });
+
+  it.each([
+    ['composed (NFC)', 'Zoe\u0301', 'Zo\u00e9'],
+    ['trimmed', '  Ada  ', 'Ada'],
+    [
+      'an emoji sequence with a joiner',
+      '\u{1F469}\u200d\u{1F4BB} Ada',
+      '\u{1F469}\u200d\u{1F4BB} Ada',
+    ],
+    [
+      'a Persian name with a non-joiner',
+      '\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645',
+      '\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645',
+    ],
+    ['Hebrew', '\u05e9\u05e8\u05d4', '\u05e9\u05e8\u05d4'],
+  ])('accepts a display name %s and stores it normalised', async (_what, name, stored) => {
+    const session = await signUp(server.url, name);
+    expect(session.name).toBe(stored);
+  });
+
+  it.each([
     ['missing', {}],
     ['forged', { token: 'A'.repeat(43) }],
     ['not even a token', { token: 42 }],
@@ -194,6 +238,54 @@ describe('sign-up', () => {
     // The limit still holds for new users: one sign-up left, then 429.
     await signUp(url, 'bob');
     expect((await postSession(url, { name: 'carol' })).status).toBe(429);
+  });
+
+  /** `POST /api/session` as a page would send it: any content type, any Origin. */
+  async function postFrom(
+    url: string,
+    headers: Record<string, string>,
+  ): Promise<{ status: number; body: unknown }> {
+    const response = await fetch(`${url}/api/session`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ name: 'mallory' }),
+    });
+    return { status: response.status, body: await response.json().catch(() => null) };
+  }
+
+  it.each([
+    ['text/plain', { 'Content-Type': 'text/plain' }],
+    ['a form', { 'Content-Type': 'application/x-www-form-urlencoded' }],
+    ['no content type', {}],
+  ])('refuses a sign-up sent as %s with 415, at no cost to the address', async (_name, headers) => {
+    const { url } = await server({ signupRate: { capacity: 1, refillPerMinute: 1 } });
+    for (let i = 0; i < 3; i++) {
+      expect(await postFrom(url, headers)).toMatchObject({
+        status: 415,
+        body: { ok: false, error: { code: 'invalid_payload', message: expect.any(String) } },
+      });
+    }
+    expect((await postSession(url, { name: 'alice' })).status).toBe(201);
+  });
+
+  it('refuses a sign-up from another site with 403, at no cost to the address', async () => {
+    const { url } = await server({ signupRate: { capacity: 1, refillPerMinute: 1 } });
+    for (const origin of ['https://evil.example', 'null', `${url}.evil.example`]) {
+      const answer = await postFrom(url, { 'Content-Type': 'text/plain', Origin: origin });
+      expect(answer).toMatchObject({ status: 403, body: { error: { code: 'forbidden' } } });
+      const json = await postFrom(url, { 'Content-Type': 'application/json', Origin: origin });
+      expect(json.status).toBe(403);
+    }
+    expect((await postSession(url, { name: 'alice' })).status).toBe(201);
+  });
+
+  it('accepts a JSON sign-up from its own origin, an allowed origin, or no browser at all', async () => {
+    const { url } = await server({ allowedOrigins: ['http://localhost:5173'] });
+    const json = 'application/json; charset=utf-8';
+    expect((await postFrom(url, { 'Content-Type': json, Origin: url })).status).toBe(201);
+    const dev = { 'Content-Type': json, Origin: 'http://localhost:5173' };
+    expect((await postFrom(url, dev)).status).toBe(201);
+    expect((await postFrom(url, { 'Content-Type': json })).status).toBe(201);
   });
 
   it('stops answering to a signupKey once its user signed out', async () => {
