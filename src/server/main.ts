@@ -1,9 +1,10 @@
+import { CA_PAGE_PATH } from './ca-download.ts';
 import { configFromEnv } from './config.ts';
 import { createFerryServer } from './ferry-server.ts';
 import { SqliteAccountStore } from './store/sqlite-accounts.ts';
 import { openSqlite } from './store/sqlite-db.ts';
 import { SqliteMessageStore } from './store/sqlite-store.ts';
-import { CA_CERT_PATH, prepareHttps } from './tls.ts';
+import { prepareHttps } from './tls.ts';
 
 const config = configFromEnv();
 // HTTPS=1: service workers need a secure context, which a phone only gets over HTTPS.
@@ -17,8 +18,9 @@ const server = createFerryServer({
   staticDir: config.staticDir,
   allowedOrigins: config.allowedOrigins,
   messageRate: config.messageRate,
+  floodLimits: config.floodLimits,
   tls: https?.tls,
-  extraRoutes: https?.extraRoutes,
+  extraRoutes: https?.localCa?.routes,
 });
 const address = await server.listen(config.port, config.host);
 const shownHost = config.host === '0.0.0.0' ? 'localhost' : address.address;
@@ -28,10 +30,21 @@ if (https && config.host === '0.0.0.0') {
   for (const ip of https.lanAddresses)
     console.log(`  on this network: https://${ip}:${address.port}`);
   const lan = https.lanAddresses[0];
-  if (https.extraRoutes && lan) {
+  if (https.localCa && lan) {
     console.log(
-      `  first time on a phone: get https://${lan}:${address.port}${CA_CERT_PATH} and trust ` +
-        'it (docs/pwa.md, "Try Ferry on a phone")',
+      `  first time on a phone: open https://${lan}:${address.port}${CA_PAGE_PATH} and trust ` +
+        'the certificate it offers (docs/pwa.md, "Try Ferry on a phone")',
+    );
+  }
+}
+if (https?.localCa) {
+  // The phone downloads the CA over a connection it does not trust yet: this line, on the
+  // machine's own screen, is what the user checks the download against.
+  console.log(`  local CA fingerprint (SHA-256): ${https.localCa.fingerprint}`);
+  if (https.localCa.created) {
+    console.log(
+      `  this local CA is new (in ${config.https?.dir}): phones that trusted an earlier one ` +
+        'must trust this one, and should remove the old "Ferry local CA"',
     );
   }
 }

@@ -1,9 +1,17 @@
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, X509Certificate } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
+import { caDownloadRoute } from './ca-download.ts';
+import {
+  type CaScope,
+  caScope,
+  isInScope,
+  nameConstraintsExtension,
+  parseCaScope,
+} from './local-ca-scope.ts';
 
 /** What an HTTPS server needs, in PEM. */
 export interface TlsCredentials {
@@ -15,15 +23,27 @@ export interface TlsCredentials {
 export interface LocalTls extends TlsCredentials {
   /** The CA certificate a phone must trust (served at CA_CERT_PATH). */
   caCert: string;
+  /** The CA certificate's SHA-256 fingerprint (`AB:CD:…`), to check a download against. */
+  caFingerprint: string;
+  /** Whether this call made a new CA, which every phone must trust anew. */
+  caCreated: boolean;
   /** Every name and address the server certificate is valid for. */
   names: string[];
 }
 
-/** Where a phone downloads the CA certificate to trust it (see docs/pwa.md). */
-export const CA_CERT_PATH = '/ferry-ca.crt';
 /** iOS trusts no TLS server certificate valid for longer than 825 days; stay well under. */
 const SERVER_CERT_DAYS = 397;
-const CA_CERT_DAYS = 3_650;
+/**
+ * A phone trusts the CA for two years, not ten: a key copied off a laptop stops being
+ * useful on its own. It is remade (and must be trusted again) when it gets this close to
+ * its end, and the server certificate is re-signed this close to its own.
+ */
+const CA_CERT_DAYS = 730;
+const RENEW_BEFORE_DAYS = 30;
+const DAY_MS = 86_400_000;
+/** The folder holds private keys: only their owner may list or read it. */
+const PRIVATE_DIR_MODE = 0o700;
+const PRIVATE_KEY_MODE = 0o600;
 
 const FILES = {
   caKey: 'ferry-ca.key',
@@ -50,55 +70,95 @@ export function localNames(): string[] {
 /**
  * A certificate authority of this machine's own (made once, kept in `dir`) and a server
  * certificate it signs for `names`, remade whenever a name is missing from it (say, the
- * laptop joined another network). A phone trusts the CA once; the server certificate can
- * then change freely. Made with the `openssl` command-line tool.
+ * laptop joined another network) or it nears its end. A phone trusts the CA once; the
+ * server certificate can then change freely. The CA is name-constrained to this machine's
+ * local names and private addresses (see local-ca-scope.ts); names outside that scope (a
+ * public address) are left out of the server certificate, which would otherwise fail as a
+ * whole. A CA made without constraints (by an older Ferry) or near its end is replaced.
+ * Made with the `openssl` command-line tool.
  */
 export function loadOrCreateLocalTls(
   dir: string,
   names: readonly string[] = localNames(),
 ): LocalTls {
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+  chmodSync(dir, PRIVATE_DIR_MODE);
   const path = (file: string) => join(dir, file);
-  if (!existsSync(path(FILES.caKey)) || !existsSync(path(FILES.caCert))) {
-    openssl([
-      'req',
-      '-x509',
-      '-new',
-      '-nodes',
-      '-newkey',
-      'rsa:2048',
-      '-keyout',
-      path(FILES.caKey),
-      '-out',
-      path(FILES.caCert),
-      '-days',
-      String(CA_CERT_DAYS),
-      '-subj',
-      `/CN=Ferry local CA (${hostname()})/O=Ferry development`,
-      '-addext',
-      'basicConstraints=critical,CA:TRUE,pathlen:0',
-      '-addext',
-      'keyUsage=critical,keyCertSign,cRLSign',
-    ]);
-    chmodSync(path(FILES.caKey), 0o600);
-  }
 
-  const covered = existsSync(path(FILES.serverNames))
-    ? readFileSync(path(FILES.serverNames), 'utf8').split('\n')
-    : [];
-  const fresh = existsSync(path(FILES.serverCert)) && names.every((name) => covered.includes(name));
+  const caCreated = !usableCa(path(FILES.caKey), path(FILES.caCert));
+  if (caCreated) createCa(path(FILES.caKey), path(FILES.caCert), names);
+  const scope = readScope(path(FILES.caCert));
+  const inScope = (name: string) => scope !== null && isInScope(name, scope);
+  const wanted = names.filter(inScope);
+
+  const covered = caCreated ? [] : readNames(path(FILES.serverNames));
+  const fresh =
+    !caCreated &&
+    existsSync(path(FILES.serverCert)) &&
+    !nearsItsEnd(readFileSync(path(FILES.serverCert), 'utf8')) &&
+    wanted.every((name) => covered.includes(name));
   if (!fresh) {
-    const all = [...new Set([...names, ...covered.filter(Boolean)])].sort();
+    const all = [...new Set([...wanted, ...covered.filter(inScope)])];
+    all.sort();
     signServerCertificate(dir, all);
     writeFileSync(path(FILES.serverNames), all.join('\n'));
   }
 
+  const caCert = readFileSync(path(FILES.caCert), 'utf8');
   return {
     key: readFileSync(path(FILES.serverKey), 'utf8'),
     cert: readFileSync(path(FILES.serverCert), 'utf8'),
-    caCert: readFileSync(path(FILES.caCert), 'utf8'),
-    names: readFileSync(path(FILES.serverNames), 'utf8').split('\n'),
+    caCert,
+    caFingerprint: new X509Certificate(caCert).fingerprint256,
+    caCreated,
+    names: readNames(path(FILES.serverNames)),
   };
+}
+
+function readNames(file: string): string[] {
+  return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
+}
+
+function nearsItsEnd(pem: string): boolean {
+  return Date.parse(new X509Certificate(pem).validTo) - Date.now() < RENEW_BEFORE_DAYS * DAY_MS;
+}
+
+/** A CA that can be kept: both files there, name-constrained, and not near its end. */
+function usableCa(keyFile: string, certFile: string): boolean {
+  if (!existsSync(keyFile) || !existsSync(certFile)) return false;
+  if (nearsItsEnd(readFileSync(certFile, 'utf8'))) return false;
+  return readScope(certFile) !== null;
+}
+
+/** What the CA in `certFile` may vouch for, read from its name constraints. */
+function readScope(certFile: string): CaScope | null {
+  return parseCaScope(openssl(['x509', '-in', certFile, '-noout', '-ext', 'nameConstraints']));
+}
+
+function createCa(keyFile: string, certFile: string, names: readonly string[]): void {
+  openssl([
+    'req',
+    '-x509',
+    '-new',
+    '-nodes',
+    '-newkey',
+    'rsa:2048',
+    '-keyout',
+    keyFile,
+    '-out',
+    certFile,
+    '-days',
+    String(CA_CERT_DAYS),
+    '-subj',
+    `/CN=Ferry local CA (${hostname()})/O=Ferry development`,
+    '-addext',
+    'basicConstraints=critical,CA:TRUE,pathlen:0',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+    '-addext',
+    nameConstraintsExtension(caScope(hostname(), names)),
+  ]);
+  chmodSync(keyFile, PRIVATE_KEY_MODE);
 }
 
 function signServerCertificate(dir: string, names: readonly string[]): void {
@@ -128,7 +188,7 @@ function signServerCertificate(dir: string, names: readonly string[]): void {
     '-subj',
     '/CN=Ferry development server',
   ]);
-  chmodSync(path(FILES.serverKey), 0o600);
+  chmodSync(path(FILES.serverKey), PRIVATE_KEY_MODE);
   openssl([
     'x509',
     '-req',
@@ -153,9 +213,10 @@ function isIpAddress(name: string): boolean {
   return /^[\d.]+$/.test(name) || name.includes(':');
 }
 
-function openssl(args: string[]): void {
+/** Runs openssl and answers what it printed. */
+function openssl(args: string[]): string {
   try {
-    execFileSync('openssl', args, { stdio: 'pipe' });
+    return execFileSync('openssl', args, { stdio: 'pipe', encoding: 'utf8' });
   } catch (error) {
     const detail =
       error && typeof error === 'object' && 'stderr' in error
@@ -168,25 +229,15 @@ function openssl(args: string[]): void {
   }
 }
 
-/** Serves the CA certificate at CA_CERT_PATH, for phones to download and trust. */
-export function caCertificateRoute(caCert: string) {
-  return (req: IncomingMessage, res: ServerResponse): boolean => {
-    if ((req.url ?? '').split('?')[0] !== CA_CERT_PATH) return false;
-    res.writeHead(200, {
-      // This type makes iOS Safari offer the certificate as a profile to install.
-      'Content-Type': 'application/x-x509-ca-cert',
-      'Cache-Control': 'no-store',
-    });
-    res.end(caCert);
-    return true;
-  };
-}
-
 /** What `HTTPS=1` gives the server: its credentials, the CA download, and names to show. */
 export interface HttpsSetup {
   tls: TlsCredentials;
-  /** Serves the generated CA certificate; absent with a certificate of your own. */
-  extraRoutes?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  /** The generated CA, its download route and fingerprint; absent with a certificate of your own. */
+  localCa?: {
+    routes: (req: IncomingMessage, res: ServerResponse) => boolean;
+    fingerprint: string;
+    created: boolean;
+  };
   /** LAN addresses to print, so a phone on the same network knows where to go. */
   lanAddresses: string[];
 }
@@ -197,22 +248,26 @@ export function prepareHttps(config: {
   certFile: string | null;
   keyFile: string | null;
 }): HttpsSetup {
-  const lanAddresses = localNames().filter(
-    (name) => /^[\d.]+$/.test(name) && !name.startsWith('127.'),
-  );
+  const ipv4Lan = (names: readonly string[]) =>
+    names.filter((name) => /^[\d.]+$/.test(name) && !name.startsWith('127.'));
   if (config.certFile && config.keyFile) {
     return {
       tls: {
         cert: readFileSync(config.certFile, 'utf8'),
         key: readFileSync(config.keyFile, 'utf8'),
       },
-      lanAddresses,
+      lanAddresses: ipv4Lan(localNames()),
     };
   }
   const local = loadOrCreateLocalTls(config.dir);
   return {
     tls: { key: local.key, cert: local.cert },
-    extraRoutes: caCertificateRoute(local.caCert),
-    lanAddresses,
+    localCa: {
+      routes: caDownloadRoute(local.caCert, local.caFingerprint),
+      fingerprint: local.caFingerprint,
+      created: local.caCreated,
+    },
+    // Only addresses the certificate covers: a public one would fail TLS on the phone.
+    lanAddresses: ipv4Lan(local.names),
   };
 }

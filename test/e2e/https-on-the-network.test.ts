@@ -67,4 +67,23 @@ describeInChromium('HTTPS on the local network', () => {
       await context.close();
     },
   );
+
+  it.skipIf(!lanAddress)(
+    'shows the CA download page, with its fingerprint, within the CSP',
+    async () => {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      const refused: string[] = [];
+      page.on('console', (message) => {
+        if (/Content Security Policy/i.test(message.text())) refused.push(message.text());
+      });
+      const response = await page.goto(`${server.url()}/ferry-ca.html`);
+      expect(response?.status()).toBe(200);
+      const ca = new X509Certificate(readFileSync(join(workDir, 'tls/ferry-ca.crt')));
+      expect(await page.textContent('body')).toContain(ca.fingerprint256);
+      expect(await page.getAttribute('a[href="/ferry-ca.crt"]', 'download')).toBe('ferry-ca.crt');
+      expect(refused).toEqual([]);
+      await context.close();
+    },
+  );
 });
