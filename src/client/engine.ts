@@ -15,14 +15,18 @@ import { newMessageId } from './ids.ts';
 import { Listeners } from './listeners.ts';
 import { LocalStore } from './local-store.ts';
 import type { RoomSnapshot } from './open-rooms.ts';
+import { askPatiently } from './patient-request.ts';
 import { openProfileChannel } from './profile-channel.ts';
 import { RoomSync } from './room-sync.ts';
-import { timersWithClock } from './timers.ts';
+import { type Timers, timersWithClock } from './timers.ts';
 import type { Identity, PendingMessage } from './types.ts';
 
 export type { EngineOptions, StorageLoss } from './engine-options.ts';
 export { InvalidInputError } from './identity-keeper.ts';
 export type { RoomSnapshot } from './open-rooms.ts';
+
+/** The longest a "new private room" click waits out rate limits before it fails. */
+export const CREATE_ROOM_MAX_WAIT_MS = 10_000;
 
 /**
  * The sync engine: durable outbox, flusher, catch-up and merged room views over one
@@ -40,6 +44,7 @@ export class Engine {
   readonly #rooms: RoomSync;
   readonly #listeners = new Listeners();
   readonly #clock: () => number;
+  readonly #timers: Timers;
   readonly #disposers: (() => void)[] = [];
   #outboxCount: number;
   #destroyed = false;
@@ -56,6 +61,7 @@ export class Engine {
     this.#outboxCount = outboxCount;
     const timers = options.timers ?? timersWithClock(options.clock);
     this.#clock = timers.now;
+    this.#timers = timers;
     const notify = () => this.#listeners.emit();
     this.#identity = new IdentityKeeper(store, options.url, identity, notify);
     this.#connection = new Connection({
@@ -72,6 +78,7 @@ export class Engine {
       connection: this.#connection,
       channel,
       historyPageSize: options.historyPageSize ?? MAX_HISTORY_PAGE,
+      timers,
       onChange: notify,
       onOutboxSettled: () => this.#refreshOutboxCount(),
     });
@@ -189,9 +196,19 @@ export class Engine {
     return this.#rooms.loadOlder(room, limit);
   }
 
-  /** Creates a private room (needs a connection); answers its id and invite secret. */
+  /**
+   * Creates a private room (needs a connection); answers its id and invite secret. A short
+   * rate limit is waited out; a longer one (the hourly cap) fails with the server's reason.
+   */
   async createPrivateRoom(): Promise<{ room: string; invite: string }> {
-    const ack = await this.#connection.request('createRoom', {}, createRoomAckSchema);
+    const ack = await askPatiently(
+      () => this.#connection.request('createRoom', {}, createRoomAckSchema),
+      {
+        timers: this.#timers,
+        connected: () => this.#connection.connected,
+        maxWaitMs: CREATE_ROOM_MAX_WAIT_MS,
+      },
+    );
     if (!ack.ok) throw new Error(ack.error.message);
     await this.openRoom(ack.room);
     return { room: ack.room, invite: ack.invite };

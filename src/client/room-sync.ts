@@ -6,9 +6,11 @@ import { CatchUp, type HistoryPage } from './catch-up.ts';
 import type { Connection } from './connection.ts';
 import type { LocalStore } from './local-store.ts';
 import { OpenRooms, type RoomSnapshot } from './open-rooms.ts';
+import { askPatiently, type RefusableAck } from './patient-request.ts';
 import type { ProfileChange, ProfileChannel } from './profile-channel.ts';
 import { RoomView } from './room-view.ts';
 import { advanceCursor, hasGap } from './seq-cursor.ts';
+import type { Timers } from './timers.ts';
 import type { FailedMessage, PendingMessage, SentMessage } from './types.ts';
 
 /** A device that opens a room for the first time loads this much recent history. */
@@ -20,6 +22,8 @@ export interface RoomSyncDeps {
   /** The other tabs of this profile: told of what this tab queues and settles. */
   channel: ProfileChannel;
   historyPageSize: number;
+  /** Waits out `rate_limited` answers to joins and history pages. */
+  timers: Timers;
   /** Something the UI shows changed. */
   onChange(): void;
   /** Outbox entries were settled here (sent or failed): the outbox count changed. */
@@ -94,10 +98,12 @@ export class RoomSync {
   async loadOlder(room: string, limit: number): Promise<boolean> {
     const open = this.#rooms.get(room);
     if (!open?.known || open.floor <= 1 || !this.#deps.connection.connected) return false;
-    const ack = await this.#deps.connection.request(
-      'history',
-      { room, before: open.floor, limit },
-      historyAckSchema,
+    const ack = await this.#patiently(() =>
+      this.#deps.connection.request(
+        'history',
+        { room, before: open.floor, limit },
+        historyAckSchema,
+      ),
     );
     if (!ack.ok) return false;
     const floor = ack.messages[0]?.seq ?? 1;
@@ -190,7 +196,9 @@ export class RoomSync {
     const invite = this.#rooms.get(room)?.invite;
     let latestSeq: number;
     try {
-      const ack = await this.#deps.connection.request('join', { room, invite }, joinAckSchema);
+      const ack = await this.#patiently(() =>
+        this.#deps.connection.request('join', { room, invite }, joinAckSchema),
+      );
       if (!ack.ok) {
         this.#rooms.update(room, (open) => ({ ...open, denied: ack.error.message }));
         return;
@@ -212,13 +220,22 @@ export class RoomSync {
 
   async #fetchPageAfter(room: string, after: number): Promise<HistoryPage> {
     const limit = this.#deps.historyPageSize;
-    const ack = await this.#deps.connection.request(
-      'history',
-      { room, after, limit },
-      historyAckSchema,
+    const ack = await this.#patiently(() =>
+      this.#deps.connection.request('history', { room, after, limit }, historyAckSchema),
     );
     if (!ack.ok) throw new Error(`history refused: ${ack.error.code}`);
     return ack;
+  }
+
+  /**
+   * A join or a history page, asked again after each `rate_limited` answer's wait: a
+   * budget the server enforces is a pause, never a broken room.
+   */
+  #patiently<T extends RefusableAck>(ask: () => Promise<T>): Promise<T> {
+    return askPatiently(ask, {
+      timers: this.#deps.timers,
+      connected: () => this.#deps.connection.connected,
+    });
   }
 
   async #storeSent(room: string, messages: readonly StoredMessage[]): Promise<void> {

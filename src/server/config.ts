@@ -1,4 +1,6 @@
 import { resolve } from 'node:path';
+import { MAX_PACKET_BYTES } from '../shared/limits.ts';
+import { DEFAULT_FLOOD_LIMITS, type FloodLimits } from './flood-limits.ts';
 import type { RateLimit } from './token-bucket.ts';
 import { DEFAULT_MESSAGE_RATE } from './token-bucket.ts';
 
@@ -9,12 +11,14 @@ export interface ServerConfig {
   staticDir: string;
   allowedOrigins: string[];
   messageRate: RateLimit;
+  /** Caps on sockets, rooms, joins, history pages and pending output per account. */
+  floodLimits: FloodLimits;
   /** Serve HTTPS (`HTTPS=1`): service workers need it off localhost, e.g. on a phone. */
   https: HttpsConfig | null;
 }
 
 export interface HttpsConfig {
-  /** Where the generated local CA and server certificate live (`FERRY_TLS_DIR`). */
+  /** Where the generated local CA and server certificate live (`FERRY_TLS_DIR`), kept private (0700). */
   dir: string;
   /** Your own certificate and key (PEM files), e.g. from mkcert, instead of generating. */
   certFile: string | null;
@@ -41,6 +45,45 @@ function parseNumber(
 /** A rate of 0 would hold every sender back for good, and ask clients to wait forever. */
 const RATE_RANGE = { min: 1, max: 1e9, why: '0 would stop every sender for good' };
 
+/** A rate from two variables, `<prefix>_BURST` and `<prefix>_PER_MINUTE`. */
+function parseRate(env: NodeJS.ProcessEnv, prefix: string, fallback: RateLimit): RateLimit {
+  const burst = `${prefix}_BURST`;
+  const perMinute = `${prefix}_PER_MINUTE`;
+  return {
+    capacity: parseNumber(burst, env[burst], fallback.capacity, RATE_RANGE),
+    refillPerMinute: parseNumber(perMinute, env[perMinute], fallback.refillPerMinute, RATE_RANGE),
+  };
+}
+
+/** A cap of 0 would refuse everyone; each must let at least one through. */
+const CAP_RANGE = { min: 1, max: 1e9, why: '0 would refuse every user' };
+
+function parseFloodLimits(env: NodeJS.ProcessEnv): FloodLimits {
+  const defaults = DEFAULT_FLOOD_LIMITS;
+  const cap = (name: string, fallback: number) => parseNumber(name, env[name], fallback, CAP_RANGE);
+  return {
+    maxSocketsPerUser: cap('FERRY_MAX_SOCKETS_PER_USER', defaults.maxSocketsPerUser),
+    maxRoomsPerSocket: cap('FERRY_MAX_ROOMS_PER_SOCKET', defaults.maxRoomsPerSocket),
+    roomsCreatedPerHour: cap('FERRY_ROOMS_PER_HOUR', defaults.roomsCreatedPerHour),
+    joinRate: parseRate(env, 'FERRY_JOIN', defaults.joinRate),
+    historyRate: parseRate(env, 'FERRY_HISTORY', defaults.historyRate),
+    maxOutboundBytes: parseNumber(
+      'FERRY_MAX_OUTBOUND_BYTES',
+      env.FERRY_MAX_OUTBOUND_BYTES,
+      defaults.maxOutboundBytes,
+      // Below one packet's worth, a socket would wait on output that is only an answer.
+      { min: MAX_PACKET_BYTES, max: 1e10, why: 'at least one packet must fit' },
+    ),
+    outboundStallMs: parseNumber(
+      'FERRY_OUTBOUND_STALL_MS',
+      env.FERRY_OUTBOUND_STALL_MS,
+      defaults.outboundStallMs,
+      // Shorter, and a phone on a slow link would be cut off mid-page.
+      { min: 1_000, max: 3_600_000, why: 'a slow link needs time to take a page' },
+    ),
+  };
+}
+
 /** Reads the server's settings from the environment (see README, "Configuration"). */
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   return {
@@ -52,23 +95,11 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
       .split(',')
       .map((origin) => origin.trim())
       .filter(Boolean),
-    messageRate: {
-      capacity: parseNumber(
-        'FERRY_RATE_BURST',
-        env.FERRY_RATE_BURST,
-        DEFAULT_MESSAGE_RATE.capacity,
-        RATE_RANGE,
-      ),
-      refillPerMinute: parseNumber(
-        'FERRY_RATE_PER_MINUTE',
-        env.FERRY_RATE_PER_MINUTE,
-        DEFAULT_MESSAGE_RATE.refillPerMinute,
-        RATE_RANGE,
-      ),
-    },
+    messageRate: parseRate(env, 'FERRY_RATE', DEFAULT_MESSAGE_RATE),
+    floodLimits: parseFloodLimits(env),
     https: ['1', 'true'].includes((env.HTTPS ?? '').toLowerCase())
       ? {
-          dir: resolve(env.FERRY_TLS_DIR || 'data'),
+          dir: resolve(env.FERRY_TLS_DIR || 'data/tls'),
           certFile: env.FERRY_TLS_CERT ? resolve(env.FERRY_TLS_CERT) : null,
           keyFile: env.FERRY_TLS_KEY ? resolve(env.FERRY_TLS_KEY) : null,
         }

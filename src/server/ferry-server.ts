@@ -8,6 +8,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { Server, type ServerOptions } from 'socket.io';
 import { MAX_PACKET_BYTES } from '../shared/limits.ts';
+import { DEFAULT_FLOOD_LIMITS, type FloodLimits } from './flood-limits.ts';
 import { createHttpHandler } from './http-handler.ts';
 import { createOriginCheck } from './origin-check.ts';
 import { attachRealtime, type FerryIo, sessionRoom } from './realtime.ts';
@@ -38,6 +39,8 @@ export interface FerryServerOptions {
   /** Per-user message budget. */
   messageRate?: RateLimit;
   signupRate?: RateLimit;
+  /** Caps on sockets, rooms, joins, history and pending output; see DEFAULT_FLOOD_LIMITS. */
+  floodLimits?: Partial<FloodLimits>;
   /** Origins besides the server's own that may open a socket (e.g. a dev server). */
   allowedOrigins?: readonly string[];
   clock?: () => number;
@@ -69,10 +72,12 @@ export function createFerryServer(options: FerryServerOptions): FerryServer {
   const disconnectSession = (tokenHash: string) =>
     io.in(sessionRoom(tokenHash)).disconnectSockets(true);
 
+  const originAllowed = createOriginCheck(options.allowedOrigins ?? []);
   const handleApi = createSessionApi({
     accounts,
     signupRate: new TokenBuckets(options.signupRate ?? DEFAULT_SIGNUP_RATE, clock),
     onRevoked: disconnectSession,
+    originAllowed,
     clock,
   });
   const extraRoutes = options.extraRoutes;
@@ -82,7 +87,6 @@ export function createFerryServer(options: FerryServerOptions): FerryServer {
   const http: HttpServer = options.tls
     ? createHttpsServer(options.tls, handler)
     : createServer(handler);
-  const originAllowed = createOriginCheck(options.allowedOrigins ?? []);
   const io: FerryIo = new Server(http, {
     serveClient: false,
     // socket.io's 1 MB default would let any client make the server buffer a megabyte.
@@ -96,10 +100,11 @@ export function createFerryServer(options: FerryServerOptions): FerryServer {
     },
     ...options.socketOptions,
   });
-  attachRealtime(io, {
+  const realtime = attachRealtime(io, {
     store: options.store,
     accounts,
     messageRate: new TokenBuckets(options.messageRate ?? DEFAULT_MESSAGE_RATE, clock),
+    limits: { ...DEFAULT_FLOOD_LIMITS, ...options.floodLimits },
     clock,
     log,
   });
@@ -124,6 +129,7 @@ export function createFerryServer(options: FerryServerOptions): FerryServer {
       return revoked;
     },
     close() {
+      realtime.close();
       return new Promise((resolve) => {
         io.close(() => resolve());
         http.closeAllConnections();

@@ -1,3 +1,4 @@
+import { MAX_RETRY_AFTER_MS } from '../shared/limits.ts';
 import type { JoinAck } from '../shared/protocol.ts';
 import { joinRequestSchema } from '../shared/schemas.ts';
 import { secretMatches } from './secrets.ts';
@@ -10,13 +11,18 @@ export interface JoinHandlerDeps {
   accounts: AccountStore;
   store: MessageStore;
   clock: () => number;
+  /** Most chat rooms one socket may have joined. */
+  maxRooms: number;
+  /** How many chat rooms the socket has joined (its socket.io rooms less the server's own). */
+  roomsJoined(socket: FerrySocket): number;
 }
 
 /**
  * The `join` event: subscribes the socket to a room's live messages. A private room needs a
  * membership; a valid invite secret makes the user a member first.
  */
-export function createJoinHandler({ accounts, store, clock }: JoinHandlerDeps) {
+export function createJoinHandler(deps: JoinHandlerDeps) {
+  const { accounts, store, clock, maxRooms } = deps;
   return async function handleJoin(socket: FerrySocket, payload: unknown): Promise<JoinAck> {
     const parsed = joinRequestSchema.safeParse(payload);
     if (!parsed.success) {
@@ -28,6 +34,12 @@ export function createJoinHandler({ accounts, store, clock }: JoinHandlerDeps) {
       return fail(badRoomId ? 'invalid_room' : 'invalid_payload', describeIssue(parsed.error));
     }
     const { room, invite } = parsed.data;
+    if (!socket.rooms.has(room) && deps.roomsJoined(socket) >= maxRooms) {
+      // Nothing frees a room but a new connection (there is no `leave`): ask for the
+      // longest wait, so a client that keeps the socket asks again only rarely.
+      const message = `this connection has joined ${maxRooms} rooms, the most it may; reconnect to start over`;
+      return fail('rate_limited', message, MAX_RETRY_AFTER_MS);
+    }
     const userId = socket.data.userId;
     const access = await accounts.roomAccess(room);
     if (access.kind === 'private' && !(await accounts.isMember(room, userId))) {

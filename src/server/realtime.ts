@@ -2,16 +2,20 @@ import type { PingAck } from '../shared/protocol.ts';
 import { pingRequestSchema } from '../shared/schemas.ts';
 import { SerialQueue } from '../shared/serial-queue.ts';
 import { createCreateRoomHandler } from './create-room-handler.ts';
+import { type FloodLimits, roomCreationRate } from './flood-limits.ts';
 import { createHandshake } from './handshake.ts';
 import { createHistoryHandler } from './history-handler.ts';
 import { createJoinHandler } from './join-handler.ts';
+import { dropSocket, OUTBOUND_SWEEP_MS, OutboundGuard } from './outbound-guard.ts';
 import { RateGate } from './rate-gate.ts';
+import { withBudget } from './request-budget.ts';
 import { createRoomAccess } from './room-access.ts';
 import { createSendHandler, type Sender } from './send-handler.ts';
+import { createSocketCap, SocketsPerUser } from './socket-caps.ts';
 import type { FerryIo, FerrySocket } from './socket-types.ts';
 import type { AccountStore } from './store/account-store.ts';
 import type { MessageStore } from './store/message-store.ts';
-import type { TokenBuckets } from './token-bucket.ts';
+import { type RateLimit, TokenBuckets } from './token-bucket.ts';
 import { describeIssue, fail } from './wire.ts';
 
 export type { FerryIo, SocketData } from './socket-types.ts';
@@ -22,6 +26,9 @@ export type { FerryIo, SocketData } from './socket-types.ts';
  * this is flooding, and is dropped (see docs/protocol.md, "Transport").
  */
 export const MAX_QUEUED_REQUESTS = 64;
+
+/** socket.io rooms every socket is in besides chat rooms: its own id and its session's. */
+const SERVER_ROOMS_PER_SOCKET = 2;
 
 type Ack = (response: unknown) => void;
 
@@ -49,8 +56,14 @@ export interface RealtimeOptions {
   store: MessageStore;
   accounts: AccountStore;
   messageRate: TokenBuckets;
+  limits: FloodLimits;
   clock: () => number;
   log: (line: string) => void;
+}
+
+/** What attachRealtime leaves running: stopped when the server closes. */
+export interface Realtime {
+  close(): void;
 }
 
 /** The socket.io room that holds every socket of one session, so revoking can reach them. */
@@ -60,16 +73,47 @@ export function sessionRoom(tokenHash: string): string {
 
 const reply = (answer: unknown): Reply => ({ answer });
 
-/** Wires the socket.io side: handshake auth, then send, join, history, createRoom, ping. */
-export function attachRealtime(io: FerryIo, options: RealtimeOptions): void {
-  const { store, accounts, clock, log } = options;
+/**
+ * Wires the socket.io side: handshake auth and the per-user socket cap, then send, join,
+ * history, createRoom and ping, each within its flood limits.
+ */
+export function attachRealtime(io: FerryIo, options: RealtimeOptions): Realtime {
+  const { store, accounts, clock, log, limits } = options;
   const mayEnter = createRoomAccess(accounts);
   const handleSend = createSendHandler(options);
-  const handleJoin = createJoinHandler({ accounts, store, clock });
-  const handleHistory = createHistoryHandler({ store, mayEnter });
-  const handleCreateRoom = createCreateRoomHandler(accounts, clock);
+  const budget = (rate: RateLimit) => new TokenBuckets(rate, clock);
+  const handleJoin = withBudget(
+    budget(limits.joinRate),
+    'joins',
+    createJoinHandler({
+      accounts,
+      store,
+      clock,
+      maxRooms: limits.maxRoomsPerSocket,
+      roomsJoined: (socket) => socket.rooms.size - SERVER_ROOMS_PER_SOCKET,
+    }),
+  );
+  const handleHistory = withBudget(
+    budget(limits.historyRate),
+    'history pages',
+    createHistoryHandler({ store, mayEnter }),
+  );
+  const handleCreateRoom = withBudget(
+    budget(roomCreationRate(limits.roomsCreatedPerHour)),
+    'new rooms this hour',
+    createCreateRoomHandler(accounts, clock),
+  );
+  const outbound = new OutboundGuard({
+    maxBytes: limits.maxOutboundBytes,
+    stallMs: limits.outboundStallMs,
+    clock,
+    log,
+  });
+  const sweep = setInterval(() => outbound.sweep(io.of('/').sockets.values()), OUTBOUND_SWEEP_MS);
+  sweep.unref();
 
   io.use(createHandshake(accounts, log));
+  io.use(createSocketCap(new SocketsPerUser(limits.maxSocketsPerUser)));
 
   /**
    * What each event does. Events run one at a time in arrival order, except pings: they
@@ -133,16 +177,26 @@ export function attachRealtime(io: FerryIo, options: RealtimeOptions): void {
     return session;
   }
 
-  /** Runs a serial request after the socket's earlier ones, within the queue bound. */
+  /**
+   * Runs a serial request after the socket's earlier ones, within the queue bound, once the
+   * client has read enough of the earlier answers (see OutboundGuard).
+   */
   function runInOrder(socket: FerrySocket, run: () => Promise<Reply>): Promise<Reply> | null {
     const session = sessionOf(socket);
     if (session.queued >= MAX_QUEUED_REQUESTS) return null;
+    const behindOthers = session.queued > 0;
     session.queued += 1;
     return session.queue
       .push(async () => {
+        // A request that waited behind others gets a turn of the event loop of its own:
+        // with a synchronous store a queue of them would otherwise run back to back as one
+        // long task, and hold up every other client (and /healthz) for as long as it is.
+        if (behindOthers) await new Promise((resolve) => setImmediate(resolve));
         // Dropped meanwhile: nothing queued behind a drop may run, least of all a batch
         // that would be stored ahead of one that failed.
-        if (!socket.connected) return reply(fail('internal', 'the socket closed first'));
+        if (!(await outbound.writable(socket))) {
+          return reply(fail('internal', 'the socket closed first'));
+        }
         return run();
       })
       .finally(() => {
@@ -163,7 +217,7 @@ export function attachRealtime(io: FerryIo, options: RealtimeOptions): void {
       // dropping the socket drops everything queued with it, and the client resends in
       // order after reconnecting.
       log(`dropping a socket with more than ${MAX_QUEUED_REQUESTS} requests queued`);
-      socket.disconnect(true);
+      dropSocket(socket);
       return;
     }
     run.then(
@@ -188,4 +242,6 @@ export function attachRealtime(io: FerryIo, options: RealtimeOptions): void {
     // ack, so one catch-all listener hands them to the handlers, which validate them.
     socket.onAny((event: unknown, ...args: unknown[]) => onEvent(socket, event, args));
   });
+
+  return { close: () => clearInterval(sweep) };
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { configFromEnv } from '../../src/server/config.ts';
+import { DEFAULT_FLOOD_LIMITS } from '../../src/server/flood-limits.ts';
 
 describe('configFromEnv', () => {
   it('reads the message budget from FERRY_RATE_BURST and FERRY_RATE_PER_MINUTE', () => {
@@ -16,6 +17,48 @@ describe('configFromEnv', () => {
   ])('refuses %s=%s with a message that names the variable', (name, value) => {
     expect(() => configFromEnv({ [name]: value })).toThrow(
       new RegExp(`${name} must be an integer from 1 to`),
+    );
+  });
+
+  it('uses the default flood limits when no variable is set', () => {
+    expect(configFromEnv({}).floodLimits).toEqual(DEFAULT_FLOOD_LIMITS);
+  });
+
+  it('reads every flood limit from its own variable', () => {
+    const config = configFromEnv({
+      FERRY_MAX_SOCKETS_PER_USER: '3',
+      FERRY_MAX_ROOMS_PER_SOCKET: '40',
+      FERRY_ROOMS_PER_HOUR: '5',
+      FERRY_JOIN_BURST: '7',
+      FERRY_JOIN_PER_MINUTE: '8',
+      FERRY_HISTORY_BURST: '9',
+      FERRY_HISTORY_PER_MINUTE: '10',
+      FERRY_MAX_OUTBOUND_BYTES: '1048576',
+      FERRY_OUTBOUND_STALL_MS: '5000',
+    });
+    expect(config.floodLimits).toEqual({
+      maxSocketsPerUser: 3,
+      maxRoomsPerSocket: 40,
+      roomsCreatedPerHour: 5,
+      joinRate: { capacity: 7, refillPerMinute: 8 },
+      historyRate: { capacity: 9, refillPerMinute: 10 },
+      maxOutboundBytes: 1_048_576,
+      outboundStallMs: 5_000,
+    });
+  });
+
+  it.each([
+    ['FERRY_MAX_SOCKETS_PER_USER', '0'],
+    ['FERRY_MAX_ROOMS_PER_SOCKET', '-1'],
+    ['FERRY_ROOMS_PER_HOUR', '0'],
+    ['FERRY_JOIN_BURST', '0'],
+    ['FERRY_HISTORY_PER_MINUTE', '2.5'],
+    ['FERRY_MAX_OUTBOUND_BYTES', '1000'],
+    ['FERRY_OUTBOUND_STALL_MS', '10'],
+    ['FERRY_OUTBOUND_STALL_MS', 'soon'],
+  ])('refuses the flood limit %s=%s with a message that names the variable', (name, value) => {
+    expect(() => configFromEnv({ [name]: value })).toThrow(
+      new RegExp(`${name} must be an integer`),
     );
   });
 });

@@ -1,0 +1,50 @@
+import type { RateLimit } from './token-bucket.ts';
+
+const MIB = 1024 * 1024;
+
+/**
+ * What one account may ask of the socket server, so that it cannot move the server's memory
+ * or hold its event loop by more than a bounded amount (see docs/security.md, "Floods").
+ */
+export interface FloodLimits {
+  /** Live sockets of one user (one per tab, plus stale ones a dropped link leaves behind). */
+  maxSocketsPerUser: number;
+  /** Rooms one socket may have joined; there is no `leave`, so a reconnect starts over. */
+  maxRoomsPerSocket: number;
+  /** Private rooms one user may create per hour (a burst of as many, then a steady refill). */
+  roomsCreatedPerHour: number;
+  /** `join` requests per user. */
+  joinRate: RateLimit;
+  /** `history` pages per user. */
+  historyRate: RateLimit;
+  /**
+   * Bytes the server may hold for one socket, written but not yet taken by the network.
+   * Past it the socket's next request waits for the client to read; past four times it,
+   * the socket is dropped at once.
+   */
+  maxOutboundBytes: number;
+  /** A socket whose pending output has not moved for this long reads nothing: dropped. */
+  outboundStallMs: number;
+}
+
+/**
+ * Defaults that no real user meets. Ferry's client joins each open room once per connect
+ * (500 joins cover a hundred rooms over five quick reconnects, and 10 a second refill it),
+ * and pages a catch-up 500 messages at a time, one page per room in flight: about 25 pages
+ * a second in Chromium (docs/benchmarks.md), so 600 pages at once (300,000 messages) and
+ * then 30 a second never slow it down.
+ */
+export const DEFAULT_FLOOD_LIMITS: FloodLimits = {
+  maxSocketsPerUser: 12,
+  maxRoomsPerSocket: 1_000,
+  roomsCreatedPerHour: 60,
+  joinRate: { capacity: 500, refillPerMinute: 600 },
+  historyRate: { capacity: 600, refillPerMinute: 1_800 },
+  maxOutboundBytes: 4 * MIB,
+  outboundStallMs: 30_000,
+};
+
+/** `roomsCreatedPerHour` as a token bucket: the whole hour's worth at once, then a refill. */
+export function roomCreationRate(perHour: number): RateLimit {
+  return { capacity: perHour, refillPerMinute: perHour / 60 };
+}

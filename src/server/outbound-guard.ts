@@ -1,0 +1,121 @@
+import type { FerrySocket } from './socket-types.ts';
+
+/**
+ * The parts of engine.io 6's connection that hold what was written to a socket and not yet
+ * taken by the network. engine.io has no public accessor for them (both are private in its
+ * typings), so they are read through this narrow shape, every field optional: a future
+ * version without them reads as "nothing pending" rather than crashing.
+ */
+interface EngineConnection {
+  /** Packets waiting while the transport is busy with earlier ones. */
+  writeBuffer?: readonly { data?: unknown }[];
+  /** On the WebSocket transport, the `ws` socket, whose `bufferedAmount` is in bytes. */
+  transport?: { socket?: { bufferedAmount?: unknown } };
+}
+
+/** How often pending output is checked for sockets that are not asking for anything. */
+export const OUTBOUND_SWEEP_MS = 1_000;
+/** How often a request held back by a full buffer looks again. */
+const BACKPRESSURE_POLL_MS = 20;
+/** Past this many times `maxBytes`, a socket is dropped at once, whatever it is doing. */
+const HARD_LIMIT_FACTOR = 4;
+
+/** Bytes written to `socket` that the network has not taken yet. */
+export function pendingBytes(socket: FerrySocket): number {
+  const connection = socket.conn as unknown as EngineConnection;
+  let bytes = 0;
+  for (const packet of connection.writeBuffer ?? []) {
+    const { data } = packet;
+    if (typeof data === 'string') bytes += data.length;
+    else if (Buffer.isBuffer(data)) bytes += data.byteLength;
+  }
+  const buffered = connection.transport?.socket?.bufferedAmount;
+  return typeof buffered === 'number' ? bytes + buffered : bytes;
+}
+
+/**
+ * Drops a socket and frees what it holds at once. socket.io's own disconnect closes the
+ * WebSocket politely, behind everything still buffered, which a client that reads nothing
+ * never takes: destroying the TCP socket releases those buffers now.
+ */
+export function dropSocket(socket: FerrySocket): void {
+  socket.disconnect(true);
+  socket.request.socket.destroy();
+}
+
+export interface OutboundGuardOptions {
+  maxBytes: number;
+  stallMs: number;
+  clock: () => number;
+  log: (line: string) => void;
+}
+
+/** Where a socket's pending output stood when it last moved. */
+interface Progress {
+  lowestBytes: number;
+  movedAt: number;
+}
+
+/**
+ * Bounds what the server holds for clients that do not read. A request does not start
+ * while its socket's pending output is past `maxBytes` (backpressure: a slow reader is
+ * served at its own pace); a socket whose pending output does not move for `stallMs`, or
+ * grows past four times the bound, is dropped. Unsolicited pongs keep engine.io's
+ * heartbeat happy, so this, not the heartbeat, is what ends a socket that reads nothing.
+ */
+export class OutboundGuard {
+  readonly #options: OutboundGuardOptions;
+  /** Only sockets with output pending have an entry, so idle ones cost nothing. */
+  readonly #progress = new WeakMap<FerrySocket, Progress>();
+
+  constructor(options: OutboundGuardOptions) {
+    this.#options = options;
+  }
+
+  /**
+   * Resolves true once the socket's pending output is within the bound, or false if the
+   * socket is gone meanwhile (dropped here if it stalled).
+   */
+  async writable(socket: FerrySocket): Promise<boolean> {
+    while (socket.connected && pendingBytes(socket) > this.#options.maxBytes) {
+      if (this.#check(socket)) return false;
+      await new Promise((resolve) => setTimeout(resolve, BACKPRESSURE_POLL_MS));
+    }
+    return socket.connected;
+  }
+
+  /** Checks every socket's pending output; called every OUTBOUND_SWEEP_MS. */
+  sweep(sockets: Iterable<FerrySocket>): void {
+    for (const socket of sockets) this.#check(socket);
+  }
+
+  /** Whether `socket` was dropped: past the hard limit, or stalled for `stallMs`. */
+  #check(socket: FerrySocket): boolean {
+    const bytes = pendingBytes(socket);
+    const now = this.#options.clock();
+    const { maxBytes, stallMs } = this.#options;
+    if (bytes === 0) {
+      this.#progress.delete(socket);
+      return false;
+    }
+    if (bytes > maxBytes * HARD_LIMIT_FACTOR) {
+      this.#drop(socket, `over ${HARD_LIMIT_FACTOR * maxBytes} bytes of output pending`);
+      return true;
+    }
+    const progress = this.#progress.get(socket);
+    // Any drop below the lowest level seen since the last move means the client is reading.
+    if (!progress || bytes < progress.lowestBytes) {
+      this.#progress.set(socket, { lowestBytes: bytes, movedAt: now });
+      return false;
+    }
+    if (now - progress.movedAt < stallMs) return false;
+    this.#drop(socket, `its output did not move for ${stallMs} ms`);
+    return true;
+  }
+
+  #drop(socket: FerrySocket, why: string): void {
+    this.#progress.delete(socket);
+    this.#options.log(`dropping a socket that reads nothing: ${why}`);
+    dropSocket(socket);
+  }
+}

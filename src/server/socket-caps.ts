@@ -1,0 +1,60 @@
+import type { WireError } from '../shared/errors.ts';
+import { MAX_RETRY_AFTER_MS } from '../shared/limits.ts';
+import type { FerrySocket } from './socket-types.ts';
+
+type Next = (error?: Error) => void;
+
+/**
+ * Live sockets per user, counted from the handshake on: a slot is taken before socket.io
+ * connects the socket, so handshakes that run at the same time cannot all slip under the
+ * cap, and given back when the socket or its connection closes, whichever comes first.
+ */
+export class SocketsPerUser {
+  readonly max: number;
+  /** Users with at least one slot taken: the map holds no one who is not connected. */
+  readonly #live = new Map<string, number>();
+
+  constructor(max: number) {
+    this.max = max;
+  }
+
+  /** Takes a slot for `userId`: the release (safe to call twice), or null when all are taken. */
+  acquire(userId: string): (() => void) | null {
+    const live = this.#live.get(userId) ?? 0;
+    if (live >= this.max) return null;
+    this.#live.set(userId, live + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.#live.get(userId) ?? 1) - 1;
+      if (left > 0) this.#live.set(userId, left);
+      else this.#live.delete(userId);
+    };
+  }
+}
+
+/**
+ * The socket.io middleware, run after the handshake has set `socket.data.userId`, that
+ * refuses a socket past the cap with a `rate_limited` connect error. When a slot frees
+ * depends on the user's other tabs, so the wait asked for is the longest any answer asks.
+ */
+export function createSocketCap(slots: SocketsPerUser) {
+  return function capSockets(socket: FerrySocket, next: Next): void {
+    const release = slots.acquire(socket.data.userId);
+    if (!release) {
+      const error: WireError = {
+        code: 'rate_limited',
+        message: `this account has ${slots.max} connections open, the most it may: close a tab`,
+        retryAfterMs: MAX_RETRY_AFTER_MS,
+      };
+      next(Object.assign(new Error(error.code), { data: error }));
+      return;
+    }
+    // A socket refused later, or whose connection closes before it connects, never emits
+    // `disconnect`; its connection always closes.
+    socket.conn.once('close', release);
+    socket.once('disconnect', release);
+    next();
+  };
+}
