@@ -8,7 +8,10 @@ export interface Settlement {
   failed: FailedMessage[];
   /** Outbox entries that are done (sent or failed for good). The others are sent again. */
   settledOutboxKeys: number[];
-  /** Set when the server's rate limit held messages back: wait this long, then resend. */
+  /**
+   * Set when the server held messages back (its rate limit, or a store that could not
+   * write): wait this long, then resend from the head.
+   */
   retryAfterMs: number | null;
 }
 
@@ -29,7 +32,9 @@ const NOT_ANSWERED: MessageError = {
  * accepted or duplicate -> sent (with the server's seq and ts); a permanent rejection ->
  * failed (leaves the outbox); rate-limited or unanswered -> stays in the outbox, in place,
  * so it goes out again in the same order. A refusal of the whole batch fails all of it,
- * except `rate_limited` and `internal`, which are transient.
+ * except `rate_limited` and `internal`, which are transient: both hold the batch for the
+ * server's `retryAfterMs` (a second when an `internal` carries none), so a server that
+ * keeps failing is asked again at a walk, never in a loop of new links.
  */
 export function settleAck(
   entries: readonly OutboxEntry[],
@@ -45,11 +50,10 @@ export function settleAck(
   const holdFor = (ms: number | undefined) => {
     settlement.retryAfterMs = Math.max(settlement.retryAfterMs ?? 0, ms ?? 1_000);
   };
-  if (!ack.ok && ack.error.code === 'rate_limited') {
+  if (!ack.ok && (ack.error.code === 'rate_limited' || ack.error.code === 'internal')) {
     holdFor(ack.error.retryAfterMs);
     return settlement;
   }
-  if (!ack.ok && ack.error.code === 'internal') return settlement;
 
   entries.forEach((entry, index) => {
     const base = {

@@ -24,6 +24,11 @@ export interface ConnectionOptions {
    * the server is reachable); may create the session first. A rejection fails the attempt.
    */
   auth: () => Promise<HandshakeAuth>;
+  /**
+   * The protocol version sent in the handshake: PROTOCOL_VERSION unless a test poses as an
+   * older build.
+   */
+  protocolVersion?: number;
   /** The server refused the handshake (bad or revoked session, for instance). */
   onRefused?: (refusal: { code: string | undefined; reason: string }) => void;
   connectivity?: Connectivity;

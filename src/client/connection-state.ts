@@ -11,6 +11,7 @@
  *        ▼                                                │
  *      failed ◀───────────────────────────────────────────┘
  *   (any) ──went_offline──▶ offline   (link events are ignored until connect_requested)
+ *   (any) ──upgrade_required──▶ upgrade_required   (for good: only a reload of the app helps)
  */
 
 export type ConnectionState =
@@ -22,7 +23,13 @@ export type ConnectionState =
   /** The platform reports no network: no attempts are made until it comes back. */
   | { status: 'offline' }
   /** Attempts exhausted or the server refused the handshake: waits for retry-now. */
-  | { status: 'failed'; reason: string };
+  | { status: 'failed'; reason: string }
+  /**
+   * The server no longer serves this build's protocol. No attempt is made again (each
+   * would be refused the same way); the outbox waits for the reload that brings a newer
+   * build.
+   */
+  | { status: 'upgrade_required'; reason: string };
 
 export type ConnectionStatus = ConnectionState['status'];
 
@@ -33,6 +40,7 @@ export type ConnectionEvent =
   | { type: 'retry_scheduled'; attempt: number; delayMs: number; now: number }
   | { type: 'attempts_exhausted'; attempts: number }
   | { type: 'handshake_refused'; reason: string }
+  | { type: 'upgrade_required'; reason: string }
   | { type: 'went_offline' }
   | { type: 'rtt_measured'; rttMs: number }
   | { type: 'closed' };
@@ -45,6 +53,8 @@ function isParked(state: ConnectionState): boolean {
 }
 
 export function reduceConnection(state: ConnectionState, event: ConnectionEvent): ConnectionState {
+  // This build can never connect again: no event but the app's own close changes that.
+  if (state.status === 'upgrade_required' && event.type !== 'closed') return state;
   switch (event.type) {
     case 'connect_requested':
       return { status: 'connecting' };
@@ -67,6 +77,8 @@ export function reduceConnection(state: ConnectionState, event: ConnectionEvent)
       };
     case 'handshake_refused':
       return { status: 'failed', reason: event.reason };
+    case 'upgrade_required':
+      return { status: 'upgrade_required', reason: event.reason };
     case 'went_offline':
       return { status: 'offline' };
     case 'rtt_measured':

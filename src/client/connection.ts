@@ -1,7 +1,12 @@
 import { io } from 'socket.io-client';
 import type { z } from 'zod';
-import type { ClientToServerEvents, MessagesEvent } from '../shared/protocol.ts';
-import { messagesEventSchema, pingAckSchema } from '../shared/schemas.ts';
+import { clampRetryAfterMs } from '../shared/limits.ts';
+import {
+  type ClientToServerEvents,
+  type MessagesEvent,
+  PROTOCOL_VERSION,
+} from '../shared/protocol.ts';
+import { errorCodeSchema, messagesEventSchema, pingAckSchema } from '../shared/schemas.ts';
 import { Backoff, DEFAULT_BACKOFF } from './backoff.ts';
 import {
   type ClientSocket,
@@ -80,6 +85,7 @@ export class Connection {
     const policy = options.backoff ?? DEFAULT_BACKOFF;
     const maxAttempts = options.maxAttempts ?? MAX_RECONNECT_ATTEMPTS;
     const createSocket: SocketFactory = options.createSocket ?? io;
+    const protocol = options.protocolVersion ?? PROTOCOL_VERSION;
     this.#socket = createSocket(options.url, {
       autoConnect: false,
       transports: ['websocket'],
@@ -89,15 +95,18 @@ export class Connection {
       randomizationFactor: policy.jitter,
       timeout: options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
       auth: (callback) => {
-        options.auth().then(callback, (error: unknown) => {
-          // Without credentials the server refuses the handshake; keep the real reason, and
-          // whether it was a refusal or only a server that could not be reached.
-          this.#authError = {
-            reason: error instanceof Error ? error.message : String(error),
-            transient: !(error instanceof SignUpRefusedError),
-          };
-          callback({});
-        });
+        options.auth().then(
+          (auth) => callback({ ...auth, protocol }),
+          (error: unknown) => {
+            // Without credentials the server refuses the handshake; keep the real reason, and
+            // whether it was a refusal or only a server that could not be reached.
+            this.#authError = {
+              reason: error instanceof Error ? error.message : String(error),
+              transient: !(error instanceof SignUpRefusedError),
+            };
+            callback({ protocol });
+          },
+        );
       },
       ...options.socketOptions,
     });
@@ -196,6 +205,8 @@ export class Connection {
   }
 
   #open(): void {
+    // Every attempt would be refused the same way; only a reload (a newer build) helps.
+    if (this.#state.status === 'upgrade_required') return;
     this.#clearKickTimer();
     this.#dispatch({ type: 'connect_requested' });
     this.#socket.connect();
@@ -231,9 +242,9 @@ export class Connection {
    * The server could not be reached for a reason that may pass (sign-up unreachable, a
    * server error): come back after a backoff step, never in a hot loop, never stuck.
    */
-  #retryLater(reason: string): void {
+  #retryLater(reason: string, minDelayMs = 0): void {
     this.#dispatch({ type: 'link_lost', reason });
-    const delayMs = this.#kickBackoff.duration();
+    const delayMs = Math.max(this.#kickBackoff.duration(), minDelayMs);
     this.#dispatch({
       type: 'retry_scheduled',
       attempt: this.#kickBackoff.attempts,
@@ -268,21 +279,43 @@ export class Connection {
       if (reason === 'io server disconnect') this.#retryLater(reason);
       else this.#dispatch({ type: 'link_lost', reason });
     });
-    on(socket, 'connect_error', (error: Error & { data?: { code?: string; message?: string } }) => {
-      const authError = this.#authError;
-      this.#authError = null;
-      // An active socket is still in socket.io's own reconnection loop.
-      if (socket.active) return;
-      // Inactive: the server's middleware said no. A refusal (a bad session) would only be
-      // refused again, so wait for the user; trouble that may pass is retried.
-      if (authError?.transient || (!authError && error.data?.code === 'internal')) {
-        this.#retryLater(authError?.reason ?? error.data?.message ?? error.message);
-        return;
-      }
-      const reason = authError?.reason ?? error.data?.message ?? error.message;
-      this.#onRefused?.({ code: error.data?.code, reason });
-      this.#dispatch({ type: 'handshake_refused', reason });
-    });
+    on(
+      socket,
+      'connect_error',
+      (error: Error & { data?: { code?: unknown; message?: string; retryAfterMs?: unknown } }) => {
+        const authError = this.#authError;
+        this.#authError = null;
+        // An active socket is still in socket.io's own reconnection loop.
+        if (socket.active) return;
+        // Inactive: the server's middleware said no. A code this build does not know reads as
+        // `internal` (see errorCodeSchema).
+        const rawCode = error.data?.code;
+        const code = typeof rawCode === 'string' ? errorCodeSchema.parse(rawCode) : undefined;
+        const serverReason = error.data?.message ?? error.message;
+        if (code === 'upgrade_required') {
+          this.#clearKickTimer();
+          this.#dispatch({ type: 'upgrade_required', reason: serverReason });
+          return;
+        }
+        // Too many sockets for this user (other tabs, stale links the server has not
+        // noticed yet): a slot frees by itself, so wait as asked, then try again.
+        if (!authError && code === 'rate_limited') {
+          const retryAfterMs = error.data?.retryAfterMs;
+          const waitMs = clampRetryAfterMs(typeof retryAfterMs === 'number' ? retryAfterMs : 0);
+          this.#retryLater(serverReason, waitMs);
+          return;
+        }
+        // A refusal (a bad session) would only be refused again, so wait for the user;
+        // trouble that may pass is retried.
+        if (authError?.transient || (!authError && code === 'internal')) {
+          this.#retryLater(authError?.reason ?? serverReason);
+          return;
+        }
+        const reason = authError?.reason ?? serverReason;
+        this.#onRefused?.({ code, reason });
+        this.#dispatch({ type: 'handshake_refused', reason });
+      },
+    );
     on(socket.io, 'reconnect_failed', () =>
       this.#dispatch({ type: 'attempts_exhausted', attempts: maxAttempts }),
     );

@@ -1,3 +1,4 @@
+import { clampRetryAfterMs, MAX_RETRY_AFTER_MS, MIN_RETRY_AFTER_MS } from '../shared/limits.ts';
 import type { SendAck, SendBatch } from '../shared/protocol.ts';
 import { type BatchCaps, DEFAULT_BATCH_CAPS, planBatch } from './batch-plan.ts';
 import { SYSTEM_TIMERS, type TimerHandle, type Timers } from './timers.ts';
@@ -35,12 +36,13 @@ export const SLOW_ACK_MS = 2_000;
  */
 export const FAST_ACK_MS = 500;
 /**
- * The shortest and longest wait on a rate limit, whatever the server says: a client never
- * resends faster than the floor, so a refused request loop is impossible by construction,
- * and a nonsense wait (an overflowing number) cannot park the outbox for good.
+ * The shortest and longest wait on a rate limit or a store that cannot write, whatever the
+ * server says: a client never resends faster than the floor, so a refused request loop is
+ * impossible by construction, and a nonsense wait (an overflowing number) cannot park the
+ * outbox for good.
  */
-export const MIN_RATE_LIMIT_WAIT_MS = 500;
-export const MAX_RATE_LIMIT_WAIT_MS = 60_000;
+export const MIN_RATE_LIMIT_WAIT_MS = MIN_RETRY_AFTER_MS;
+export const MAX_RATE_LIMIT_WAIT_MS = MAX_RETRY_AFTER_MS;
 /** After the device failed to record an ack (quota, closed database), wait this, then retry. */
 export const SETTLE_RETRY_MS = 2_000;
 
@@ -56,8 +58,8 @@ export interface FlushPort {
   /** Puts a batch on the wire; rejects on disconnect, on a silent link, on a malformed ack. */
   send(batch: SendBatch): Promise<SendAck>;
   /**
-   * Records an ack on the device in one transaction; answers how long the server's rate
-   * limit asks to wait before sending again, or null.
+   * Records an ack on the device in one transaction; answers how long the server asks to
+   * wait before sending again (its rate limit, or its store failed), or null.
    */
   settle(entries: readonly OutboxEntry[], ack: SendAck): Promise<{ retryAfterMs: number | null }>;
   /** Fails, on the device, an entry that no batch can carry (its body is far too long). */
@@ -75,7 +77,10 @@ export interface FlusherOptions {
 /** Counts for diagnostics (the chaos suite bounds the refused ones). */
 export interface FlushStats {
   batchesSent: number;
-  /** Batches answered `rate_limited`, wholly or in part. */
+  /**
+   * Batches the server held back, wholly or in part: `rate_limited`, or `internal` (a store
+   * that could not write).
+   */
   batchesRefused: number;
 }
 
@@ -93,13 +98,13 @@ export interface FlushStats {
  *   windowBytes  how many bytes may be in flight: starts small, grows on fast acks and
  *                halves on slow ones, so a slow uplink never queues more than a few
  *                seconds of data in front of the heartbeat
- *   pausedUntil  the server's rate limit: nothing goes out before then
+ *   pausedUntil  the server's hold (rate limit, store failure): nothing goes out before then
  *   probing      after a pause, one batch at a time until one is accepted
  *
  *   wake ─▶ fill: while connected, not paused, and the window has room:
  *             plan the next batch after sentUpTo (from the head, and saying so, when
  *             nothing is in flight) ─▶ send ─▶ ack ─▶ settle ─▶ wake
- *   reset (new link, rate-limit pause, failed settle) ─▶ epoch++, from the head again
+ *   reset (new link, server hold, failed settle) ─▶ epoch++, from the head again
  */
 export class Flusher {
   readonly #outbox: OutboxReader;
@@ -116,7 +121,7 @@ export class Flusher {
   #pausedUntil = 0;
   #pauseTimer: TimerHandle | null = null;
   /**
-   * After a pause (a rate limit, or a local write that failed), one batch at a time until
+   * After a pause (a server hold, or a local write that failed), one batch at a time until
    * one is accepted: a refusal then costs one request, not a window of them.
    */
   #probing = false;
@@ -227,11 +232,6 @@ export class Flusher {
       if (epoch === this.#epoch && this.#port.isConnected()) this.#port.recycle();
       return;
     }
-    if (!ack.ok && ack.error.code === 'internal') {
-      // The server failed mid-batch and drops the socket; resend after the reconnect.
-      if (epoch === this.#epoch) this.#port.recycle();
-      return;
-    }
     let retryAfterMs: number | null = null;
     const settled = await this.#guard(async () => {
       retryAfterMs = (await this.#port.settle(entries, ack)).retryAfterMs;
@@ -282,7 +282,7 @@ export class Flusher {
   #pause(requestedMs: number): void {
     if (this.#stopped) return;
     this.#probing = true;
-    const ms = Math.min(MAX_RATE_LIMIT_WAIT_MS, Math.max(MIN_RATE_LIMIT_WAIT_MS, requestedMs));
+    const ms = clampRetryAfterMs(requestedMs);
     this.reset();
     this.#pausedUntil = this.#timers.now() + ms;
     if (this.#pauseTimer !== null) this.#timers.clearTimeout(this.#pauseTimer);

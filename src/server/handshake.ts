@@ -1,5 +1,6 @@
 import type { WireError } from '../shared/errors.ts';
-import { handshakeAuthSchema } from '../shared/schemas.ts';
+import { MIN_PROTOCOL_VERSION, UNVERSIONED_PROTOCOL } from '../shared/protocol.ts';
+import { handshakeAuthSchema, handshakeProtocolSchema } from '../shared/schemas.ts';
 import { hashSecret } from './secrets.ts';
 import type { FerrySocket } from './socket-types.ts';
 import type { AccountStore } from './store/account-store.ts';
@@ -12,13 +13,35 @@ function wireError(error: WireError): Error & { data: WireError } {
 }
 
 /**
- * The socket.io middleware that authenticates a handshake by its session token. A token
+ * Why a handshake's protocol cannot be served, or null when it can. A client older than
+ * MIN_PROTOCOL_VERSION is told `upgrade_required`, whatever its token: an old tab has to
+ * hear that it must reload, not that it must sign in again.
+ */
+function refuseProtocol(auth: unknown): WireError | null {
+  const claimed = handshakeProtocolSchema.safeParse(auth);
+  if (!claimed.success) {
+    return { code: 'invalid_payload', message: 'auth.protocol must be a whole number' };
+  }
+  const protocol = claimed.data.protocol ?? UNVERSIONED_PROTOCOL;
+  if (protocol >= MIN_PROTOCOL_VERSION) return null;
+  const message = `this version of Ferry (protocol ${protocol}) is too old; reload the app`;
+  return { code: 'upgrade_required', message };
+}
+
+/**
+ * The socket.io middleware that checks a handshake's protocol version, then authenticates
+ * it by its session token. A token
  * that is missing, unknown or revoked is refused with `unauthorized`, which the client does
  * not retry by itself. A lookup that fails is the server's fault, not the token's: it is
  * answered `internal`, so the client tries again later instead of giving up.
  */
 export function createHandshake(accounts: AccountStore, log: (line: string) => void) {
   return function authenticate(socket: FerrySocket, next: Next): void {
+    const refusal = refuseProtocol(socket.handshake.auth);
+    if (refusal) {
+      next(wireError(refusal));
+      return;
+    }
     const auth = handshakeAuthSchema.safeParse(socket.handshake.auth);
     if (!auth.success) {
       next(wireError({ code: 'unauthorized', message: 'a session token is required' }));

@@ -1,4 +1,4 @@
-import { clampRetryAfterMs } from './token-bucket.ts';
+import { clampRetryAfterMs } from '../shared/limits.ts';
 
 /**
  * Batches that may still arrive, after a hold's wait is over, without starting with the
@@ -8,24 +8,30 @@ import { clampRetryAfterMs } from './token-bucket.ts';
  */
 export const LATE_BATCHES_ALLOWED = 16;
 
+/**
+ * Why a message is held, which is also what the batches refused behind it are answered:
+ * the rate limit cut a batch short, or the store could not write a batch.
+ */
+export type HoldReason = 'rate_limited' | 'internal';
+
 /** What the gate says about a batch. */
 export type GateVerdict =
   | { kind: 'pass' }
   /** Refuse the batch whole; the client resends from its head after the wait. */
-  | { kind: 'wait'; retryAfterMs: number }
+  | { kind: 'wait'; reason: HoldReason; retryAfterMs: number }
   /** Refuse it and drop the socket: this hold can no longer be met on this connection. */
-  | { kind: 'drop'; retryAfterMs: number };
+  | { kind: 'drop'; reason: HoldReason; retryAfterMs: number };
 
 const PASS: GateVerdict = { kind: 'pass' };
 
 /**
- * One socket's rate-limit hold. When a batch is cut short by the limit, every later batch
- * from that socket is refused until the first held message is dealt with, so that batches
- * in flight behind the cut can never be stored ahead of it. The hold lifts when a batch
- * starts with the held message, or when the client says the batch starts at the head of
- * its outbox (`head: true`): everything before the head is stored already, so such a batch
- * can never overtake anything, even when another tab stored the held message and the
- * client's head has moved past it.
+ * One socket's hold. When a batch is cut short by the rate limit, or the store fails to
+ * write it, every later batch from that socket is refused until the first held message is
+ * dealt with, so that batches in flight behind it can never be stored ahead of it. The
+ * hold lifts when a batch starts with the held message, or when the client says the batch
+ * starts at the head of its outbox (`head: true`): everything before the head is stored
+ * already, so such a batch can never overtake anything, even when another tab stored the
+ * held message and the client's head has moved past it.
  *
  * It never lifts on time, nor because the held message got stored: a batch emitted before
  * the client saw the refusal can arrive after the wait on a slow uplink, and another tab
@@ -38,7 +44,7 @@ const PASS: GateVerdict = { kind: 'pass' };
  * starts with a fresh gate, and the client resends from its head, so order still holds.
  */
 export class RateGate {
-  #held: { id: string; until: number; lateRefusals: number } | null = null;
+  #held: { id: string; reason: HoldReason; until: number; lateRefusals: number } | null = null;
 
   /**
    * Whether a batch starting with `firstId` (at the head of the client's outbox if `head`)
@@ -53,13 +59,12 @@ export class RateGate {
     }
     if (now >= held.until) held.lateRefusals += 1;
     const retryAfterMs = clampRetryAfterMs(held.until - now);
-    return held.lateRefusals > LATE_BATCHES_ALLOWED
-      ? { kind: 'drop', retryAfterMs }
-      : { kind: 'wait', retryAfterMs };
+    const kind = held.lateRefusals > LATE_BATCHES_ALLOWED ? 'drop' : 'wait';
+    return { kind, reason: held.reason, retryAfterMs };
   }
 
   /** Holds every later batch until one starts with `id` or at the client's head. */
-  hold(id: string, until: number): void {
-    this.#held = { id, until, lateRefusals: 0 };
+  hold(id: string, until: number, reason: HoldReason): void {
+    this.#held = { id, reason, until, lateRefusals: 0 };
   }
 }

@@ -1,8 +1,9 @@
 import { MAX_BATCH_MESSAGES } from '../shared/limits.ts';
 import type { SendAck, SendResult, StoredMessage } from '../shared/protocol.ts';
 import { checkBody, outgoingMessageSchema, sendBatchSchema } from '../shared/schemas.ts';
-import type { RateGate } from './rate-gate.ts';
-import type { AppendInput, Author, MessageStore } from './store/message-store.ts';
+import type { HoldReason, RateGate } from './rate-gate.ts';
+import type { AppendInput, AppendOutcome, Author, MessageStore } from './store/message-store.ts';
+import { STORE_RETRY_AFTER_MS } from './store/store-errors.ts';
 import type { TokenBuckets } from './token-bucket.ts';
 import { describeIssue, fail } from './wire.ts';
 
@@ -19,13 +20,22 @@ export interface SendHandlerDeps {
   store: MessageStore;
   messageRate: TokenBuckets;
   clock: () => number;
+  log: (line: string) => void;
 }
+
+/** What a batch refused by a hold is told, by the hold's reason. */
+const HELD_REFUSALS: Record<HoldReason, string> = {
+  rate_limited: 'too many messages; resend from the first refused one',
+  internal: 'an earlier batch could not be stored; resend from it',
+};
 
 /** The answer to one batch, and whether the socket must be dropped once it is sent. */
 export interface SendReply {
   ack: SendAck;
   dropSocket: boolean;
 }
+
+const reply = (ack: SendAck, dropSocket = false): SendReply => ({ ack, dropSocket });
 
 /** Checks each message on its own: a bad one is rejected alone, the rest go on in order. */
 function checkMessages(messages: readonly unknown[]): (SendResult | AppendInput)[] {
@@ -70,8 +80,13 @@ interface Admission {
 /**
  * The send event: validate, authorise, rate-limit, append in one transaction, answer a
  * result per message in batch order, and broadcast what is new.
+ *
+ * A store that fails (a database locked by another process, a full disk) is answered
+ * `internal` with a `retryAfterMs`, and the batch's first message is held: the socket
+ * stays up, and the batches in flight behind the failed one are refused until the client
+ * resends from it, so none is stored ahead of it.
  */
-export function createSendHandler({ store, messageRate, clock }: SendHandlerDeps) {
+export function createSendHandler({ store, messageRate, clock, log }: SendHandlerDeps) {
   /**
    * Charges the user's bucket for the ids that are new, and cuts the batch at the first new
    * id past the grant. Ids already stored cost nothing: a resend after a lost ack is the
@@ -98,35 +113,29 @@ export function createSendHandler({ store, messageRate, clock }: SendHandlerDeps
     return { cut: valid.length, tokens: grant.granted, retryAfterMs: 0 };
   }
 
-  return async function handleSend(sender: Sender, payload: unknown): Promise<SendReply> {
-    const reply = (ack: SendAck, dropSocket = false): SendReply => ({ ack, dropSocket });
-    const parsed = sendBatchSchema.safeParse(payload);
-    if (!parsed.success) {
-      return reply(refuseEnvelope(parsed.error.issues, describeIssue(parsed.error)));
-    }
-    const { room, messages, head = false } = parsed.data;
+  /** Authorises, rate-limits and stores a batch the gate let through; throws if the store fails. */
+  async function deliver(
+    sender: Sender,
+    room: string,
+    slots: readonly (SendResult | AppendInput)[],
+    valid: readonly AppendInput[],
+  ): Promise<SendReply> {
     if (!(await sender.mayEnter(room)))
       return reply(fail('forbidden', 'you are not a member of this room'));
-
-    const slots = checkMessages(messages);
-    const valid = slots.filter((slot): slot is AppendInput => !('status' in slot));
-    const verdict = sender.gate.check(valid[0]?.id, clock(), head);
-    if (verdict.kind !== 'pass') {
-      const refusal = fail(
-        'rate_limited',
-        'too many messages; resend from the first refused one',
-        verdict.retryAfterMs,
-      );
-      return reply(refusal, verdict.kind === 'drop');
-    }
 
     const userId = sender.author.id;
     const admission = await admit(userId, valid);
     const firstHeld = valid[admission.cut];
-    if (firstHeld) sender.gate.hold(firstHeld.id, clock() + admission.retryAfterMs);
+    if (firstHeld) sender.gate.hold(firstHeld.id, clock() + admission.retryAfterMs, 'rate_limited');
 
     const inputs = valid.slice(0, admission.cut);
-    const outcomes = await store.appendBatch(room, sender.author, inputs, clock());
+    let outcomes: AppendOutcome[];
+    try {
+      outcomes = await store.appendBatch(room, sender.author, inputs, clock());
+    } catch (error) {
+      messageRate.refund(userId, admission.tokens);
+      throw error;
+    }
     const accepted: StoredMessage[] = [];
     for (const outcome of outcomes)
       if (outcome.status === 'accepted') accepted.push(outcome.message);
@@ -160,5 +169,30 @@ export function createSendHandler({ store, messageRate, clock }: SendHandlerDeps
 
     if (accepted.length > 0) sender.broadcast(room, accepted);
     return reply({ ok: true, results });
+  }
+
+  return async function handleSend(sender: Sender, payload: unknown): Promise<SendReply> {
+    const parsed = sendBatchSchema.safeParse(payload);
+    if (!parsed.success) {
+      return reply(refuseEnvelope(parsed.error.issues, describeIssue(parsed.error)));
+    }
+    const { room, messages, head = false } = parsed.data;
+    const slots = checkMessages(messages);
+    const valid = slots.filter((slot): slot is AppendInput => !('status' in slot));
+    // Before anything that can fail: a batch the gate refuses must leave its hold as it is.
+    const verdict = sender.gate.check(valid[0]?.id, clock(), head);
+    if (verdict.kind !== 'pass') {
+      const refusal = fail(verdict.reason, HELD_REFUSALS[verdict.reason], verdict.retryAfterMs);
+      return reply(refusal, verdict.kind === 'drop');
+    }
+    try {
+      return await deliver(sender, room, slots, valid);
+    } catch (error) {
+      log(`send failed: ${error instanceof Error ? error.message : String(error)}`);
+      const first = valid[0];
+      if (first) sender.gate.hold(first.id, clock() + STORE_RETRY_AFTER_MS, 'internal');
+      const message = 'the server could not store this batch; resend it from its first message';
+      return reply(fail('internal', message, STORE_RETRY_AFTER_MS));
+    }
   };
 }

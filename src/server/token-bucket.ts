@@ -1,4 +1,4 @@
-import { MIN_RETRY_AFTER_MS } from '../shared/limits.ts';
+import { clampRetryAfterMs } from '../shared/limits.ts';
 
 /** Rate-limit settings: a burst of `capacity`, refilled at `refillPerMinute`. */
 export interface RateLimit {
@@ -12,24 +12,11 @@ export interface RateLimit {
  */
 export const DEFAULT_MESSAGE_RATE: RateLimit = { capacity: 1_000, refillPerMinute: 100 };
 
-/**
- * The longest wait a `rate_limited` answer asks for. A slow refill could ask for hours, and
- * a client timer that long is as good as never (past 2^31 ms, `setTimeout` fires at once):
- * asking again after a minute costs one refused request.
- */
-export const MAX_RETRY_AFTER_MS = 60_000;
-
 /** Most keys (users, addresses) whose buckets are tracked at once, unless told otherwise. */
 export const DEFAULT_MAX_KEYS = 100_000;
 
 /** Below this many keys, no sweep runs: a few thousand small entries cost nothing. */
 const MIN_SWEEP_SIZE = 1_024;
-
-/** A wait as every `rate_limited` answer must carry it: between the floor and the ceiling. */
-export function clampRetryAfterMs(ms: number): number {
-  if (!(ms > MIN_RETRY_AFTER_MS)) return MIN_RETRY_AFTER_MS; // NaN lands here too
-  return Math.min(MAX_RETRY_AFTER_MS, Math.ceil(ms));
-}
 
 /** What a bucket grants: `granted` of the asked tokens; the rest after `retryAfterMs`. */
 export interface Grant {

@@ -23,11 +23,20 @@ export const ERROR_CODES = [
   'forbidden',
   /** Too many messages too fast; `retryAfterMs` says when to send again. Nothing was stored. */
   'rate_limited',
-  /** The server failed; the client may retry the same batch safely. */
+  /**
+   * The server failed; the client may retry the same batch safely, after `retryAfterMs`
+   * when it says. Also how a client reads a code it does not know (a newer server's).
+   */
   'internal',
+  /** Handshake: the client's protocol is older than the server serves; reload the app. */
+  'upgrade_required',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export function isErrorCode(code: string): code is ErrorCode {
+  return (ERROR_CODES as readonly string[]).includes(code);
+}
 
 /** Codes that the client must not retry: the same input would be rejected again. */
 export const PERMANENT_MESSAGE_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
@@ -41,6 +50,6 @@ export const PERMANENT_MESSAGE_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCod
 export interface WireError {
   code: ErrorCode;
   message: string;
-  /** With `rate_limited`: how long to wait before sending again. */
+  /** With `rate_limited` or `internal`: how long to wait before sending again. */
   retryAfterMs?: number;
 }

@@ -30,3 +30,15 @@ export const INVITE_SECRET_BYTES = 32;
  * turn into a hot loop.
  */
 export const MIN_RETRY_AFTER_MS = 500;
+/**
+ * The longest wait a `rate_limited` answer asks for. A slow refill could ask for hours, and
+ * a client timer that long is as good as never (past 2^31 ms, `setTimeout` fires at once):
+ * asking again after a minute costs one refused request.
+ */
+export const MAX_RETRY_AFTER_MS = 60_000;
+
+/** A wait as every `rate_limited` answer must carry it: between the floor and the ceiling. */
+export function clampRetryAfterMs(ms: number): number {
+  if (!(ms > MIN_RETRY_AFTER_MS)) return MIN_RETRY_AFTER_MS; // NaN lands here too
+  return Math.min(MAX_RETRY_AFTER_MS, Math.ceil(ms));
+}

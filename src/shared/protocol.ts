@@ -22,6 +22,21 @@ import type {
   storedMessageSchema,
 } from './schemas.ts';
 
+/**
+ * The protocol this build speaks, sent in the handshake as `auth.protocol`. Bump it with a
+ * change old clients cannot live with, and raise the server's MIN_PROTOCOL_VERSION to it:
+ * older tabs are then told `upgrade_required` and asked to reload, instead of failing.
+ * Version 2 added the version itself, lenient error codes and `internal` with a wait.
+ */
+export const PROTOCOL_VERSION = 2;
+/**
+ * What a handshake without `auth.protocol` speaks: the builds from before versions, which
+ * this server still serves (nothing they rely on has changed).
+ */
+export const UNVERSIONED_PROTOCOL = 1;
+/** The oldest client protocol the server serves; an older handshake gets `upgrade_required`. */
+export const MIN_PROTOCOL_VERSION = 1;
+
 /** A message as the server stored it: `seq` is per room, `ts` strictly increases with it. */
 export type StoredMessage = z.infer<typeof storedMessageSchema>;
 export type OutgoingMessage = z.infer<typeof outgoingMessageSchema>;

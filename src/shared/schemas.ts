@@ -4,7 +4,8 @@
  * from the schemas so the two cannot drift apart.
  */
 import { z } from 'zod';
-import { ERROR_CODES } from './errors.ts';
+import { displayNameProblem } from './display-name.ts';
+import { type ErrorCode, isErrorCode } from './errors.ts';
 import {
   MAX_BATCH_MESSAGES,
   MAX_BODY_CHARS,
@@ -17,17 +18,32 @@ import { isWellFormed } from './text.ts';
 export const roomIdSchema = z.string().regex(ROOM_ID_PATTERN, 'not a room id');
 export const messageIdSchema = z.uuid();
 export const seqSchema = z.int().min(0);
-/** A display name: trimmed, 1..MAX_NAME_CHARS, no control characters. */
+/**
+ * A display name, as the server stores it: NFC-normalised (so one name has one spelling),
+ * trimmed, 1..MAX_NAME_CHARS, and visible on one line (see display-name.ts).
+ */
 export const displayNameSchema = z
   .string()
+  .normalize('NFC')
   .trim()
-  .min(1)
-  .max(MAX_NAME_CHARS)
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
-  .regex(/^[^\u0000-\u001f\u007f]+$/, 'control characters are not allowed');
+  .min(1, 'a name cannot be empty')
+  .max(MAX_NAME_CHARS, `a name is at most ${MAX_NAME_CHARS} characters`)
+  .superRefine((name, context) => {
+    const problem = displayNameProblem(name);
+    if (problem) context.addIssue({ code: 'custom', message: problem });
+  });
+
+/**
+ * An error code as a client reads it. One this build does not know (a newer server's) is
+ * read as `internal`, a transient failure that is retried after a wait: failing the whole
+ * ack on it instead would make an old tab reconnect and resend forever.
+ */
+export const errorCodeSchema = z
+  .string()
+  .transform((code): ErrorCode => (isErrorCode(code) ? code : 'internal'));
 
 export const wireErrorSchema = z.object({
-  code: z.enum(ERROR_CODES),
+  code: errorCodeSchema,
   message: z.string(),
   retryAfterMs: z.number().finite().min(0).optional(),
 });
@@ -41,8 +57,17 @@ export const secretSchema = z
 
 // ---- client -> server -------------------------------------------------------
 
-/** Handshake `auth` payload: the session token from `POST /api/session`. */
-export const handshakeAuthSchema = z.object({ token: secretSchema });
+/** A client's protocol version (see PROTOCOL_VERSION). */
+const protocolVersionSchema = z.int().min(0);
+
+/** The version a handshake claims; none means UNVERSIONED_PROTOCOL. */
+export const handshakeProtocolSchema = z.object({ protocol: protocolVersionSchema.optional() });
+
+/**
+ * Handshake `auth` payload: the session token from `POST /api/session`, and the client's
+ * protocol version (absent from builds older than versions).
+ */
+export const handshakeAuthSchema = handshakeProtocolSchema.extend({ token: secretSchema });
 
 /**
  * A sign-up key: 32 random bytes in base64url (43 characters). A profile makes one before
@@ -63,7 +88,8 @@ export const createSessionRequestSchema = z.object({
 /** `POST /api/session` answer. The token is shown once; the server keeps only its hash. */
 export const sessionSchema = z.object({
   userId: z.uuid(),
-  name: displayNameSchema,
+  // Not displayNameSchema: a name stored under an older, looser rule must still sign in.
+  name: z.string().min(1),
   token: secretSchema,
 });
 
@@ -130,7 +156,7 @@ export const sendResultSchema = z.discriminatedUnion('status', [
     // A rejected id may be whatever the client sent, not a UUID.
     id: z.string(),
     status: z.literal('rejected'),
-    code: z.enum(ERROR_CODES),
+    code: errorCodeSchema,
     reason: z.string(),
     retryAfterMs: z.number().finite().min(0).optional(),
   }),

@@ -1,5 +1,9 @@
+import { randomUUID } from 'node:crypto';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { SqliteMessageStore } from '../../src/server/store/sqlite-store.ts';
+import { BUSY_TIMEOUT_MS } from '../../src/server/store/sqlite-db.ts';
+import { LOCKED_PAUSE_MS, SqliteMessageStore } from '../../src/server/store/sqlite-store.ts';
+import { isStoreBusy } from '../../src/server/store/store-errors.ts';
 import { tempDir } from '../support/server.ts';
 import { runMessageStoreContract } from './message-store.contract.ts';
 
@@ -34,5 +38,56 @@ describe('SQLite group commit', () => {
     ]);
     await store.close();
     dir.dispose();
+  });
+});
+
+describe('SQLite under a write lock held by another connection', () => {
+  const author = { id: 'u', name: 'u' };
+  const message = () => [{ id: randomUUID(), body: 'hello' }];
+
+  async function locked() {
+    const dir = tempDir();
+    const path = `${dir.path}/ferry.db`;
+    const store = new SqliteMessageStore(path);
+    const other = new Database(path);
+    other.exec('BEGIN IMMEDIATE');
+    return {
+      store,
+      release: () => other.exec('ROLLBACK'),
+      dispose: async () => {
+        other.close();
+        await store.close();
+        dir.dispose();
+      },
+    };
+  }
+
+  it('fails a batch as busy after a short wait', async () => {
+    const { store, dispose } = await locked();
+    const started = performance.now();
+    const error = await store.appendBatch('a', author, message(), 1).catch((e: unknown) => e);
+    expect(performance.now() - started).toBeLessThan(4 * BUSY_TIMEOUT_MS);
+    expect(isStoreBusy(error)).toBe(true);
+    await dispose();
+  });
+
+  it('waits on the lock once, not once per batch, while batches keep coming', async () => {
+    const { store, dispose } = await locked();
+    const started = performance.now();
+    for (let i = 0; i < 20; i++) {
+      await expect(store.appendBatch('a', author, message(), 1)).rejects.toSatisfy(isStoreBusy);
+    }
+    expect(performance.now() - started).toBeLessThan(4 * BUSY_TIMEOUT_MS);
+    await dispose();
+  });
+
+  it('stores again once the lock is released and the pause is over', async () => {
+    const { store, release, dispose } = await locked();
+    await expect(store.appendBatch('a', author, message(), 1)).rejects.toSatisfy(isStoreBusy);
+    release();
+    await new Promise((resolve) => setTimeout(resolve, LOCKED_PAUSE_MS));
+    const outcomes = await store.appendBatch('a', author, message(), 1);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['accepted']);
+    await dispose();
   });
 });

@@ -153,10 +153,16 @@ describe('settleAck', () => {
       expected: settlement({ retryAfterMs: 1_000 }),
     },
     {
-      name: 'settles nothing on a whole-batch internal error, so the batch goes out again',
+      name: 'holds the whole batch for retryAfterMs when the store could not write it',
+      entries: [one, two],
+      ack: refused('internal', 2_000),
+      expected: settlement({ retryAfterMs: 2_000 }),
+    },
+    {
+      name: 'holds the whole batch 1000 ms on an internal error that names no wait',
       entries: [one, two],
       ack: refused('internal'),
-      expected: settlement({}),
+      expected: settlement({ retryAfterMs: 1_000 }),
     },
     {
       name: 'treats a result whose id does not match its entry as unanswered',

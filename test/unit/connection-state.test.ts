@@ -11,6 +11,7 @@ const disconnected: ConnectionState = { status: 'disconnected', reason: 'transpo
 const reconnecting: ConnectionState = { status: 'reconnecting', attempt: 2, nextRetryAt: 5_000 };
 const offline: ConnectionState = { status: 'offline' };
 const failed: ConnectionState = { status: 'failed', reason: 'refused' };
+const upgradeRequired: ConnectionState = { status: 'upgrade_required', reason: 'too old' };
 
 const scheduled: ConnectionEvent = {
   type: 'retry_scheduled',
@@ -101,6 +102,25 @@ describe('reduceConnection', () => {
       disconnected,
       { type: 'rtt_measured', rttMs: 12 },
       disconnected,
+    ],
+    [
+      'a handshake refused as too old waits for a reload',
+      connecting,
+      { type: 'upgrade_required', reason: 'too old' },
+      upgradeRequired,
+    ],
+    [
+      'a connect request does not leave upgrade_required (only a reload can)',
+      upgradeRequired,
+      { type: 'connect_requested' },
+      upgradeRequired,
+    ],
+    ['a late retry does not leave upgrade_required', upgradeRequired, scheduled, upgradeRequired],
+    [
+      'going offline does not hide that an upgrade is required',
+      upgradeRequired,
+      { type: 'went_offline' },
+      upgradeRequired,
     ],
     [
       'closing by the app disconnects',

@@ -444,13 +444,37 @@ describe('Flusher', () => {
       await idle();
       expect(link.recycle).toHaveBeenCalledTimes(1);
     });
+  });
 
-    it('settles nothing and asks for a new link on a whole-batch internal error', async () => {
+  describe('a server that cannot store', () => {
+    const storeFailed = (retryAfterMs?: number): SendAck => ({
+      ok: false,
+      error: { code: 'internal', message: 'the database is locked', retryAfterMs },
+    });
+
+    it('keeps the link, waits retryAfterMs, then probes with one batch from the head', async () => {
+      const { link, outbox } = start(alternating(3));
+      await idle();
+      await answerAll(link, () => storeFailed(2_000));
+      expect(outbox.entries).toHaveLength(3);
+      await advance(1_999);
+      expect(link.requests).toHaveLength(3);
+      await advance(1);
+      expect(link.recycle).not.toHaveBeenCalled();
+      expect(link.inFlight.map((request) => [request.ids, request.batch.head])).toEqual([
+        [['m1'], true],
+      ]);
+    });
+
+    it('backs off without a new link when an internal error carries no hint', async () => {
       const { link } = start(alternating(1));
       await idle();
-      await answerAll(link, () => ({ ok: false, error: { code: 'internal', message: 'oops' } }));
-      expect(link.settled).toEqual([]);
-      expect(link.recycle).toHaveBeenCalledTimes(1);
+      await answerAll(link, () => storeFailed());
+      await advance(MIN_RATE_LIMIT_WAIT_MS - 1);
+      expect(link.requests).toHaveLength(1);
+      await advance(MAX_RATE_LIMIT_WAIT_MS);
+      expect(link.recycle).not.toHaveBeenCalled();
+      expect(link.requests).toHaveLength(2);
     });
   });
 

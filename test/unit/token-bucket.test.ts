@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_RETRY_AFTER_MS, TokenBuckets } from '../../src/server/token-bucket.ts';
-import { MIN_RETRY_AFTER_MS } from '../../src/shared/limits.ts';
+import { TokenBuckets } from '../../src/server/token-bucket.ts';
+import { MAX_RETRY_AFTER_MS, MIN_RETRY_AFTER_MS } from '../../src/shared/limits.ts';
 
 /** A clock the test moves by hand. */
 function manualClock(start = 1_000_000): { now: () => number; advance(ms: number): void } {

@@ -1,6 +1,16 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { prepareDataFiles } from './data-files.ts';
+
+/**
+ * How long a write waits for another connection's lock before it fails. better-sqlite3 is
+ * synchronous, so the whole event loop waits with it: every socket's pings, every
+ * `/healthz`. Ferry's own transactions hold the lock for a few milliseconds (one fsync), so
+ * a short wait rides over a checkpoint or another short writer; anything longer is a lock
+ * held on purpose (a `sqlite3` shell inside a transaction, a stuck process), which waiting
+ * would not outlast. The write then fails: clients are told to retry later (see
+ * store-errors.ts), and the loop is never blocked for more than this per transaction.
+ */
+export const BUSY_TIMEOUT_MS = 25;
 
 /** Schema versions, applied in order; `PRAGMA user_version` records how far a file got. */
 const MIGRATIONS: readonly string[] = [
@@ -52,13 +62,18 @@ const MIGRATIONS: readonly string[] = [
 /**
  * Opens (creating and migrating) Ferry's SQLite file: WAL, so readers never block the
  * writer, and synchronous=FULL, because an ack promises the message survives power loss.
+ * The file is private to the server's user (see data-files.ts); `warn` hears about a
+ * folder that other users can enter.
  */
-export function openSqlite(path: string): Database.Database {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+export function openSqlite(
+  path: string,
+  warn: (line: string) => void = console.warn,
+): Database.Database {
+  if (path !== ':memory:') prepareDataFiles(path, warn);
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
-  db.pragma('busy_timeout = 5000');
+  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   db.pragma('foreign_keys = ON');
   const version = db.pragma('user_version', { simple: true }) as number;
   for (let v = version; v < MIGRATIONS.length; v++) {
