@@ -1,7 +1,8 @@
 /// <reference lib="webworker" />
 // The service worker: precaches the app shell so that a reload in airplane mode renders
 // the app (its history and outbox live in IndexedDB, not here), and answers navigations
-// with the cached index.html. New versions wait until the page says the user accepted.
+// to the app's own pages with the cached index.html. New versions wait until the page says
+// the user accepted.
 import { clientsClaim } from 'workbox-core';
 import {
   cleanupOutdatedCaches,
@@ -9,18 +10,17 @@ import {
   precacheAndRoute,
 } from 'workbox-precaching';
 import { NavigationRoute, registerRoute } from 'workbox-routing';
-import { isSkipWaitingMessage, NAVIGATION_DENYLIST } from './routes.ts';
+import { APP_PAGES, isSkipWaitingMessage } from './routes.ts';
 
 declare const self: ServiceWorkerGlobalScope;
 
 precacheAndRoute(self.__WB_MANIFEST);
 cleanupOutdatedCaches();
 
-// Every route of the app is the same page (rooms live in the hash). socket.io and the API
-// must reach the network: answering them with index.html would hide a real failure.
-registerRoute(
-  new NavigationRoute(createHandlerBoundToURL('index.html'), { denylist: NAVIGATION_DENYLIST }),
-);
+// The app is one page (rooms live in the hash). Only its own paths get the shell: any other
+// path is the server's (the CA certificate, the health check, the API), and answering it
+// with index.html would hide what the server says, or that it cannot be reached.
+registerRoute(new NavigationRoute(createHandlerBoundToURL('index.html'), { allowlist: APP_PAGES }));
 
 // A worker that activates takes over the open pages at once: after the first install, so
 // the first page already survives an offline reload; after an update, so the tabs switch

@@ -1,6 +1,9 @@
+import { useState } from 'react';
 import { NamePrompt } from './components/NamePrompt.tsx';
 import { RoomScreen } from './components/RoomScreen.tsx';
 import { UpdatePrompt } from './components/UpdatePrompt.tsx';
+import { UpgradeRequiredNotice } from './components/UpgradeRequiredNotice.tsx';
+import { useConnection } from './hooks/useConnection.ts';
 import { useHashRoute } from './hooks/useHashRoute.ts';
 import { useIdentity } from './hooks/useIdentity.ts';
 
@@ -8,10 +11,20 @@ import { useIdentity } from './hooks/useIdentity.ts';
 export function App() {
   const identity = useIdentity();
   const route = useHashRoute();
+  const connection = useConnection();
+  // Remembered for the page's life: a room shown after the prompt focuses its composer.
+  const [promptedForName] = useState(identity === null);
   return (
     <>
-      {identity ? <RoomScreen roomId={route.room} invite={route.invite} /> : <NamePrompt />}
+      {identity ? (
+        <RoomScreen roomId={route.room} invite={route.invite} afterNamePrompt={promptedForName} />
+      ) : (
+        <NamePrompt />
+      )}
       <UpdatePrompt />
+      {connection.status === 'upgrade_required' && (
+        <UpgradeRequiredNotice onReload={() => window.location.reload()} />
+      )}
     </>
   );
 }

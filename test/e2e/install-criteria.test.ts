@@ -131,10 +131,10 @@ describeInChromium('install criteria', () => {
           /ERR_INTERNET_DISCONNECTED/,
         );
       }
-      // Any other path is the app, offline too (rooms live in the hash).
+      // The app's own page is served offline, with the room in the hash.
       const tab = await profile.newPage();
-      const deepLink = await tab.goto(`${server.url()}/some/deep/link#/room/install`);
-      expect(deepLink?.fromServiceWorker()).toBe(true);
+      const appPage = await tab.goto(`${server.url()}/#/room/install`);
+      expect(appPage?.fromServiceWorker()).toBe(true);
       await tab.getByTestId('composer-input').waitFor({ timeout: 15_000 });
       await tab.close();
     } finally {

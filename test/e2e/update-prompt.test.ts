@@ -102,6 +102,63 @@ describeInChromium('the update prompt', () => {
       .toEqual(pending.map((body): [string, string] => [body, 'sent']));
   });
 
+  it('does not reload a tab that said Later while it holds a draft, and keeps the draft', async () => {
+    const step = recordSteps(() => `server log:\n${server.log.join('\n')}`);
+    const context = await browser.newContext({ viewport: PHONE_VIEWPORT });
+    contexts.push(context);
+    const room = 'update-two-tabs';
+    const tabA = await FerryPage.open(context, server.url(), room);
+    await tabA.pickName('Ada');
+    const tabB = await FerryPage.open(context, server.url(), room);
+    for (const tab of [tabA, tabB]) {
+      await tab.waitForConnection('connected');
+      await tab.waitForServiceWorkerControl();
+    }
+    step('two tabs controlled');
+    const runningBuild = await tabA.buildId();
+    const next = runningBuild === first.buildId ? second : first;
+
+    await server.restart({ staticDir: next.dir });
+    step('next build deployed');
+    for (const tab of [tabA, tabB]) {
+      await expect
+        .poll(async () => (await tab.peek('update-banner'))?.state, { timeout: STEP_TIMEOUT_MS })
+        .toBe('available');
+    }
+    step('update offered in both tabs');
+
+    const draft = 'half-written in tab B, which said Later';
+    await tabB.page.getByTestId('composer-input').fill(draft);
+    await tabB.page.getByTestId('update-later').click();
+    expect(await tabB.peek('update-banner')).toBeNull();
+    step('tab B: draft typed, Later pressed');
+
+    // Tab B learns of the switch through `controllerchange`, the moment the new worker
+    // takes over: by the time tab A runs the new build, tab B has had its chance to reload.
+    const tabBLoads: string[] = [];
+    tabB.page.on('load', () => tabBLoads.push('load'));
+    await tabA.page.getByTestId('update-reload').click();
+    await expect.poll(() => tabA.buildId(), { timeout: STEP_TIMEOUT_MS }).toBe(next.buildId);
+    step('tab A runs the next build');
+    await expect
+      .poll(async () => (await tabB.peek('update-banner'))?.state, { timeout: STEP_TIMEOUT_MS })
+      .toBe('available');
+    await tabB.page.waitForTimeout(2_000);
+    expect(tabBLoads).toEqual([]);
+    expect(await tabB.buildId()).toBe(runningBuild);
+    expect(await tabB.page.getByTestId('composer-input').inputValue()).toBe(draft);
+    step('tab B untouched, still offering the update');
+
+    await tabB.page.getByTestId('update-reload').click();
+    await expect.poll(() => tabB.buildId(), { timeout: STEP_TIMEOUT_MS }).toBe(next.buildId);
+    await expect
+      .poll(() => tabB.page.getByTestId('composer-input').inputValue(), {
+        timeout: STEP_TIMEOUT_MS,
+      })
+      .toBe(draft);
+    step('tab B switched on its own Reload, draft kept');
+  });
+
   it('waits until the outbox is sent before switching, and says so', async () => {
     const step = recordSteps(() => `server log:\n${server.log.join('\n')}`);
     const context = await browser.newContext({ viewport: PHONE_VIEWPORT });

@@ -1,8 +1,11 @@
 // @vitest-environment happy-dom
 import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { DraftStore, memoryDraftStorage } from '../../src/client/draft-store.ts';
 import { Engine } from '../../src/client/engine.ts';
 import { Composer } from '../../src/ui/components/Composer.tsx';
+import { ComposerActivity } from '../../src/ui/composer-activity.ts';
+import { ComposerProvider } from '../../src/ui/hooks/useComposer.tsx';
 import { EngineProvider } from '../../src/ui/hooks/useEngine.tsx';
 import { deviceName } from '../support/engine.ts';
 
@@ -32,7 +35,12 @@ describe('a full device on send', () => {
   it('says the message was not saved, keeps the draft and every message already queued', async () => {
     render(
       <EngineProvider engine={engine}>
-        <Composer room="lobby" />
+        <ComposerProvider
+          drafts={new DraftStore(memoryDraftStorage(), 'quota')}
+          activity={new ComposerActivity()}
+        >
+          <Composer room="lobby" />
+        </ComposerProvider>
       </EngineProvider>,
     );
     typeAndSend('queued before the disk filled up');

@@ -1,15 +1,22 @@
-import { type FormEvent, type KeyboardEvent, useId, useRef, useState } from 'react';
+import { type FormEvent, type KeyboardEvent, useEffect, useId, useRef, useState } from 'react';
 import { MAX_BODY_CHARS } from '../../shared/limits.ts';
+import { useComposerServices } from '../hooks/useComposer.tsx';
 import { useEngine } from '../hooks/useEngine.tsx';
 import { describeSendError } from '../send-error.ts';
 
 /** The character counter appears once a message gets this close to the limit. */
 const COUNTER_FROM_CHARS = MAX_BODY_CHARS - 500;
 
-/** Types and sends a message: Enter sends, Shift+Enter starts a new line. */
-export function Composer({ room }: { room: string }) {
+/**
+ * Types and sends a message: Enter sends, Shift+Enter starts a new line. What is typed is
+ * the room's draft, stored as it is typed, until the message is in the outbox.
+ * `focusOnMount` is for arrivals the user asked for (a name picked, a room switched to):
+ * on a plain page load a focused box would pop up a phone's keyboard uninvited.
+ */
+export function Composer({ room, focusOnMount = false }: { room: string; focusOnMount?: boolean }) {
   const engine = useEngine();
-  const [body, setBody] = useState('');
+  const { drafts, activity } = useComposerServices();
+  const [body, setBody] = useState(() => drafts.read(room));
   const [error, setError] = useState<string | null>(null);
   const input = useRef<HTMLTextAreaElement>(null);
   // Counts edits of the box, so a second Enter on unchanged text does not send it twice,
@@ -18,6 +25,15 @@ export function Composer({ room }: { room: string }) {
   const submittedEdit = useRef(-1);
   const counterId = useId();
   const errorId = useId();
+
+  useEffect(() => {
+    if (focusOnMount) input.current?.focus();
+  }, [focusOnMount]);
+
+  // The update flow must not reload this tab under text the user is still writing.
+  const writing = body.trim().length > 0;
+  useEffect(() => activity.setWriting(writing), [activity, writing]);
+  useEffect(() => () => activity.setWriting(false), [activity]);
 
   const tooLong = body.length > MAX_BODY_CHARS;
   const canSend = body.trim().length > 0 && !tooLong;
@@ -28,9 +44,14 @@ export function Composer({ room }: { room: string }) {
     submittedEdit.current = edit;
     setError(null);
     try {
-      await engine.send(room, body);
-      // Only the text that was sent is cleared, never what was typed after it.
-      if (edits.current === edit) setBody('');
+      // Tracked: an accepted update waits until the message is in the outbox to reload.
+      await activity.track(engine.send(room, body));
+      // Only the text that was sent is cleared, never what was typed after it. Until here
+      // the draft still holds it, so a failed outbox write loses nothing.
+      if (edits.current === edit) {
+        setBody('');
+        drafts.write(room, '');
+      }
     } catch (caught) {
       submittedEdit.current = -1;
       setError(describeSendError(caught));
@@ -77,6 +98,7 @@ export function Composer({ room }: { room: string }) {
           onChange={(event) => {
             edits.current += 1;
             setBody(event.target.value);
+            drafts.write(room, event.target.value);
           }}
           onKeyDown={onKeyDown}
         />

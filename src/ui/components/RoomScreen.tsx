@@ -1,4 +1,4 @@
-import { useEffect } from 'react';
+import { useEffect, useState } from 'react';
 import { useIdentity } from '../hooks/useIdentity.ts';
 import { useRoom } from '../hooks/useRoom.ts';
 import { Composer } from './Composer.tsx';
@@ -9,10 +9,25 @@ import { OutboxCount } from './OutboxCount.tsx';
 import { PrivateRoomControls } from './PrivateRoomControls.tsx';
 import { StorageStatus } from './StorageStatus.tsx';
 
-/** One room: its header with the link's state, its messages and the composer. */
-export function RoomScreen({ roomId, invite }: { roomId: string; invite: string | undefined }) {
+/**
+ * One room: its header with the link's state, its messages and the composer.
+ * `afterNamePrompt`: the user just picked a name, so the composer takes the focus (as it
+ * does after every switch to another room), instead of leaving it on the page's body.
+ */
+export function RoomScreen({
+  roomId,
+  invite,
+  afterNamePrompt = false,
+}: {
+  roomId: string;
+  invite: string | undefined;
+  afterNamePrompt?: boolean;
+}) {
   const { snapshot, openError } = useRoom(roomId, invite);
   const identity = useIdentity();
+  const [firstRoom] = useState(roomId);
+  const [switched, setSwitched] = useState(false);
+  if (!switched && roomId !== firstRoom) setSwitched(true);
 
   useEffect(() => {
     document.title = `#${roomId} · Ferry`;
@@ -46,7 +61,11 @@ export function RoomScreen({ roomId, invite }: { roomId: string; invite: string 
         snapshot={snapshot}
         me={identity?.session?.userId ?? null}
       />
-      <Composer key={`composer-${roomId}`} room={roomId} />
+      <Composer
+        key={`composer-${roomId}`}
+        room={roomId}
+        focusOnMount={afterNamePrompt || switched}
+      />
     </div>
   );
 }

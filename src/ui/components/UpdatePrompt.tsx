@@ -1,3 +1,4 @@
+import { useComposerState } from '../hooks/useComposer.tsx';
 import { useEngineValue } from '../hooks/useEngine.tsx';
 import { useOutboxCount } from '../hooks/useOutboxCount.ts';
 import { useServiceWorkerUpdate } from '../hooks/useServiceWorkerUpdate.ts';
@@ -5,12 +6,15 @@ import './pwa.css';
 
 /**
  * "New version available — Reload". Mounted once for the whole app: it also registers the
- * service worker. It never reloads while outbox batches are on the wire; it says so.
+ * service worker. It never reloads while outbox batches are on the wire; it says so. When
+ * another tab's Reload switched versions while this tab's user was writing, it stays: the
+ * page keeps running until they reload it.
  */
 export function UpdatePrompt() {
   const status = useEngineValue((engine) => engine.connection.status);
   const outboxCount = useOutboxCount();
-  const { phase, accept, dismiss } = useServiceWorkerUpdate(status, outboxCount);
+  const composer = useComposerState();
+  const { phase, accept, dismiss } = useServiceWorkerUpdate(status, outboxCount, composer);
   if (phase.kind === 'idle') return null;
 
   return (
@@ -22,7 +26,11 @@ export function UpdatePrompt() {
     >
       {phase.kind === 'available' && (
         <>
-          <p className="update-text">New version available</p>
+          <p className="update-text">
+            {phase.takenOver
+              ? 'New version running in another tab: reload when you are ready'
+              : 'New version available'}
+          </p>
           <button
             type="button"
             className="button button-small"
@@ -31,14 +39,16 @@ export function UpdatePrompt() {
           >
             Reload
           </button>
-          <button
-            type="button"
-            className="button button-small button-quiet"
-            data-testid="update-later"
-            onClick={dismiss}
-          >
-            Later
-          </button>
+          {!phase.takenOver && (
+            <button
+              type="button"
+              className="button button-small button-quiet"
+              data-testid="update-later"
+              onClick={dismiss}
+            >
+              Later
+            </button>
+          )}
         </>
       )}
       {phase.kind === 'waiting' && (

@@ -1,20 +1,11 @@
 import { useRegisterSW } from 'virtual:pwa-register/react';
 import { useEffect, useRef, useState } from 'react';
 import type { ConnectionStatus } from '../../client/connection.ts';
+import type { ComposerState } from '../composer-activity.ts';
 import { watchControllerReplacement } from '../pwa/controller-change.ts';
-import { type ReloadGate, reloadGate } from '../pwa/reload-gate.ts';
+import { reloadGate } from '../pwa/reload-gate.ts';
 import { watchForUpdates } from '../pwa/update-checks.ts';
-
-/** Where the switch to a new version stands. */
-type UpdatePhase =
-  /** Nothing to do: no new version, or the user said "later". */
-  | { kind: 'idle' }
-  /** A new version is installed and waits for the user. */
-  | { kind: 'available' }
-  /** Accepted (here or in another tab); waiting for the outbox batches on the wire. */
-  | { kind: 'waiting'; gate: Extract<ReloadGate, { kind: 'flushing' }> }
-  /** Switching now: the new worker is activating, then the page reloads. */
-  | { kind: 'reloading' };
+import { decideUpdate, type UpdatePhase } from '../pwa/update-decision.ts';
 
 interface ServiceWorkerUpdate {
   phase: UpdatePhase;
@@ -25,16 +16,19 @@ interface ServiceWorkerUpdate {
 /**
  * Registers the service worker (workbox-window through vite-plugin-pwa) and runs the
  * update flow: a waiting worker is offered to the user; once accepted, the page switches
- * only when no outbox batch is on the wire (see reload-gate.ts), then reloads.
+ * only when nothing is in flight (see reload-gate.ts), then reloads. Other tabs follow
+ * unless their user is writing (see update-decision.ts).
  */
 export function useServiceWorkerUpdate(
   status: ConnectionStatus,
   outboxCount: number,
+  composer: ComposerState,
 ): ServiceWorkerUpdate {
   const [registration, setRegistration] = useState<ServiceWorkerRegistration | null>(null);
   // The new worker controls the page (after our skip-waiting, or another tab's).
   const [controllerChanged, setControllerChanged] = useState(false);
   const [accepted, setAccepted] = useState(false);
+  const [deferred, setDeferred] = useState(false);
   const skipWaitingSent = useRef(false);
   const {
     needRefresh: [needRefresh, setNeedRefresh],
@@ -70,21 +64,23 @@ export function useServiceWorkerUpdate(
     if (connects.current > 1) registrationRef.current?.update().catch(() => undefined);
   }, [status]);
 
-  const gate = reloadGate(status, outboxCount);
-  const switching = accepted || controllerChanged;
+  const { phase, action } = decideUpdate({
+    offered: needRefresh,
+    accepted,
+    takenOver: controllerChanged,
+    deferred,
+    gate: reloadGate({ status, outboxCount, composer, acceptedHere: accepted }),
+  });
   useEffect(() => {
-    if (!switching || gate.kind !== 'ready') return;
-    if (controllerChanged) {
+    if (action === 'reload') {
       window.location.reload();
-    } else if (!skipWaitingSent.current) {
+    } else if (action === 'defer') {
+      setDeferred(true);
+    } else if (action === 'skip-waiting' && !skipWaitingSent.current) {
       skipWaitingSent.current = true;
       void updateServiceWorker();
     }
-  }, [switching, gate.kind, controllerChanged, updateServiceWorker]);
-
-  let phase: UpdatePhase = { kind: 'idle' };
-  if (switching) phase = gate.kind === 'ready' ? { kind: 'reloading' } : { kind: 'waiting', gate };
-  else if (needRefresh) phase = { kind: 'available' };
+  }, [action, updateServiceWorker]);
 
   return {
     phase,
