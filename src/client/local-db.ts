@@ -40,8 +40,36 @@ export interface OpenOptions {
   onClosed?: () => void;
 }
 
-/** Opens (creating or upgrading) the local database. */
-export function openFerryDb(name: string, options: OpenOptions = {}): Promise<FerryDB> {
+/**
+ * The device's database was saved by a newer version of Ferry than this one (the app was
+ * rolled back, or an old copy is still cached). Its data is intact and must stay so: this
+ * copy cannot read it, and a newer one can.
+ */
+export class NewerDatabaseError extends Error {
+  override name = 'NewerDatabaseError';
+
+  constructor(cause: unknown) {
+    super('the data on this device was saved by a newer version of Ferry', { cause });
+  }
+}
+
+/**
+ * Opens (creating or upgrading) the local database. Rejects with NewerDatabaseError when
+ * the database is at a higher version than DB_VERSION.
+ */
+export async function openFerryDb(name: string, options: OpenOptions = {}): Promise<FerryDB> {
+  try {
+    return await openWithUpgrades(name, options);
+  } catch (error) {
+    // IndexedDB's own name for "asked for a version lower than the stored one".
+    if (error instanceof DOMException && error.name === 'VersionError') {
+      throw new NewerDatabaseError(error);
+    }
+    throw error;
+  }
+}
+
+function openWithUpgrades(name: string, options: OpenOptions): Promise<FerryDB> {
   return openDB<FerryDBSchema>(name, DB_VERSION, {
     upgrade(db, oldVersion) {
       if (oldVersion < 1) {

@@ -1,18 +1,23 @@
 import { StrictMode } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
 import { browserConnectivity } from '../client/connectivity.ts';
+import { DraftStore, localDraftStorage } from '../client/draft-store.ts';
 import { Engine, type StorageLoss } from '../client/engine.ts';
+import { DEFAULT_DB_NAME } from '../client/engine-options.ts';
 import { documentVisibility } from '../client/visibility.ts';
 import { App } from './App.tsx';
 import { StorageLostNotice } from './components/StorageLostNotice.tsx';
+import { StorageUnavailableNotice } from './components/StorageUnavailableNotice.tsx';
+import { ComposerActivity } from './composer-activity.ts';
+import { ComposerProvider } from './hooks/useComposer.tsx';
 import { EngineProvider } from './hooks/useEngine.tsx';
 import { BUILD_ID } from './pwa/build-id.ts';
 import { installPrompt } from './pwa/install-prompt.ts';
 import './styles.css';
 
-function showNotice(root: Root, text: string, isError = false): void {
+function showNotice(root: Root, text: string): void {
   root.render(
-    <main className="boot" role={isError ? 'alert' : 'status'}>
+    <main className="boot" role="status">
       <p>{text}</p>
     </main>,
   );
@@ -42,12 +47,8 @@ async function boot(root: Root): Promise<void> {
       onStorageClosed: () => loseStorage('closed'),
     });
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    showNotice(
-      root,
-      'Ferry cannot open its storage (IndexedDB) on this device, and cannot keep messages ' +
-        `without it. Private browsing or blocked site data can cause this. Details: ${reason}`,
-      true,
+    root.render(
+      <StorageUnavailableNotice error={error} onReload={() => window.location.reload()} />,
     );
     return;
   }
@@ -59,7 +60,13 @@ async function boot(root: Root): Promise<void> {
   root.render(
     <StrictMode>
       <EngineProvider engine={engine}>
-        <App />
+        {/* Drafts are kept per profile, which is the engine's default database. */}
+        <ComposerProvider
+          drafts={new DraftStore(localDraftStorage(), DEFAULT_DB_NAME)}
+          activity={new ComposerActivity()}
+        >
+          <App />
+        </ComposerProvider>
       </EngineProvider>
     </StrictMode>,
   );

@@ -78,4 +78,35 @@ describeInChromium('a tab that loses its database', () => {
     expect(await notice.textContent()).toContain('Storage was closed by the browser — reload');
     expect(await ferry.peek('connection-status')).toBeNull();
   });
+
+  it('says the data is from a newer version, and never to clear it, when an older Ferry is served', async () => {
+    context = await browser.newContext();
+    const page = await context.newPage();
+    // A newer Ferry saved this origin's data at its own, higher version; then the app was
+    // rolled back.
+    await page.goto(`${server.url()}/healthz`);
+    await page.evaluate(
+      () =>
+        new Promise<void>((resolve, reject) => {
+          const request = indexedDB.open('ferry', 1_000);
+          request.onsuccess = () => {
+            request.result.close();
+            resolve();
+          };
+          request.onerror = () => reject(request.error);
+        }),
+    );
+    await page.goto(`${server.url()}/#/room/rolled-back`);
+
+    const notice = page.locator('main[role=alert]');
+    await notice.waitFor();
+    const text = await notice.textContent();
+    expect(text).toContain(
+      'This copy of Ferry is older than the data saved on this device by a newer version.',
+    );
+    expect(text).toContain('your unsent messages are kept');
+    expect(text).not.toMatch(/private browsing|clear|blocked site data/i);
+    expect(await notice.getAttribute('data-reason')).toBe('newer_version');
+    expect(await page.getByRole('button', { name: 'Reload' }).count()).toBe(1);
+  });
 });

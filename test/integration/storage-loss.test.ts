@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DB_VERSION } from '../../src/client/local-db.ts';
+import { Engine } from '../../src/client/engine.ts';
+import { DB_VERSION, NewerDatabaseError } from '../../src/client/local-db.ts';
 import { cleanupsAfterEach } from '../support/cleanups.ts';
 import { deviceName, openDevice, waitFor } from '../support/engine.ts';
 import { startTestServer, tempDir } from '../support/server.ts';
@@ -36,5 +37,42 @@ describe('a tab whose database is taken away', () => {
     expect(alice.engine.storageLoss).toBe('version_change');
     expect(alice.engine.connection.status).not.toBe('connected');
     await expect(alice.engine.send('lobby', 'into the void')).rejects.toThrow(/reload/);
+  });
+
+  it('refuses a database saved by a newer version as such, and leaves its unsent messages alone', async () => {
+    const dbName = deviceName('rolled-back');
+    // A newer Ferry saved this device's data, with a message still unsent, at its version.
+    await new Promise<void>((resolve, reject) => {
+      const newer = indexedDB.open(dbName, DB_VERSION + 1);
+      newer.onupgradeneeded = () => {
+        newer.result.createObjectStore('outbox', { autoIncrement: true }).add({ body: 'unsent' });
+      };
+      newer.onsuccess = () => {
+        newer.result.close();
+        resolve();
+      };
+      newer.onerror = () => reject(newer.error);
+    });
+
+    // This, older, copy of the app is served again (a rollback).
+    const opening = Engine.create({
+      url: 'http://127.0.0.1:9',
+      dbName,
+      connectivity: { isOnline: () => false, subscribe: () => () => {} },
+    });
+    await expect(opening).rejects.toBeInstanceOf(NewerDatabaseError);
+
+    const kept = await new Promise<IDBDatabase>((resolve, reject) => {
+      const reopen = indexedDB.open(dbName);
+      reopen.onsuccess = () => resolve(reopen.result);
+      reopen.onerror = () => reject(reopen.error);
+    });
+    expect(kept.version).toBe(DB_VERSION + 1);
+    const unsent = await new Promise((resolve) => {
+      const count = kept.transaction('outbox').objectStore('outbox').count();
+      count.onsuccess = () => resolve(count.result);
+    });
+    kept.close();
+    expect(unsent).toBe(1);
   });
 });

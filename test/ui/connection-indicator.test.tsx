@@ -9,7 +9,7 @@ afterEach(cleanup);
 const states: [ConnectionState, string, number | null][] = [
   [{ status: 'connecting' }, 'Connecting…', null],
   [{ status: 'connected', rttMs: null }, 'Connected', null],
-  [{ status: 'connected', rttMs: 42.4 }, 'Connected · 42 ms', null],
+  [{ status: 'connected', rttMs: 42.4 }, 'Connected', null],
   [{ status: 'disconnected', reason: 'transport close' }, 'Disconnected (transport close)', null],
   [{ status: 'reconnecting', attempt: 3, nextRetryAt: 0 }, 'Reconnecting (attempt 3)…', 4],
   [{ status: 'offline' }, 'Offline — messages will be sent when you are back online', null],
@@ -18,7 +18,16 @@ const states: [ConnectionState, string, number | null][] = [
     "Can't reach the server: session revoked",
     null,
   ],
+  [
+    { status: 'upgrade_required', reason: 'protocol 1 is too old' },
+    'A new version of Ferry is needed — reload to continue',
+    null,
+  ],
 ];
+
+/** Retrying cannot help a connected link, nor one that only a newer build can open. */
+const retryHelps = (state: ConnectionState) =>
+  state.status !== 'connected' && state.status !== 'upgrade_required';
 
 describe('ConnectionIndicator', () => {
   it.each(states)('renders %j as "%s"', (state, text, secondsToRetry) => {
@@ -29,10 +38,32 @@ describe('ConnectionIndicator', () => {
     expect(status.getAttribute('data-state')).toBe(state.status);
     expect(status.getAttribute('aria-live')).toBe('polite');
     expect(status.textContent).toBe(text);
-    expect(screen.queryByTestId('retry-now') !== null).toBe(state.status !== 'connected');
+    expect(screen.queryByTestId('retry-now') !== null).toBe(retryHelps(state));
     expect(screen.queryByTestId('retry-countdown')?.textContent ?? null).toBe(
       secondsToRetry === null ? null : ` · next try in ${secondsToRetry} s`,
     );
+  });
+
+  it('keeps the round-trip time out of the live region, so a new measurement is not read out', () => {
+    const { rerender } = render(
+      <ConnectionIndicator
+        state={{ status: 'connected', rttMs: 40 }}
+        secondsToRetry={null}
+        onRetryNow={() => {}}
+      />,
+    );
+    const live = document.querySelector('[aria-live]');
+    const before = live?.textContent;
+    rerender(
+      <ConnectionIndicator
+        state={{ status: 'connected', rttMs: 55 }}
+        secondsToRetry={null}
+        onRetryNow={() => {}}
+      />,
+    );
+    expect(document.querySelectorAll('[aria-live]')).toHaveLength(1);
+    expect(live?.textContent).toBe(before);
+    expect(screen.getByTestId('connection-rtt').textContent).toBe(' · 55 ms');
   });
 
   it('retries at once when "Retry now" is pressed', () => {

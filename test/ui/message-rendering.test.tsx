@@ -91,4 +91,17 @@ describe('message rendering', () => {
     expect(onDiscard).toHaveBeenCalledExactlyOnceWith(base.id);
     expect(onRetry).toHaveBeenCalledTimes(1);
   });
+
+  it('lets the browser pick the direction of a body and a name from their own text', () => {
+    const { container } = renderMessage({
+      ...base,
+      author: 'مريم',
+      body: 'שלום, hello',
+      status: 'sent',
+      seq: 4,
+      ts: 1,
+    });
+    expect(container.querySelector('.message-author')?.getAttribute('dir')).toBe('auto');
+    expect(container.querySelector('.message-body')?.getAttribute('dir')).toBe('auto');
+  });
 });

@@ -1,8 +1,11 @@
 // @vitest-environment happy-dom
 import { cleanup, fireEvent, render, screen } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { StorageLoss } from '../../src/client/engine.ts';
+import { Engine, type StorageLoss } from '../../src/client/engine.ts';
+import { DB_VERSION } from '../../src/client/local-db.ts';
 import { StorageLostNotice } from '../../src/ui/components/StorageLostNotice.tsx';
+import { StorageUnavailableNotice } from '../../src/ui/components/StorageUnavailableNotice.tsx';
+import { deviceName } from '../support/engine.ts';
 
 afterEach(cleanup);
 
@@ -24,5 +27,53 @@ describe('the notice shown when the database is gone', () => {
     render(<StorageLostNotice loss={loss} onReload={onReload} />);
     fireEvent.click(screen.getByRole('button', { name: 'Reload' }));
     expect(onReload).toHaveBeenCalledOnce();
+  });
+});
+
+/** What Engine.create rejects with on this device, as the app's boot would catch it. */
+async function failureToOpen(dbName: string): Promise<unknown> {
+  try {
+    const engine = await Engine.create({
+      url: 'http://127.0.0.1:9',
+      dbName,
+      connectivity: { isOnline: () => false, subscribe: () => () => {} },
+    });
+    await engine.destroy();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('the database opened');
+}
+
+describe('the notice shown when the database cannot be opened', () => {
+  it('says a newer version saved the data, that unsent messages are kept, and never to clear anything', async () => {
+    const dbName = deviceName('rolled-back');
+    await new Promise<void>((resolve, reject) => {
+      const newer = indexedDB.open(dbName, DB_VERSION + 1);
+      newer.onsuccess = () => {
+        newer.result.close();
+        resolve();
+      };
+      newer.onerror = () => reject(newer.error);
+    });
+    const onReload = vi.fn();
+    render(<StorageUnavailableNotice error={await failureToOpen(dbName)} onReload={onReload} />);
+
+    const notice = screen.getByRole('alert');
+    expect(notice.getAttribute('data-reason')).toBe('newer_version');
+    expect(notice.textContent).toContain('This copy of Ferry is older than the data');
+    expect(notice.textContent).toContain('your unsent messages are kept');
+    expect(notice.textContent).not.toMatch(/private browsing|clear|blocked site data/i);
+    fireEvent.click(screen.getByRole('button', { name: 'Reload' }));
+    expect(onReload).toHaveBeenCalledOnce();
+  });
+
+  it('blames private browsing or blocked site data for any other failure, with the details', () => {
+    const error = new DOMException('The user denied permission.', 'UnknownError');
+    render(<StorageUnavailableNotice error={error} onReload={() => {}} />);
+    const notice = screen.getByRole('alert');
+    expect(notice.getAttribute('data-reason')).toBe('unavailable');
+    expect(notice.textContent).toMatch(/Private browsing or blocked site data/);
+    expect(notice.textContent).toContain('The user denied permission.');
   });
 });

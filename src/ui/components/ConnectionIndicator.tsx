@@ -6,7 +6,7 @@ function describeConnection(state: ConnectionState): string {
     case 'connecting':
       return 'Connecting…';
     case 'connected':
-      return state.rttMs === null ? 'Connected' : `Connected · ${Math.round(state.rttMs)} ms`;
+      return 'Connected';
     case 'disconnected':
       return `Disconnected (${state.reason})`;
     case 'reconnecting':
@@ -15,6 +15,8 @@ function describeConnection(state: ConnectionState): string {
       return 'Offline — messages will be sent when you are back online';
     case 'failed':
       return `Can't reach the server: ${state.reason}`;
+    case 'upgrade_required':
+      return 'A new version of Ferry is needed — reload to continue';
   }
 }
 
@@ -27,7 +29,7 @@ interface ConnectionIndicatorProps {
 
 /**
  * Colour and words for every connection state, the countdown to the next attempt, and a
- * "Retry now" button whenever the link is not up. Pure: it renders what it is given.
+ * "Retry now" button whenever the link is down and retrying could help. Pure: it renders what it is given.
  */
 export function ConnectionIndicator({
   state,
@@ -47,6 +49,13 @@ export function ConnectionIndicator({
           <span className="connection-dot" aria-hidden="true" />
           {describeConnection(state)}
         </p>
+        {/* Outside the live region too: a new round-trip time every few seconds is not news. */}
+        {state.status === 'connected' && state.rttMs !== null && (
+          <span className="connection-rtt" data-testid="connection-rtt">
+            {' '}
+            · {Math.round(state.rttMs)} ms
+          </span>
+        )}
         {/* Outside the live region: a ticking countdown would be read out every second. */}
         {secondsToRetry !== null && secondsToRetry > 0 && (
           <span className="connection-countdown" data-testid="retry-countdown">
@@ -55,7 +64,8 @@ export function ConnectionIndicator({
           </span>
         )}
       </div>
-      {state.status !== 'connected' && (
+      {/* Retrying cannot help a link that only a newer build can open: the notice offers Reload. */}
+      {state.status !== 'connected' && state.status !== 'upgrade_required' && (
         <button
           type="button"
           className="button button-small"

@@ -41,10 +41,17 @@ export const MessageItem = memo(function MessageItem({
       data-author={message.author}
       data-own={own}
     >
-      {showAuthor && !own && <span className="message-author">{message.author}</span>}
+      {/* dir="auto": a name or body in Arabic or Hebrew reads right to left on its own. */}
+      {showAuthor && !own && (
+        <span className="message-author" dir="auto">
+          {message.author}
+        </span>
+      )}
       <div className="message-bubble">
         {/* Plain text only: a body is whatever someone typed, never markup. */}
-        <p className="message-body">{message.body}</p>
+        <p className="message-body" dir="auto">
+          {message.body}
+        </p>
         <MessageMeta message={message} onRetry={onRetry} onDiscard={onDiscard} />
       </div>
     </li>

@@ -1,8 +1,9 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { useCallback, useLayoutEffect, useRef, useState } from 'react';
+import { useCallback, useLayoutEffect, useRef } from 'react';
 import type { RoomSnapshot } from '../../client/engine.ts';
 import type { LocalMessage } from '../../client/types.ts';
 import { useEngine } from '../hooks/useEngine.tsx';
+import { type LoadOlderState, useLoadOlder } from '../hooks/useLoadOlder.ts';
 import { MessageItem } from './MessageItem.tsx';
 
 /** How close to the end (in CSS pixels) still counts as "reading the latest messages". */
@@ -15,6 +16,12 @@ const AT_BOTTOM_SLACK_PX = 48;
 const FULL_RENDER_LIMIT = 500;
 const ESTIMATED_ROW_PX = 64;
 const OVERSCAN_ROWS = 12;
+
+const LOAD_OLDER_LABELS: Record<LoadOlderState, string> = {
+  idle: 'Load earlier messages',
+  loading: 'Loading…',
+  failed: 'Couldn’t load earlier messages — try again',
+};
 
 interface MessageListProps {
   snapshot: RoomSnapshot;
@@ -34,7 +41,7 @@ export function MessageList({ snapshot, me }: MessageListProps) {
   // Starts true so that opening a room lands on its latest messages.
   const atBottom = useRef(true);
   const lastId = useRef<string | undefined>(undefined);
-  const [loadingOlder, setLoadingOlder] = useState(false);
+  const older = useLoadOlder(room);
   const virtual = messages.length > FULL_RENDER_LIMIT;
   const virtualizer = useVirtualizer({
     count: messages.length,
@@ -86,15 +93,6 @@ export function MessageList({ snapshot, me }: MessageListProps) {
     [engine, room],
   );
 
-  async function loadOlder() {
-    setLoadingOlder(true);
-    try {
-      await engine.loadOlder(room);
-    } finally {
-      setLoadingOlder(false);
-    }
-  }
-
   const row = (
     message: LocalMessage,
     index: number,
@@ -117,10 +115,12 @@ export function MessageList({ snapshot, me }: MessageListProps) {
         <button
           type="button"
           className="button button-small button-quiet messages-older"
-          onClick={() => void loadOlder()}
-          disabled={loadingOlder}
+          data-testid="load-older"
+          data-state={older.state}
+          onClick={older.load}
+          disabled={older.state === 'loading'}
         >
-          {loadingOlder ? 'Loading…' : 'Load earlier messages'}
+          {LOAD_OLDER_LABELS[older.state]}
         </button>
       )}
       {messages.length === 0 && catchingUp === null && (

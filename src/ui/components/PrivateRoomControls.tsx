@@ -1,10 +1,11 @@
 import { useState } from 'react';
 import { useEngine } from '../hooks/useEngine.tsx';
 import { inviteFragment } from '../hooks/useHashRoute.ts';
+import { InviteLink } from './InviteLink.tsx';
 
 /**
  * "New private room", and, in a room opened from an invite link (which is what the
- * creator lands on), a button that copies that link to share it.
+ * creator lands on), that link to share.
  */
 export function PrivateRoomControls({
   room,
@@ -15,7 +16,6 @@ export function PrivateRoomControls({
 }) {
   const engine = useEngine();
   const [error, setError] = useState<string | null>(null);
-  const [copied, setCopied] = useState(false);
 
   async function create() {
     setError(null);
@@ -27,23 +27,12 @@ export function PrivateRoomControls({
     }
   }
 
-  async function copyLink() {
-    const link = `${window.location.origin}${window.location.pathname}${inviteFragment(room, invite ?? '')}`;
-    await navigator.clipboard?.writeText(link);
-    setCopied(true);
-  }
-
   return (
     <div className="room-actions">
       {invite && (
-        <button
-          type="button"
-          className="button button-small button-quiet"
-          onClick={() => void copyLink()}
-          data-testid="copy-invite"
-        >
-          {copied ? 'Invite link copied' : 'Copy invite link'}
-        </button>
+        <InviteLink
+          link={`${window.location.origin}${window.location.pathname}${inviteFragment(room, invite)}`}
+        />
       )}
       <button
         type="button"
