@@ -8,9 +8,12 @@ function nameProblem(name: string): string | null {
   const trimmed = name.trim();
   if (trimmed.length === 0) return 'Pick a name so others know who is writing.';
   if (trimmed.length > MAX_NAME_CHARS) return `Keep it to ${MAX_NAME_CHARS} characters or fewer.`;
-  // The server's own rule, so a name accepted here is never refused at the handshake.
-  if (!displayNameSchema.safeParse(name).success) return 'That name has characters we cannot use.';
-  return null;
+  // The server's own rule and words, so a name accepted here is never refused at sign-up,
+  // and a refused one says what to change.
+  const parsed = displayNameSchema.safeParse(name);
+  if (parsed.success) return null;
+  const reason = parsed.error.issues[0]?.message ?? 'it has characters we cannot use';
+  return `That name cannot be used: ${reason}.`;
 }
 
 /** First visit: picks the display name this device writes under. */
