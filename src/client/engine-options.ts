@@ -1,5 +1,6 @@
 import type { BatchCaps } from './batch-plan.ts';
 import type { ConnectionOptions } from './connection.ts';
+import type { Locks } from './locks.ts';
 import type { ProfileChannel } from './profile-channel.ts';
 
 /** What an Engine is made with: its database, the connection's options, and its callbacks. */
@@ -27,4 +28,10 @@ export interface EngineOptions extends Omit<ConnectionOptions, 'auth' | 'onRefus
   onStorageClosed?: () => void;
   /** The other tabs of this profile; a BroadcastChannel named after the database by default. */
   channel?: ProfileChannel;
+  /**
+   * Web Locks, which elect the one tab that sends and let one tab at a time sign up:
+   * `navigator.locks` by default where the platform has it. null (or a platform without
+   * them) makes every tab send, each one the whole outbox.
+   */
+  locks?: Locks | null;
 }

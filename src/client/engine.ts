@@ -14,24 +14,36 @@ import { IdentityKeeper, InvalidInputError } from './identity-keeper.ts';
 import { newMessageId } from './ids.ts';
 import { Listeners } from './listeners.ts';
 import { LocalStore } from './local-store.ts';
+import { identityLockName, platformLocks, senderLockName, withLockIfPossible } from './locks.ts';
 import type { RoomSnapshot } from './open-rooms.ts';
 import { askPatiently } from './patient-request.ts';
-import { openProfileChannel } from './profile-channel.ts';
+import { NO_CHANNEL, openProfileChannel, type ProfileChange } from './profile-channel.ts';
 import { RoomSync } from './room-sync.ts';
+import { SenderElection } from './sender-election.ts';
+import type { Leadership } from './sender-lock.ts';
 import { type Timers, timersWithClock } from './timers.ts';
 import type { Identity, PendingMessage } from './types.ts';
+import { ALWAYS_VISIBLE } from './visibility.ts';
 
 export type { EngineOptions, StorageLoss } from './engine-options.ts';
 export { InvalidInputError } from './identity-keeper.ts';
 export type { RoomSnapshot } from './open-rooms.ts';
+export type { Leadership } from './sender-lock.ts';
 
 /** The longest a "new private room" click waits out rate limits before it fails. */
 export const CREATE_ROOM_MAX_WAIT_MS = 10_000;
+/**
+ * The longest a tab waits for another tab's sign-up before it signs up itself (with the
+ * profile's sign-up key, so still as the same user): a stuck tab must not block the rest.
+ */
+export const IDENTITY_LOCK_MAX_WAIT_MS = 15_000;
 
 /**
  * The sync engine: durable outbox, flusher, catch-up and merged room views over one
  * connection. Framework-free; the UI reads it through `subscribe` and the getters.
- * docs/architecture.md follows one message through it.
+ * docs/architecture.md follows one message through it. Every tab of a profile runs one;
+ * they share the database, tell each other what changed over the profile channel, and
+ * only the elected sender (SenderElection) flushes the outbox.
  *
  *   send ──▶ outbox (IndexedDB) ──▶ Flusher ──port.send──▶ server ──ack──▶ port.settle ─┐
  *   server ──live messages / history pages (RoomSync, CatchUp)──▶ store ──▶ cursor, view ◀┘
@@ -42,6 +54,7 @@ export class Engine {
   readonly #connection: Connection;
   readonly #flusher: Flusher;
   readonly #rooms: RoomSync;
+  readonly #election: SenderElection;
   readonly #listeners = new Listeners();
   readonly #clock: () => number;
   readonly #timers: Timers;
@@ -63,7 +76,21 @@ export class Engine {
     this.#clock = timers.now;
     this.#timers = timers;
     const notify = () => this.#listeners.emit();
-    this.#identity = new IdentityKeeper(store, options.url, identity, notify);
+    const dbName = options.dbName ?? DEFAULT_DB_NAME;
+    const openedChannel = options.channel ?? openProfileChannel(dbName);
+    const channel = openedChannel ?? NO_CHANNEL;
+    const platform = options.locks === undefined ? platformLocks() : options.locks;
+    // Tabs that cannot hear each other cannot hand the sending over: each one sends.
+    const locks = openedChannel ? platform : null;
+    this.#identity = new IdentityKeeper({
+      store,
+      url: options.url,
+      identity,
+      onChange: notify,
+      onStored: () => channel.post({ kind: 'identity' }),
+      exclusive: (work) =>
+        withLockIfPossible(locks, identityLockName(dbName), IDENTITY_LOCK_MAX_WAIT_MS, work),
+    });
     this.#connection = new Connection({
       ...options,
       timers,
@@ -72,7 +99,6 @@ export class Engine {
         if (code === 'unauthorized') void this.#identity.forgetSession();
       },
     });
-    const channel = options.channel ?? openProfileChannel(options.dbName ?? DEFAULT_DB_NAME);
     this.#rooms = new RoomSync({
       store,
       connection: this.#connection,
@@ -93,21 +119,27 @@ export class Engine {
       maxWindowBatches: options.maxWindowBatches,
       timers,
     });
+    this.#election = new SenderElection({
+      locks,
+      lockName: senderLockName(dbName),
+      channel,
+      timers,
+      visibility: options.visibility ?? ALWAYS_VISIBLE,
+      isConnected: () => this.#connection.connected,
+      hasOutbox: () => this.#outboxCount > 0,
+      onChange: (leadership) => this.#onLeadership(leadership),
+    });
+    if (this.#election.leadership.kind === 'follower') this.#flusher.stop();
 
     this.#disposers.push(
       () => channel.close(),
-      channel.subscribe((change) => {
-        // Best effort: a tab that misses a change (closing meanwhile) reads it at its reload.
-        this.#rooms
-          .applyOtherTab(change)
-          .then(() => this.#refreshOutboxCount())
-          .catch(() => undefined);
-      }),
+      channel.subscribe((change) => this.#onOtherTab(change)),
       this.#connection.subscribe((state) => this.#onConnectionState(state)),
       this.#connection.onMessages((event) => {
         void this.#rooms.storeSent(event.room, event.messages);
       }),
     );
+    this.#election.start();
     if (identity) this.#connection.start();
   }
 
@@ -154,6 +186,11 @@ export class Engine {
   /** Set once the database was taken away (see EngineOptions); the engine has stopped. */
   get storageLoss(): StorageLoss | null {
     return this.#storageLoss;
+  }
+
+  /** Whether this tab sends the profile's outbox (`leader`, `solo`) or leaves it to another tab. */
+  get leadership(): Leadership {
+    return this.#election.leadership;
   }
 
   /** Counts of batches sent and refused by the rate limit, for diagnostics. */
@@ -274,6 +311,46 @@ export class Engine {
 
   // ---- internals -------------------------------------------------------------
 
+  /**
+   * Another tab of this profile changed something: show what IndexedDB holds now. Best
+   * effort: a tab that misses a change (closing meanwhile) reads it at its reload.
+   */
+  #onOtherTab(change: ProfileChange): void {
+    if (change.kind === 'messages') {
+      // Queued in another tab: the sender sends it.
+      this.#flusher.wake();
+      this.#rooms
+        .applyOtherTab(change)
+        .then(() => this.#refreshOutboxCount())
+        .catch(() => undefined);
+    } else if (change.kind === 'identity') {
+      void this.#adoptStoredIdentity().catch(() => undefined);
+    }
+  }
+
+  /**
+   * A name picked, or a session made or dropped, in another tab: use it here too. A tab
+   * still without a session needs nothing more: its next handshake reads the stored one.
+   */
+  async #adoptStoredIdentity(): Promise<void> {
+    const before = this.#identity.current;
+    if (!(await this.#identity.reload()) || this.#storageLoss || this.#destroyed) return;
+    const token = before?.session?.token;
+    if (!before) this.#connection.start();
+    // This link runs under a session the profile has dropped or replaced.
+    else if (token && token !== this.#identity.current?.session?.token) {
+      this.#connection.reconnectNow();
+    }
+  }
+
+  #onLeadership(leadership: Leadership): void {
+    // A new sender starts from the head of the outbox: what the old one had in flight may
+    // or may not have landed, and the server answers a repeat as a duplicate.
+    if (leadership.kind === 'follower') this.#flusher.stop();
+    else this.#flusher.start();
+    this.#listeners.emit();
+  }
+
   #queued(pending: PendingMessage): void {
     this.#outboxCount += 1;
     this.#rooms.showPending(pending);
@@ -295,6 +372,7 @@ export class Engine {
         this.#rooms.joinAll();
         this.#flusher.wake();
       }
+      this.#election.connectionChanged();
     }
     this.#listeners.emit();
   }
@@ -315,6 +393,8 @@ export class Engine {
     this.#flusher.stop();
     for (const dispose of this.#disposers.splice(0)) dispose();
     this.#connection.destroy();
+    // Only now, with nothing more to send, may the next tab in line become the sender.
+    this.#election.close();
     this.#identity.close();
   }
 

@@ -170,11 +170,25 @@ export class Flusher {
     });
   }
 
+  /** Sends nothing more until `start`; acks already on their way are still recorded. */
   stop(): void {
     this.#stopped = true;
     if (this.#pauseTimer !== null) this.#timers.clearTimeout(this.#pauseTimer);
     this.#pauseTimer = null;
+    // A pause has no timer left to end it; a server hold still in force is met again.
+    this.#pausedUntil = 0;
     this.reset();
+  }
+
+  /**
+   * Sends again after `stop`, from the head of the outbox: this tab became the profile's
+   * sender, and whatever the previous sender had in flight may or may not have landed.
+   */
+  start(): void {
+    if (!this.#stopped) return;
+    this.#stopped = false;
+    this.reset();
+    this.wake();
   }
 
   async #fill(): Promise<void> {

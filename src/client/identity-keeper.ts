@@ -5,6 +5,23 @@ import type { LocalStore } from './local-store.ts';
 import { createSession } from './session-client.ts';
 import type { Identity } from './types.ts';
 
+/** Runs `work` while no other tab of the profile runs work under the same lock. */
+export type Exclusive = <T>(work: () => Promise<T>) => Promise<T>;
+
+export interface IdentityKeeperDeps {
+  store: LocalStore;
+  /** The server, for the sign-up. */
+  url: string;
+  /** What the store held when the engine opened. */
+  identity: Identity | null;
+  /** This tab's identity changed. */
+  onChange(): void;
+  /** This tab stored a new identity: the other tabs should read it. */
+  onStored(): void;
+  /** The profile's identity lock: one tab at a time signs up. */
+  exclusive: Exclusive;
+}
+
 /** A caller's mistake: nothing was queued or stored. */
 export class InvalidInputError extends Error {
   override name = 'InvalidInputError';
@@ -22,16 +39,20 @@ export class IdentityKeeper {
   readonly #store: LocalStore;
   readonly #url: string;
   readonly #onChange: () => void;
+  readonly #onStored: () => void;
+  readonly #exclusive: Exclusive;
   #identity: Identity | null;
   /** The token this keeper last handed to a handshake. */
   #lastToken: string | null = null;
   #closed = false;
 
-  constructor(store: LocalStore, url: string, identity: Identity | null, onChange: () => void) {
-    this.#store = store;
-    this.#url = url;
-    this.#identity = identity;
-    this.#onChange = onChange;
+  constructor(deps: IdentityKeeperDeps) {
+    this.#store = deps.store;
+    this.#url = deps.url;
+    this.#identity = deps.identity;
+    this.#onChange = deps.onChange;
+    this.#onStored = deps.onStored;
+    this.#exclusive = deps.exclusive;
   }
 
   get current(): Identity | null {
@@ -53,13 +74,28 @@ export class IdentityKeeper {
       throw new InvalidInputError('a name is 1 to 40 characters, without control characters');
     const fresh: Identity = { name: parsed.data, signupKey: newSignupKey(), session: null };
     const replace = this.#identity !== null;
-    this.#adopt(
-      await this.#store.updateIdentity((stored) => (replace ? fresh : (stored ?? fresh))),
+    const stored = await this.#store.updateIdentity((current) =>
+      replace ? fresh : (current ?? fresh),
     );
+    this.#adopt(stored);
+    if (stored === fresh) this.#onStored();
+  }
+
+  /** Reads what another tab stored; answers whether this tab's identity changed. */
+  async reload(): Promise<boolean> {
+    const before = this.#identity;
+    this.#adopt(await this.#store.getIdentity());
+    return this.#identity !== before;
   }
 
   /** The token for the handshake; signs up first if this profile has no session yet. */
-  async handshakeAuth(): Promise<HandshakeAuth> {
+  handshakeAuth(): Promise<HandshakeAuth> {
+    // Under the profile's identity lock, so that tabs connecting at once sign up once: the
+    // first makes the session, the others find it stored when their turn comes.
+    return this.#exclusive(() => this.#signIn());
+  }
+
+  async #signIn(): Promise<HandshakeAuth> {
     // Read what is stored, not what this tab remembers: another tab may have signed up.
     const identity = await this.#store.updateIdentity((stored) =>
       stored && !stored.session && !stored.signupKey
@@ -81,6 +117,7 @@ export class IdentityKeeper {
         : stored,
     );
     this.#adopt(saved);
+    this.#onStored();
     return this.#handOut(saved?.session?.token ?? session.token);
   }
 
@@ -92,13 +129,14 @@ export class IdentityKeeper {
   async forgetSession(): Promise<void> {
     const refused = this.#lastToken;
     if (refused === null) return;
-    this.#adopt(
-      await this.#store.updateIdentity((stored) =>
-        stored?.session?.token === refused
-          ? { name: stored.name, signupKey: newSignupKey(), session: null }
-          : stored,
-      ),
-    );
+    let dropped = false;
+    const stored = await this.#store.updateIdentity((current) => {
+      if (current?.session?.token !== refused) return current;
+      dropped = true;
+      return { name: current.name, signupKey: newSignupKey(), session: null };
+    });
+    this.#adopt(stored);
+    if (dropped) this.#onStored();
   }
 
   close(): void {

@@ -7,7 +7,7 @@ import type { Connection } from './connection.ts';
 import type { LocalStore } from './local-store.ts';
 import { OpenRooms, type RoomSnapshot } from './open-rooms.ts';
 import { askPatiently, type RefusableAck } from './patient-request.ts';
-import type { ProfileChange, ProfileChannel } from './profile-channel.ts';
+import type { MessagesChange, ProfileChannel } from './profile-channel.ts';
 import { RoomView } from './room-view.ts';
 import { advanceCursor, hasGap } from './seq-cursor.ts';
 import type { Timers } from './timers.ts';
@@ -120,20 +120,20 @@ export class RoomSync {
   /** Shows a message that was just queued (or queued again), here and in the other tabs. */
   showPending(message: PendingMessage): void {
     this.#rooms.update(message.room, (open) => ({ ...open, view: open.view.withLocal(message) }));
-    this.#deps.channel.post({ room: message.room, ids: [message.id] });
+    this.#deps.channel.post({ kind: 'messages', room: message.room, ids: [message.id] });
   }
 
   /** Forgets a failed message the user discarded, here and in the other tabs. */
   remove(room: string, id: string): void {
     this.#rooms.update(room, (open) => ({ ...open, view: open.view.without(id) }));
-    this.#deps.channel.post({ room, ids: [id] });
+    this.#deps.channel.post({ kind: 'messages', room, ids: [id] });
   }
 
   /**
    * Another tab of this profile queued, settled or discarded these messages: show what
    * IndexedDB holds for them now. Nothing is written: that tab already did.
    */
-  applyOtherTab(change: ProfileChange): Promise<void> {
+  applyOtherTab(change: MessagesChange): Promise<void> {
     return this.#writes.push(async () => {
       if (!this.#rooms.has(change.room)) return;
       const stored = await this.#deps.store.getMessages(change.ids);
@@ -164,7 +164,7 @@ export class RoomSync {
       const { sent, failed, settledOutboxKeys } = settlement;
       await this.#commit(room, sent, failed, settledOutboxKeys);
       const ids = [...sent, ...failed].map((message) => message.id);
-      if (ids.length > 0) this.#deps.channel.post({ room, ids });
+      if (ids.length > 0) this.#deps.channel.post({ kind: 'messages', room, ids });
     });
   }
 

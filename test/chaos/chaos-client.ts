@@ -1,5 +1,6 @@
 import { ManualConnectivity } from '../../src/client/connectivity.ts';
 import { Engine } from '../../src/client/engine.ts';
+import { MemoryLocks } from '../../src/client/memory-locks.ts';
 import { FAST_BACKOFF } from '../support/engine.ts';
 import { FaultProxy } from '../support/fault-proxy.ts';
 import { DeviceClock } from './device-clock.ts';
@@ -71,6 +72,11 @@ export class ChaosDevice {
   readonly room: string;
   readonly clock: DeviceClock;
   readonly connectivity = new ManualConnectivity(true);
+  /**
+   * The profile's Web Locks, shared by its tabs as `navigator.locks` is: one tab sends, the
+   * others hear of its work over the profile's BroadcastChannel and take over when it goes.
+   */
+  readonly locks = new MemoryLocks();
   readonly tabs: readonly ChaosTab[];
   /** Set by the nemesis while the device is asleep or on a slow link: network-wide faults skip it. */
   exempt = false;
@@ -297,6 +303,7 @@ export class ChaosDevice {
       url: tab.proxy.url,
       dbName: this.#options.dbName,
       connectivity: this.connectivity,
+      locks: this.locks,
       backoff: FAST_BACKOFF,
       random: tab.random,
     });

@@ -3,7 +3,15 @@ import { describe, expect, it } from 'vitest';
 import { Engine } from '../../src/client/engine.ts';
 import { MAX_BODY_CHARS } from '../../src/shared/limits.ts';
 import { cleanupsAfterEach } from '../support/cleanups.ts';
-import { bodies, deviceName, duplicateIds, openDevice, waitFor } from '../support/engine.ts';
+import {
+  bodies,
+  deviceName,
+  duplicateIds,
+  openDevice,
+  sharedProfile,
+  type TestDevice,
+  waitFor,
+} from '../support/engine.ts';
 import { FaultProxy } from '../support/fault-proxy.ts';
 import { beforeAccounts, startTestServer, tempDir } from '../support/server.ts';
 
@@ -16,11 +24,18 @@ describe('tabs of one profile', () => {
     cleanups.push(dir.dispose);
     const dbPath = `${dir.path}/ferry.db`;
     const delayMs = options.signUpDelayMs ?? 0;
-    // The server's sign-ups, as slow as asked (a loaded server, say).
+    let signUps = 0;
+    // The server's sign-ups, as slow as asked (a loaded server, say), and counted.
     const started = await startTestServer({
       dbPath,
       wrapAccounts: (accounts) =>
-        beforeAccounts(accounts, 'createUser', () => new Promise((r) => setTimeout(r, delayMs))),
+        beforeAccounts(
+          beforeAccounts(accounts, 'createUser', () => new Promise((r) => setTimeout(r, delayMs))),
+          'signupKeyUser',
+          async () => {
+            signUps += 1;
+          },
+        ),
     });
     cleanups.push(() => started.stop());
     /** Users the server has made, read from its database. */
@@ -32,8 +47,33 @@ describe('tabs of one profile', () => {
         db.close();
       }
     };
-    return Object.assign(started, { users });
+    return Object.assign(started, { users, signUps: () => signUps });
   }
+
+  /** Tabs of one profile, with its locks; each is destroyed after the test. */
+  async function openTabs(
+    url: string,
+    count: number,
+    options: Parameters<typeof openDevice>[2] & { dbName: string },
+  ): Promise<TestDevice[]> {
+    const tabs: TestDevice[] = [];
+    for (let i = 0; i < count; i++) {
+      const tab = await openDevice(url, options.dbName, options);
+      cleanups.push(() => tab.engine.destroy());
+      tabs.push(tab);
+    }
+    return tabs;
+  }
+
+  /** What a tab shows of the room: each message's id and status, in order. */
+  const shown = (tab: TestDevice) =>
+    tab.engine.room('lobby').messages.map((message) => `${message.id} ${message.status}`);
+  const sameEverywhere = (tabs: readonly TestDevice[]) =>
+    tabs.every(
+      (tab) =>
+        shown(tab).join() === shown(tabs[0] as TestDevice).join() &&
+        tab.engine.outboxCount === (tabs[0] as TestDevice).engine.outboxCount,
+    );
 
   it('sign up as one user when a name picked offline is opened in a second tab before the first connection', async () => {
     const { url, store, users } = await server();
@@ -168,5 +208,94 @@ describe('tabs of one profile', () => {
       { id: tooLong.id, status: 'failed', error: { code: 'body_too_long' } },
     ]);
     expect(bodies(await store.pageAfter('lobby', 0, 10))).toEqual(['hello']);
+  });
+
+  it('shows a message typed in one tab as pending in the other two within 100 ms, with the same outbox count', async () => {
+    const { url } = await server();
+    const tabs = await openTabs(url, 3, {
+      ...sharedProfile('profile'),
+      name: 'alice',
+      room: 'lobby',
+      online: false,
+    });
+    for (const [i, typing] of tabs.entries()) {
+      const typedAt = performance.now();
+      const pending = await typing.engine.send('lobby', `typed in tab ${i + 1}`);
+      await waitFor(
+        'every tab to show it pending, with the same count',
+        () =>
+          tabs.every(
+            (tab) =>
+              tab.engine
+                .room('lobby')
+                .messages.some(
+                  (message) => message.id === pending.id && message.status === 'pending',
+                ) && tab.engine.outboxCount === i + 1,
+          ),
+        1_000,
+        1,
+      );
+      expect(performance.now() - typedAt).toBeLessThan(100);
+    }
+    expect(sameEverywhere(tabs)).toBe(true);
+  });
+
+  it('shows the same statuses in every tab as messages are sent, fail, are retried and discarded', async () => {
+    const { url } = await server();
+    const tabs = await openTabs(url, 3, {
+      ...sharedProfile('profile'),
+      name: 'alice',
+      room: 'lobby',
+    });
+    const [, second, third] = tabs as [TestDevice, TestDevice, TestDevice];
+    const hello = await second.engine.send('lobby', 'hello');
+    const tooLong = await second.engine.send('lobby', 'x'.repeat(MAX_BODY_CHARS + 1));
+    const statusIn = (tab: TestDevice, id: string) =>
+      tab.engine.room('lobby').messages.find((message) => message.id === id)?.status;
+    const everywhere = (id: string, status: string | undefined) => () =>
+      tabs.every((tab) => statusIn(tab, id) === status) && sameEverywhere(tabs);
+
+    await waitFor('hello to show as sent everywhere', everywhere(hello.id, 'sent'));
+    await waitFor('the long one to show as failed everywhere', everywhere(tooLong.id, 'failed'));
+    expect(tabs.map((tab) => tab.engine.outboxCount)).toEqual([0, 0, 0]);
+
+    await third.engine.retry('lobby', tooLong.id);
+    await waitFor('the retried one to fail again everywhere', everywhere(tooLong.id, 'failed'));
+    await third.engine.discard('lobby', tooLong.id);
+    await waitFor('the discarded one to be gone everywhere', everywhere(tooLong.id, undefined));
+    expect(shown(second)).toEqual([`${hello.id} sent`]);
+  });
+
+  it('signs up once, as one user, when two tabs pick a name at the same moment', async () => {
+    const { url, users, signUps } = await server({ signUpDelayMs: 200 });
+    const [tabA, tabB] = (await openTabs(url, 2, {
+      ...sharedProfile('profile'),
+      room: 'lobby',
+    })) as [TestDevice, TestDevice];
+    await Promise.all([tabA.engine.setIdentity('alice'), tabB.engine.setIdentity('bob')]);
+    await waitFor('both tabs to connect', () =>
+      [tabA, tabB].every((tab) => tab.engine.connection.status === 'connected'),
+    );
+
+    expect(users()).toBe(1);
+    expect(signUps()).toBe(1);
+    expect(tabB.engine.identity).toEqual(tabA.engine.identity);
+  });
+
+  it('signs in the other tabs, without a reload, when a name is picked in one', async () => {
+    const { url } = await server();
+    const [tabA, tabB] = (await openTabs(url, 2, {
+      ...sharedProfile('profile'),
+      room: 'lobby',
+    })) as [TestDevice, TestDevice];
+    expect(tabB.engine.identity).toBeNull();
+
+    await tabA.engine.setIdentity('alice');
+    await waitFor('the other tab to sign in', () => tabB.engine.connection.status === 'connected');
+    expect(tabB.engine.identity?.name).toBe('alice');
+    await waitFor(
+      'both to hold the same session',
+      () => tabB.engine.identity?.session?.token === tabA.engine.identity?.session?.token,
+    );
   });
 });

@@ -1,6 +1,12 @@
 import type { BackoffPolicy } from '../../src/client/backoff.ts';
 import { ManualConnectivity } from '../../src/client/connectivity.ts';
 import { Engine, type EngineOptions } from '../../src/client/engine.ts';
+import { MemoryLocks } from '../../src/client/memory-locks.ts';
+import {
+  openProfileChannel,
+  type ProfileChange,
+  type ProfileChannel,
+} from '../../src/client/profile-channel.ts';
 import type { LocalMessage } from '../../src/client/types.ts';
 
 // The integration tests take waitFor from here, beside the devices they wait on.
@@ -56,4 +62,38 @@ export function duplicateIds(messages: readonly { id: string }[]): string[] {
 
 export function allSent(messages: readonly LocalMessage[]): boolean {
   return messages.every((message) => message.status === 'sent');
+}
+
+/**
+ * One browser profile for several tabs: a database name and the profile's Web Locks (in
+ * Node, one `MemoryLocks` stands for `navigator.locks`). Pass both to each tab's
+ * `openDevice`; the tabs hear each other over the BroadcastChannel named after the database.
+ */
+export function sharedProfile(label: string): { dbName: string; locks: MemoryLocks } {
+  return { dbName: deviceName(label), locks: new MemoryLocks() };
+}
+
+/** A tab's profile channel that can be frozen: it then neither hears nor says anything. */
+export interface FreezableChannel extends ProfileChannel {
+  freeze(): void;
+}
+
+/** The profile's BroadcastChannel, as a page the browser can freeze uses it. */
+export function freezableChannel(dbName: string): FreezableChannel {
+  const channel = openProfileChannel(dbName);
+  if (!channel) throw new Error('this Node has no BroadcastChannel');
+  let frozen = false;
+  return {
+    post: (change: ProfileChange) => {
+      if (!frozen) channel.post(change);
+    },
+    subscribe: (listener) =>
+      channel.subscribe((change) => {
+        if (!frozen) listener(change);
+      }),
+    close: () => channel.close(),
+    freeze: () => {
+      frozen = true;
+    },
+  };
 }

@@ -499,6 +499,18 @@ describe('Flusher', () => {
       expect(vi.getTimerCount()).toBe(0);
     });
 
+    it('sends again from the head of the outbox after start(), even if stopped mid-pause', async () => {
+      const { link, flusher } = start(alternating(2));
+      await idle();
+      // Paused by the server, then stopped (another tab took over) before the pause ended.
+      await answerAll(link, () => refused(1_000));
+      flusher.stop();
+      flusher.start();
+      await idle();
+      expect(link.sent).toHaveLength(3);
+      expect(link.sent[2]).toEqual(link.sent[0]);
+    });
+
     it('counts batches sent and batches refused, wholly or in part', async () => {
       const { link, flusher } = start(alternating(2));
       await idle();
