@@ -22,6 +22,8 @@ export interface BenchConfig {
   server: { clients: number; messagesPerClient: number; inFlightPerClient: number };
   memory: { connections: number };
   app: { storedMessages: number; bigRoomMessages: number; startReps: number };
+  /** Tabs of one profile flushing one outbox (the sender is elected; see tab-flush.ts). */
+  tabs: { messages: number; tabs: number };
 }
 
 export const FULL_CONFIG: BenchConfig = {
@@ -38,6 +40,7 @@ export const FULL_CONFIG: BenchConfig = {
   server: { clients: 50, messagesPerClient: 40, inFlightPerClient: 2 },
   memory: { connections: 1_000 },
   app: { storedMessages: 1_000, bigRoomMessages: 100_000, startReps: 5 },
+  tabs: { messages: 1_000, tabs: 3 },
 };
 
 /** The smoke run inside `npm test`: every Node-side harness, tiny, once. */
@@ -55,4 +58,5 @@ export const SMOKE_CONFIG: BenchConfig = {
   server: { clients: 3, messagesPerClient: 4, inFlightPerClient: 2 },
   memory: { connections: 5 },
   app: { storedMessages: 10, bigRoomMessages: 100, startReps: 1 },
+  tabs: { messages: 20, tabs: 3 },
 };

@@ -1,3 +1,4 @@
+import type { Locks } from '../src/client/locks.ts';
 import { deviceName, openDevice, type TestDevice } from '../test/support/engine.ts';
 import { caughtUp, untilEngine } from './engine-wait.ts';
 import { deleteDatabase } from './idb-baselines.ts';
@@ -20,10 +21,14 @@ export function uniqueRoom(label: string): string {
 export async function offlineDeviceInRoom(
   url: string,
   room: string,
-  options: { label: string; storedBefore: number },
+  options: { label: string; storedBefore: number; locks?: Locks },
 ): Promise<TestDevice & { dbName: string }> {
   const dbName = deviceName(`bench-${options.label}`);
-  const device = await openDevice(url, dbName, { name: options.label, room });
+  const device = await openDevice(url, dbName, {
+    name: options.label,
+    room,
+    locks: options.locks,
+  });
   const { engine } = device;
   const loaded = caughtUp(room, options.storedBefore);
   await untilEngine(

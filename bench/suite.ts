@@ -7,6 +7,7 @@ import { benchMerge } from './merge.ts';
 import { benchOutboxFlush } from './outbox-flush.ts';
 import type { ReportRow } from './rows.ts';
 import { benchServerLoad } from './server-load.ts';
+import { benchTabFlush } from './tab-flush.ts';
 
 /** One benchmark of the suite (a file of its own); `id` is what `--only` takes. */
 export interface BenchDefinition {
@@ -31,4 +32,5 @@ export const BENCHMARKS: readonly BenchDefinition[] = [
   { id: 'server', title: '4. Server under load', chromium: false, run: benchServerLoad },
   { id: 'memory', title: '5. Memory per connection', chromium: false, run: benchConnectionMemory },
   { id: 'app', title: '6. App', chromium: true, run: benchApp },
+  { id: 'tabs', title: '7. Tabs of one profile', chromium: false, run: benchTabFlush },
 ];
