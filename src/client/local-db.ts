@@ -20,12 +20,30 @@ export interface FerryDBSchema extends DBSchema {
 
 export type FerryDB = IDBPDatabase<FerryDBSchema>;
 
-export const DB_VERSION = 1;
+/** The schema's own version: bump it and add a step to `upgrade` for every change. */
+const SCHEMA_VERSION = 1;
+
+/**
+ * Test builds only: `VITE_FERRY_TEST_DB_VERSION_BUMP=1 vite build` makes a build that opens
+ * the database one version higher, with the same schema (its upgrade has no step to run),
+ * as the next release that changes the schema would. The schema-upgrade browser test
+ * (test/e2e/schema-upgrade.test.ts) opens such a build beside older tabs. Read here and
+ * nowhere else; a release build never sets it. `import.meta.env` is Vite's (and vitest's):
+ * under plain Node (tsx: the chaos suite, the benchmarks) it is undefined.
+ */
+function testVersionBump(): number {
+  const bump = Number(import.meta.env?.VITE_FERRY_TEST_DB_VERSION_BUMP ?? 0);
+  return Number.isInteger(bump) && bump > 0 ? bump : 0;
+}
+
+/** The version this build opens the database at. */
+export const DB_VERSION = SCHEMA_VERSION + testVersionBump();
 
 export interface OpenOptions {
   /**
-   * Another tab holds an older version open and has not closed it yet. The upgrade waits
-   * for it; the app tells the user to close the other tab.
+   * Another tab holds an older version open and has not closed it yet (a Ferry from before
+   * tabs let go, or a tab the browser froze). The upgrade waits for it, and goes on by
+   * itself once it closes; meanwhile the app must say why it waits, never hang silently.
    */
   onBlocked?: () => void;
   /**

@@ -4,8 +4,10 @@ import { browserConnectivity } from '../client/connectivity.ts';
 import { DraftStore, localDraftStorage } from '../client/draft-store.ts';
 import { Engine, type StorageLoss } from '../client/engine.ts';
 import { DEFAULT_DB_NAME } from '../client/engine-options.ts';
+import { NewerDatabaseError } from '../client/local-db.ts';
 import { documentVisibility } from '../client/visibility.ts';
 import { App } from './App.tsx';
+import { StorageBlockedNotice } from './components/StorageBlockedNotice.tsx';
 import { StorageLostNotice } from './components/StorageLostNotice.tsx';
 import { StorageUnavailableNotice } from './components/StorageUnavailableNotice.tsx';
 import { ComposerActivity } from './composer-activity.ts';
@@ -13,6 +15,8 @@ import { ComposerProvider } from './hooks/useComposer.tsx';
 import { EngineProvider } from './hooks/useEngine.tsx';
 import { BUILD_ID } from './pwa/build-id.ts';
 import { installPrompt } from './pwa/install-prompt.ts';
+import { activateNewerWorker } from './pwa/newer-worker.ts';
+import { afterStorageLoss } from './storage-loss-decision.ts';
 import './styles.css';
 
 function showNotice(root: Root, text: string): void {
@@ -23,14 +27,28 @@ function showNotice(root: Root, text: string): void {
   );
 }
 
+/** A reload meant to reach the newer version that upgraded the database (see newer-worker.ts). */
+function reloadIntoNewerVersion(): void {
+  void activateNewerWorker().then(() => window.location.reload());
+}
+
 async function boot(root: Root): Promise<void> {
   showNotice(root, 'Loading…');
-  // Once the database is gone the engine stops syncing, and this notice replaces the app for
-  // good: only a reload helps.
+  const activity = new ComposerActivity();
+  // Once the database is gone the engine stops syncing, and the app is replaced for good:
+  // only a reload helps. An idle tab reloads by itself, a busy one asks.
   let lost = false;
   const loseStorage = (loss: StorageLoss) => {
     lost = true;
-    root.render(<StorageLostNotice loss={loss} onReload={() => window.location.reload()} />);
+    // Read before the app goes: an unmounted composer reports itself idle.
+    if (afterStorageLoss(loss, activity.getSnapshot()) === 'reload') {
+      showNotice(root, 'Ferry was updated in another tab — reloading…');
+      reloadIntoNewerVersion();
+      return;
+    }
+    const reload =
+      loss === 'version_change' ? reloadIntoNewerVersion : () => window.location.reload();
+    root.render(<StorageLostNotice loss={loss} onReload={reload} />);
   };
   let engine: Engine;
   try {
@@ -38,18 +56,16 @@ async function boot(root: Root): Promise<void> {
       url: window.location.origin,
       connectivity: browserConnectivity(),
       visibility: documentVisibility(),
-      onStorageBlocked: () =>
-        showNotice(
-          root,
-          'Ferry is open in another tab with an older version. Close that tab to continue.',
-        ),
+      // Until the older tab lets go; then the open goes on and the app replaces this.
+      onStorageBlocked: () => root.render(<StorageBlockedNotice />),
       onStorageVersionChange: () => loseStorage('version_change'),
       onStorageClosed: () => loseStorage('closed'),
     });
   } catch (error) {
-    root.render(
-      <StorageUnavailableNotice error={error} onReload={() => window.location.reload()} />,
-    );
+    // Data saved by a newer version needs that version: its worker may be waiting.
+    const reload =
+      error instanceof NewerDatabaseError ? reloadIntoNewerVersion : () => window.location.reload();
+    root.render(<StorageUnavailableNotice error={error} onReload={reload} />);
     return;
   }
   // Lost while the engine was still being made: it never learnt, and would start syncing.
@@ -63,7 +79,7 @@ async function boot(root: Root): Promise<void> {
         {/* Drafts are kept per profile, which is the engine's default database. */}
         <ComposerProvider
           drafts={new DraftStore(localDraftStorage(), DEFAULT_DB_NAME)}
-          activity={new ComposerActivity()}
+          activity={activity}
         >
           <App />
         </ComposerProvider>

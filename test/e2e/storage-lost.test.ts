@@ -36,10 +36,8 @@ describeInChromium('a tab that loses its database', () => {
     return ferry;
   }
 
-  it('says Ferry was updated in another tab when a newer version upgrades the database', async () => {
-    const ferry = await connectedTab('storage-upgraded');
-    // Another tab of the same origin opens the database at a newer version, as a newer
-    // Ferry would.
+  /** Another tab of the same origin opens the database at a newer version, as a newer Ferry would. */
+  async function upgradeFromAnotherTab(ferry: FerryPage): Promise<void> {
     const other = await ferry.page.context().newPage();
     await other.goto(`${server.url()}/healthz`);
     await other.evaluate(
@@ -53,6 +51,14 @@ describeInChromium('a tab that loses its database', () => {
           request.onerror = () => reject(request.error);
         }),
     );
+  }
+
+  it('says Ferry was updated in another tab when a newer version upgrades the database under a draft', async () => {
+    const ferry = await connectedTab('storage-upgraded');
+    await ferry.page.getByTestId('composer-input').fill('half-written');
+    const loads: string[] = [];
+    ferry.page.on('load', () => loads.push('load'));
+    await upgradeFromAnotherTab(ferry);
 
     const notice = ferry.page.getByTestId('storage-lost');
     await notice.waitFor();
@@ -62,6 +68,23 @@ describeInChromium('a tab that loses its database', () => {
     );
     expect(await ferry.page.getByRole('button', { name: 'Reload' }).count()).toBe(1);
     expect(await ferry.peek('connection-status')).toBeNull();
+    expect(loads).toEqual([]);
+  });
+
+  it('reloads an idle tab by itself when a newer version upgrades the database, and says why it cannot run when no newer version can be had', async () => {
+    const ferry = await connectedTab('storage-upgraded-idle');
+    const loads: string[] = [];
+    ferry.page.on('load', () => loads.push('load'));
+    await upgradeFromAnotherTab(ferry);
+
+    // No newer build exists here: the reload brings this version back, which must not
+    // open the upgraded database, and says so instead of reloading again.
+    const notice = ferry.page.getByTestId('storage-unavailable');
+    await notice.waitFor();
+    expect(await notice.getAttribute('data-reason')).toBe('newer_version');
+    expect(loads).toEqual(['load']);
+    await ferry.page.waitForTimeout(1_000);
+    expect(loads).toEqual(['load']);
   });
 
   it('says the browser closed the storage when site data is cleared under it', async () => {

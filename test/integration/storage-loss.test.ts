@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Engine } from '../../src/client/engine.ts';
 import { DB_VERSION, NewerDatabaseError } from '../../src/client/local-db.ts';
 import { cleanupsAfterEach } from '../support/cleanups.ts';
@@ -74,5 +74,74 @@ describe('a tab whose database is taken away', () => {
     });
     kept.close();
     expect(unsent).toBe(1);
+  });
+});
+
+describe('a newer version upgrading the database beside older connections', () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+    vi.resetModules();
+  });
+
+  /** local-db.ts as a test build with VITE_FERRY_TEST_DB_VERSION_BUMP=1 sees it. */
+  async function newerLocalDb(): Promise<typeof import('../../src/client/local-db.ts')> {
+    vi.stubEnv('VITE_FERRY_TEST_DB_VERSION_BUMP', '1');
+    vi.resetModules();
+    return import('../../src/client/local-db.ts');
+  }
+
+  it('opens one version higher in a test build, and only there', async () => {
+    const newer = await newerLocalDb();
+    expect(newer.DB_VERSION).toBe(DB_VERSION + 1);
+    vi.stubEnv('VITE_FERRY_TEST_DB_VERSION_BUMP', 'yes');
+    vi.resetModules();
+    const { DB_VERSION: unbumped } = await import('../../src/client/local-db.ts');
+    expect(unbumped).toBe(DB_VERSION);
+  });
+
+  it('reports a blocked upgrade while an older connection holds on, and opens once it lets go', async () => {
+    const dbName = deviceName('blocked');
+    // An older tab that never lets go: a Ferry from before tabs closed on `versionchange`.
+    const older = await new Promise<IDBDatabase>((resolve, reject) => {
+      const request = indexedDB.open(dbName, DB_VERSION);
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    const { openFerryDb, DB_VERSION: newerVersion } = await newerLocalDb();
+    let blocked = 0;
+    const opening = openFerryDb(dbName, {
+      onBlocked: () => {
+        blocked += 1;
+      },
+    });
+    await waitFor('the upgrade to be reported blocked', () => blocked > 0);
+
+    older.close();
+    const db = await opening;
+    expect(db.version).toBe(newerVersion);
+    expect(blocked).toBe(1);
+    db.close();
+  });
+
+  it('is not blocked by an older Ferry: it lets go at once and is told why', async () => {
+    const dbName = deviceName('lets-go');
+    const { openFerryDb: openOlder } = await import('../../src/client/local-db.ts');
+    let toldOlder = 0;
+    const older = await openOlder(dbName, {
+      onVersionChange: () => {
+        toldOlder += 1;
+      },
+    });
+    const { openFerryDb } = await newerLocalDb();
+    let blocked = 0;
+    const db = await openFerryDb(dbName, {
+      onBlocked: () => {
+        blocked += 1;
+      },
+    });
+    expect(toldOlder).toBe(1);
+    expect(blocked).toBe(0);
+    db.close();
+    older.close();
   });
 });

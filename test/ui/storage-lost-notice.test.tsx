@@ -3,8 +3,11 @@ import { cleanup, fireEvent, render, screen } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Engine, type StorageLoss } from '../../src/client/engine.ts';
 import { DB_VERSION } from '../../src/client/local-db.ts';
+import { StorageBlockedNotice } from '../../src/ui/components/StorageBlockedNotice.tsx';
 import { StorageLostNotice } from '../../src/ui/components/StorageLostNotice.tsx';
 import { StorageUnavailableNotice } from '../../src/ui/components/StorageUnavailableNotice.tsx';
+import type { ComposerState } from '../../src/ui/composer-activity.ts';
+import { afterStorageLoss, type StorageLossAction } from '../../src/ui/storage-loss-decision.ts';
 import { deviceName } from '../support/engine.ts';
 
 afterEach(cleanup);
@@ -20,6 +23,18 @@ describe('the notice shown when the database is gone', () => {
     const notice = screen.getByRole('alert');
     expect(notice.getAttribute('data-reason')).toBe(loss);
     expect(notice.textContent).toContain(text);
+  });
+
+  it('tells a tab asked to reload after an update that its draft and outbox are kept', () => {
+    render(<StorageLostNotice loss="version_change" onReload={() => {}} />);
+    expect(screen.getByRole('alert').textContent).toContain(
+      'Nothing is lost: unsent messages and what you were typing come back after it.',
+    );
+  });
+
+  it('promises nothing of the kind when the browser closed the storage', () => {
+    render(<StorageLostNotice loss="closed" onReload={() => {}} />);
+    expect(screen.getByRole('alert').textContent).not.toContain('Nothing is lost');
   });
 
   it.each(cases)('reloads when its button is pressed (%s)', (loss) => {
@@ -75,5 +90,38 @@ describe('the notice shown when the database cannot be opened', () => {
     expect(notice.getAttribute('data-reason')).toBe('unavailable');
     expect(notice.textContent).toMatch(/Private browsing or blocked site data/);
     expect(notice.textContent).toContain('The user denied permission.');
+  });
+});
+
+const idle: ComposerState = { writing: false, sending: false };
+const writing: ComposerState = { writing: true, sending: false };
+const sending: ComposerState = { writing: false, sending: true };
+
+describe('what a tab does once its database is taken away', () => {
+  const table: [StorageLoss, string, ComposerState, StorageLossAction][] = [
+    ['version_change', 'idle', idle, 'reload'],
+    ['version_change', 'writing', writing, 'ask'],
+    ['version_change', 'sending', sending, 'ask'],
+    ['version_change', 'writing and sending', { writing: true, sending: true }, 'ask'],
+    ['closed', 'idle', idle, 'ask'],
+    ['closed', 'writing', writing, 'ask'],
+  ];
+
+  it.each(table)(
+    'after %s with the composer %s, it does "%s"',
+    (loss, _label, composer, action) => {
+      expect(afterStorageLoss(loss, composer)).toBe(action);
+    },
+  );
+});
+
+describe('the notice shown while a newer version waits for an older tab', () => {
+  it('says, as an alert, that an older Ferry tab holds the storage and what to do', () => {
+    render(<StorageBlockedNotice />);
+    const notice = screen.getByRole('alert');
+    expect(notice.getAttribute('data-testid')).toBe('storage-blocked');
+    expect(notice.textContent).toContain('another Ferry tab with the older version');
+    expect(notice.textContent).toContain('Switch to your other Ferry tabs, or close them');
+    expect(notice.textContent).toContain('nothing is lost');
   });
 });

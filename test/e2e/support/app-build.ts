@@ -19,8 +19,12 @@ export interface AppBuild {
  * Builds the app (client and service worker) into a temporary folder, named `buildId`
  * (the page shows it as `<html data-build>`). Two builds with different ids differ in
  * their bundle, so the second one is a real update for the first one's service worker.
+ * `env` adds build-time variables, e.g. the test-only VITE_FERRY_TEST_DB_VERSION_BUMP.
  */
-export async function buildApp(buildId: string): Promise<AppBuild> {
+export async function buildApp(
+  buildId: string,
+  options: { env?: Record<string, string> } = {},
+): Promise<AppBuild> {
   const dir = mkdtempSync(join(tmpdir(), `ferry-e2e-build-${buildId}-`));
   const output: string[] = [];
   const child = spawn(
@@ -28,7 +32,7 @@ export async function buildApp(buildId: string): Promise<AppBuild> {
     [VITE_CLI, 'build', '--outDir', dir, '--emptyOutDir', '--logLevel', 'warn'],
     {
       cwd: REPO_ROOT,
-      env: { ...process.env, VITE_FERRY_BUILD_ID: buildId },
+      env: { ...process.env, ...options.env, VITE_FERRY_BUILD_ID: buildId },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );

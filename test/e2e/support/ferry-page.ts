@@ -23,11 +23,20 @@ export class FerryPage {
     this.page = page;
   }
 
-  /** Opens a new tab on `baseUrl` in `room`. */
-  static async open(context: BrowserContext, baseUrl: string, room: string): Promise<FerryPage> {
+  /**
+   * Opens a new tab on `baseUrl` in `room`. `beforeLoad` sees the page before it loads
+   * anything, e.g. to watch its WebSockets from the first one.
+   */
+  static async open(
+    context: BrowserContext,
+    baseUrl: string,
+    room: string,
+    options: { beforeLoad?: (page: Page) => void } = {},
+  ): Promise<FerryPage> {
     const page = await context.newPage();
     // Every wait of a step is bounded by this, not by Playwright's 30 s default.
     page.setDefaultTimeout(STEP_TIMEOUT_MS);
+    options.beforeLoad?.(page);
     await page.goto(`${baseUrl}/#/room/${room}`);
     return new FerryPage(page);
   }
