@@ -68,6 +68,20 @@ export class DraftStore {
     }
   }
 
+  /**
+   * The message `sent` reached the outbox: this page's draft is empty again. The stored
+   * draft goes only if it still is that text; another tab of the profile may have written
+   * its own draft for the room since, which must outlive this tab's send.
+   */
+  clearSent(room: string, sent: string): void {
+    this.#page.set(room, '');
+    try {
+      if (this.#stored(room) === sent) this.#storage.removeItem(this.#prefix + room);
+    } catch {
+      // A storage that refuses leaves a stale draft at worst, never a lost one.
+    }
+  }
+
   #stored(room: string): string {
     try {
       return this.#storage.getItem(this.#prefix + room) ?? '';

@@ -6,6 +6,7 @@ import { UpgradeRequiredNotice } from './components/UpgradeRequiredNotice.tsx';
 import { useConnection } from './hooks/useConnection.ts';
 import { useHashRoute } from './hooks/useHashRoute.ts';
 import { useIdentity } from './hooks/useIdentity.ts';
+import { reloadIntoNewerVersion } from './pwa/newer-worker.ts';
 
 /** The name prompt on a first visit, then the room the URL names; the update banner over both. */
 export function App() {
@@ -23,7 +24,7 @@ export function App() {
       )}
       <UpdatePrompt />
       {connection.status === 'upgrade_required' && (
-        <UpgradeRequiredNotice onReload={() => window.location.reload()} />
+        <UpgradeRequiredNotice onReload={() => void reloadIntoNewerVersion()} />
       )}
     </>
   );

@@ -15,7 +15,7 @@ import { ComposerProvider } from './hooks/useComposer.tsx';
 import { EngineProvider } from './hooks/useEngine.tsx';
 import { BUILD_ID } from './pwa/build-id.ts';
 import { installPrompt } from './pwa/install-prompt.ts';
-import { activateNewerWorker } from './pwa/newer-worker.ts';
+import { reloadIntoNewerVersion } from './pwa/newer-worker.ts';
 import { afterStorageLoss } from './storage-loss-decision.ts';
 import './styles.css';
 
@@ -25,11 +25,6 @@ function showNotice(root: Root, text: string): void {
       <p>{text}</p>
     </main>,
   );
-}
-
-/** A reload meant to reach the newer version that upgraded the database (see newer-worker.ts). */
-function reloadIntoNewerVersion(): void {
-  void activateNewerWorker().then(() => window.location.reload());
 }
 
 async function boot(root: Root): Promise<void> {
@@ -43,11 +38,13 @@ async function boot(root: Root): Promise<void> {
     // Read before the app goes: an unmounted composer reports itself idle.
     if (afterStorageLoss(loss, activity.getSnapshot()) === 'reload') {
       showNotice(root, 'Ferry was updated in another tab — reloading…');
-      reloadIntoNewerVersion();
+      void reloadIntoNewerVersion();
       return;
     }
     const reload =
-      loss === 'version_change' ? reloadIntoNewerVersion : () => window.location.reload();
+      loss === 'version_change'
+        ? () => void reloadIntoNewerVersion()
+        : () => window.location.reload();
     root.render(<StorageLostNotice loss={loss} onReload={reload} />);
   };
   let engine: Engine;
@@ -64,7 +61,9 @@ async function boot(root: Root): Promise<void> {
   } catch (error) {
     // Data saved by a newer version needs that version: its worker may be waiting.
     const reload =
-      error instanceof NewerDatabaseError ? reloadIntoNewerVersion : () => window.location.reload();
+      error instanceof NewerDatabaseError
+        ? () => void reloadIntoNewerVersion()
+        : () => window.location.reload();
     root.render(<StorageUnavailableNotice error={error} onReload={reload} />);
     return;
   }

@@ -110,6 +110,22 @@ describe('the composer’s draft', () => {
   });
 });
 
+describe('the composer’s draft beside another tab of the profile', () => {
+  it('comes back as this tab showed it, after another tab wrote over it and the app went away', async () => {
+    engine = await offlineEngine('Ada');
+    const first = render(page());
+    type('a long reply, still being written');
+    // Another tab types in the same room and sends: last write wins in the shared storage.
+    const otherTab = new DraftStore(storage, profile);
+    otherTab.write('lobby', 'ok');
+    otherTab.clearSent('lobby', 'ok');
+    // This tab's app is replaced (a storage loss, a reload): its composer goes.
+    first.unmount();
+    render(page());
+    expect(composer().value).toBe('a long reply, still being written');
+  });
+});
+
 describe('focus', () => {
   it('is in the composer once a name is picked', async () => {
     engine = await offlineEngine(null);

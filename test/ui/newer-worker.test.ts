@@ -1,5 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { activateNewerWorker, TAKEOVER_WAIT_MS } from '../../src/ui/pwa/newer-worker.ts';
+import {
+  activateNewerWorker,
+  reloadIntoNewerVersion,
+  TAKEOVER_WAIT_MS,
+} from '../../src/ui/pwa/newer-worker.ts';
 
 /** A service worker as the page sees it: a state, and what was posted to it. */
 class FakeWorker extends EventTarget {
@@ -86,5 +90,20 @@ describe('making the newer worker take over before a reload', () => {
     await vi.advanceTimersByTimeAsync(1);
     await done;
     expect(settled).toBe(true);
+  });
+});
+
+describe('a reload meant to reach the newer version', () => {
+  it('reloads only once the waiting worker controls the page', async () => {
+    const waiting = new FakeWorker('installed');
+    const reload = vi.fn(() => expect(waiting.posted).toEqual([{ type: 'SKIP_WAITING' }]));
+    await reloadIntoNewerVersion(reload, containerWith({ waiting }));
+    expect(reload).toHaveBeenCalledOnce();
+  });
+
+  it('still reloads where there is no service worker at all', async () => {
+    const reload = vi.fn();
+    await reloadIntoNewerVersion(reload, undefined);
+    expect(reload).toHaveBeenCalledOnce();
   });
 });

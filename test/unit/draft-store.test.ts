@@ -31,6 +31,27 @@ describe('the draft store', () => {
     expect(new DraftStore(storage, 'ferry').read('lobby')).toBe('typed before the reload');
   });
 
+  it('keeps what another tab wrote when a message sent from this tab clears the draft', () => {
+    const storage = memoryDraftStorage();
+    const tabA = new DraftStore(storage, 'ferry');
+    const tabB = new DraftStore(storage, 'ferry');
+    tabB.write('lobby', 'ok');
+    tabA.write('lobby', 'a long reply, still being written');
+    tabB.clearSent('lobby', 'ok');
+    expect(tabB.read('lobby')).toBe('');
+    expect(new DraftStore(storage, 'ferry').read('lobby')).toBe(
+      'a long reply, still being written',
+    );
+  });
+
+  it('removes the stored draft when it is the text that was sent', () => {
+    const storage = memoryDraftStorage();
+    const drafts = new DraftStore(storage, 'ferry');
+    drafts.write('lobby', 'sent now');
+    drafts.clearSent('lobby', 'sent now');
+    expect(new DraftStore(storage, 'ferry').read('lobby')).toBe('');
+  });
+
   it('keeps the drafts of two profiles apart in one storage', () => {
     const storage = memoryDraftStorage();
     new DraftStore(storage, 'ada').write('lobby', 'from Ada');

@@ -34,6 +34,17 @@ export function Composer({ room, focusOnMount = false }: { room: string; focusOn
   const writing = body.trim().length > 0;
   useEffect(() => activity.setWriting(writing), [activity, writing]);
   useEffect(() => () => activity.setWriting(false), [activity]);
+  // Stored again when the composer goes (a room switch, the app replaced after a storage
+  // loss): another tab of the profile may have written over this room's draft meanwhile,
+  // and what this tab still shows must be what comes back.
+  const shown = useRef(body);
+  shown.current = body;
+  useEffect(
+    () => () => {
+      if (shown.current.trim() !== '') drafts.write(room, shown.current);
+    },
+    [drafts, room],
+  );
 
   const tooLong = body.length > MAX_BODY_CHARS;
   const canSend = body.trim().length > 0 && !tooLong;
@@ -50,7 +61,7 @@ export function Composer({ room, focusOnMount = false }: { room: string; focusOn
       // the draft still holds it, so a failed outbox write loses nothing.
       if (edits.current === edit) {
         setBody('');
-        drafts.write(room, '');
+        drafts.clearSent(room, body);
       }
     } catch (caught) {
       submittedEdit.current = -1;

@@ -44,6 +44,19 @@ async function takeOver(container: ServiceWorkerContainer): Promise<void> {
   await takenOver;
 }
 
+/**
+ * A reload meant to reach a newer version: the one that upgraded the database, or the one
+ * a server that refuses this build (`upgrade_required`) expects. A plain reload would be
+ * answered by the worker that controls this page, with this same old version.
+ */
+export async function reloadIntoNewerVersion(
+  reload: () => void = () => window.location.reload(),
+  container: ServiceWorkerContainer | undefined = globalThis.navigator?.serviceWorker,
+): Promise<void> {
+  await activateNewerWorker(container);
+  reload();
+}
+
 /** Resolves once `worker` is installed (or further); it may still be installing. */
 function installed(worker: ServiceWorker): Promise<void> {
   if (worker.state !== 'installing') return Promise.resolve();
