@@ -30,7 +30,7 @@ export { InvalidInputError } from './identity-keeper.ts';
 export type { RoomSnapshot } from './open-rooms.ts';
 export type { Leadership } from './sender-lock.ts';
 
-/** The longest a "new private room" click waits out rate limits before it fails. */
+/** The longest a "new private room" click waits out rate limits and server failures. */
 export const CREATE_ROOM_MAX_WAIT_MS = 10_000;
 /**
  * The longest a tab waits for another tab's sign-up before it signs up itself (with the
@@ -235,9 +235,12 @@ export class Engine {
 
   /**
    * Creates a private room (needs a connection); answers its id and invite secret. A short
-   * rate limit is waited out; a longer one (the hourly cap) fails with the server's reason.
+   * rate limit or server failure is waited out; a longer one (the hourly cap) fails with
+   * the server's reason.
    */
   async createPrivateRoom(): Promise<{ room: string; invite: string }> {
+    // Asking again after `internal` is safe: the server answers it only when the room's one
+    // transaction failed (nothing was created) or never ran, so a retry makes no second room.
     const ack = await askPatiently(
       () => this.#connection.request('createRoom', {}, createRoomAckSchema),
       {

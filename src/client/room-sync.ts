@@ -8,6 +8,7 @@ import type { LocalStore } from './local-store.ts';
 import { OpenRooms, type RoomSnapshot } from './open-rooms.ts';
 import { askPatiently, type RefusableAck } from './patient-request.ts';
 import type { MessagesChange, ProfileChannel } from './profile-channel.ts';
+import { RequestSlots } from './request-slots.ts';
 import { RoomView } from './room-view.ts';
 import { advanceCursor, hasGap } from './seq-cursor.ts';
 import type { Timers } from './timers.ts';
@@ -15,6 +16,12 @@ import type { FailedMessage, PendingMessage, SentMessage } from './types.ts';
 
 /** A device that opens a room for the first time loads this much recent history. */
 export const INITIAL_HISTORY_MESSAGES = 200;
+/**
+ * Most joins and catch-up pages one tab has in flight at once, across its rooms. The server
+ * drops a socket with more than MAX_QUEUED_REQUESTS (64) requests queued; beside at most
+ * MAX_WINDOW_BATCHES (10) send batches this leaves wide room, however many rooms are open.
+ */
+export const MAX_ROOM_REQUESTS_IN_FLIGHT = 8;
 
 export interface RoomSyncDeps {
   store: LocalStore;
@@ -22,7 +29,7 @@ export interface RoomSyncDeps {
   /** The other tabs of this profile: told of what this tab queues and settles. */
   channel: ProfileChannel;
   historyPageSize: number;
-  /** Waits out `rate_limited` answers to joins and history pages. */
+  /** Waits out `rate_limited` and `internal` answers to joins and history pages. */
   timers: Timers;
   /** Something the UI shows changed. */
   onChange(): void;
@@ -40,6 +47,8 @@ export class RoomSync {
   readonly #rooms: OpenRooms;
   readonly #catchUp: CatchUp;
   readonly #writes = new SerialQueue();
+  /** Joins and catch-up pages wait here for a turn on the wire; the waits between asks do not. */
+  readonly #roomRequests = new RequestSlots(MAX_ROOM_REQUESTS_IN_FLIGHT);
   /** Rooms being loaded from IndexedDB, so two quick opens share one load. */
   readonly #opening = new Map<string, Promise<void>>();
 
@@ -86,7 +95,10 @@ export class RoomSync {
     }
   }
 
-  /** Joins every open room (a new link): each then catches up from its cursor. */
+  /**
+   * Joins every open room (a new link): each then catches up from its cursor. The joins
+   * queue for MAX_ROOM_REQUESTS_IN_FLIGHT slots, so a hundred rooms do not flood the socket.
+   */
   joinAll(): void {
     for (const room of this.#rooms.names()) void this.join(room);
   }
@@ -98,6 +110,8 @@ export class RoomSync {
   async loadOlder(room: string, limit: number): Promise<boolean> {
     const open = this.#rooms.get(room);
     if (!open?.known || open.floor <= 1 || !this.#deps.connection.connected) return false;
+    // Not queued for a slot: the user waits on it (one click, one page), and the bound on
+    // joins and catch-ups leaves room for it.
     const ack = await this.#patiently(() =>
       this.#deps.connection.request(
         'history',
@@ -197,8 +211,12 @@ export class RoomSync {
     let latestSeq: number;
     try {
       const ack = await this.#patiently(() =>
-        this.#deps.connection.request('join', { room, invite }, joinAckSchema),
+        this.#roomRequests.run(() =>
+          this.#deps.connection.request('join', { room, invite }, joinAckSchema),
+        ),
       );
+      // Only a refusal that asking again cannot change gets here (forbidden, invalid_room…):
+      // passing failures were waited out, with the room left as it was, not denied.
       if (!ack.ok) {
         this.#rooms.update(room, (open) => ({ ...open, denied: ack.error.message }));
         return;
@@ -221,15 +239,18 @@ export class RoomSync {
   async #fetchPageAfter(room: string, after: number): Promise<HistoryPage> {
     const limit = this.#deps.historyPageSize;
     const ack = await this.#patiently(() =>
-      this.#deps.connection.request('history', { room, after, limit }, historyAckSchema),
+      this.#roomRequests.run(() =>
+        this.#deps.connection.request('history', { room, after, limit }, historyAckSchema),
+      ),
     );
     if (!ack.ok) throw new Error(`history refused: ${ack.error.code}`);
     return ack;
   }
 
   /**
-   * A join or a history page, asked again after each `rate_limited` answer's wait: a
-   * budget the server enforces is a pause, never a broken room.
+   * A join or a history page, asked again after each `rate_limited` or `internal` answer's
+   * wait: a budget the server enforces, or a store briefly locked, is a pause, never a
+   * broken room.
    */
   #patiently<T extends RefusableAck>(ask: () => Promise<T>): Promise<T> {
     return askPatiently(ask, {

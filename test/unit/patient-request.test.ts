@@ -1,9 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { askPatiently } from '../../src/client/patient-request.ts';
+import { askPatiently, INTERNAL_RETRY_BACKOFF } from '../../src/client/patient-request.ts';
 import { NotConnectedError } from '../../src/client/request-tracker.ts';
 import { SYSTEM_TIMERS } from '../../src/client/timers.ts';
 import type { WireError } from '../../src/shared/errors.ts';
-import { MIN_RETRY_AFTER_MS } from '../../src/shared/limits.ts';
+import { MAX_RETRY_AFTER_MS, MIN_RETRY_AFTER_MS } from '../../src/shared/limits.ts';
+import { joinAckSchema } from '../../src/shared/schemas.ts';
 
 type Answer = { ok: true } | { ok: false; error: WireError };
 
@@ -12,6 +13,16 @@ const limited = (retryAfterMs?: number): Answer => ({
   ok: false,
   error: { code: 'rate_limited', message: 'too many', retryAfterMs },
 });
+
+const failed = (retryAfterMs?: number): Answer => ({
+  ok: false,
+  error: { code: 'internal', message: 'the server failed; retrying is safe', retryAfterMs },
+});
+
+/** The gaps between consecutive asks. */
+function gaps(askedAt: readonly number[]): number[] {
+  return askedAt.slice(1).map((at, index) => at - (askedAt[index] as number));
+}
 
 /** A request answered from a script, one answer per call, recording when it was asked. */
 function scripted(...answers: Answer[]) {
@@ -52,6 +63,63 @@ describe('askPatiently', () => {
     });
     expect(answer).toEqual(limited(60_000));
     expect(askedAt).toEqual([0]);
+  });
+
+  it('asks again after the wait an internal answer asks for, clamped like a rate limit', async () => {
+    const { ask, askedAt } = scripted(failed(25), failed(900), failed(3_600_000), OK);
+    const answer = askPatiently(ask, { timers: SYSTEM_TIMERS, connected: () => true });
+    await vi.runAllTimersAsync();
+    expect(await answer).toEqual(OK);
+    expect(gaps(askedAt)).toEqual([MIN_RETRY_AFTER_MS, 900, MAX_RETRY_AFTER_MS]);
+  });
+
+  it('backs off from about a second up to the ceiling while internal answers name no wait', async () => {
+    const { ask, askedAt } = scripted(...Array.from({ length: 9 }, () => failed()), OK);
+    const answer = askPatiently(ask, { timers: SYSTEM_TIMERS, connected: () => true });
+    await vi.runAllTimersAsync();
+    expect(await answer).toEqual(OK);
+    const waits = gaps(askedAt);
+    const { minMs, factor, jitter } = INTERNAL_RETRY_BACKOFF;
+    expect(minMs).toBe(1_000);
+    for (const [index, wait] of waits.entries()) {
+      // 1 s, 2 s, 4 s, ... up to the ceiling, each less at most its jitter share.
+      const base = Math.min(MAX_RETRY_AFTER_MS, minMs * factor ** index);
+      expect(wait).toBeGreaterThanOrEqual(Math.max(MIN_RETRY_AFTER_MS, base * (1 - jitter)));
+      expect(wait).toBeLessThanOrEqual(base);
+    }
+    expect(waits.at(-1)).toBeGreaterThan(MAX_RETRY_AFTER_MS / 2);
+  });
+
+  it('waits out an error code this build does not know, which the schema reads as internal', async () => {
+    const unknown = joinAckSchema.parse({
+      ok: false,
+      error: { code: 'store_busy', message: 'a newer server', retryAfterMs: 800 },
+    });
+    const joined = joinAckSchema.parse({ ok: true, room: 'lobby', latestSeq: 3 });
+    const answers = [unknown, joined];
+    const askedAt: number[] = [];
+    const answer = askPatiently(
+      async () => {
+        askedAt.push(Date.now());
+        return answers.shift() ?? joined;
+      },
+      { timers: SYSTEM_TIMERS, connected: () => true },
+    );
+    await vi.runAllTimersAsync();
+    expect(await answer).toEqual(joined);
+    expect(askedAt).toEqual([0, 800]);
+  });
+
+  it('answers an internal refusal as it is once the waits would pass maxWaitMs', async () => {
+    const { ask, askedAt } = scripted(failed(4_000), failed(4_000), failed(4_000), OK);
+    const answer = askPatiently(ask, {
+      timers: SYSTEM_TIMERS,
+      connected: () => true,
+      maxWaitMs: 10_000,
+    });
+    await vi.runAllTimersAsync();
+    expect(await answer).toEqual(failed(4_000));
+    expect(askedAt).toEqual([0, 4_000, 8_000]);
   });
 
   it('passes any other refusal through at once', async () => {
