@@ -7,7 +7,10 @@ const MIB = 1024 * 1024;
  * or hold its event loop by more than a bounded amount (see docs/security.md, "Floods").
  */
 export interface FloodLimits {
-  /** Live sockets of one user (one per tab, plus stale ones a dropped link leaves behind). */
+  /**
+   * Live sockets of one user: one per tab, plus the stale one each tab's dropped link leaves
+   * behind for up to 35 s (the heartbeat's interval plus its timeout).
+   */
   maxSocketsPerUser: number;
   /** Rooms one socket may have joined; there is no `leave`, so a reconnect starts over. */
   maxRoomsPerSocket: number;
@@ -23,19 +26,21 @@ export interface FloodLimits {
    * the socket is dropped at once.
    */
   maxOutboundBytes: number;
-  /** A socket whose pending output has not moved for this long reads nothing: dropped. */
+  /** A socket whose pending output has not gone down for this long reads nothing: dropped. */
   outboundStallMs: number;
 }
 
 /**
- * Defaults that no real user meets. Ferry's client joins each open room once per connect
+ * Defaults that no real user meets. 24 sockets are a dozen tabs, each with the socket a
+ * network switch left behind beside its new one (a laptop moving from Wi-Fi to a tether
+ * reconnects every tab at once). Ferry's client joins each open room once per connect
  * (500 joins cover a hundred rooms over five quick reconnects, and 10 a second refill it),
  * and pages a catch-up 500 messages at a time, one page per room in flight: about 25 pages
  * a second in Chromium (docs/benchmarks.md), so 600 pages at once (300,000 messages) and
  * then 30 a second never slow it down.
  */
 export const DEFAULT_FLOOD_LIMITS: FloodLimits = {
-  maxSocketsPerUser: 12,
+  maxSocketsPerUser: 24,
   maxRoomsPerSocket: 1_000,
   roomsCreatedPerHour: 60,
   joinRate: { capacity: 500, refillPerMinute: 600 },

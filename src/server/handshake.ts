@@ -13,19 +13,21 @@ function wireError(error: WireError): Error & { data: WireError } {
 }
 
 /**
- * Why a handshake's protocol cannot be served, or null when it can. A client older than
+ * The protocol a handshake speaks, or why it cannot be served. A client older than
  * MIN_PROTOCOL_VERSION is told `upgrade_required`, whatever its token: an old tab has to
  * hear that it must reload, not that it must sign in again.
  */
-function refuseProtocol(auth: unknown): WireError | null {
+function checkProtocol(auth: unknown): { protocol: number } | { refusal: WireError } {
   const claimed = handshakeProtocolSchema.safeParse(auth);
   if (!claimed.success) {
-    return { code: 'invalid_payload', message: 'auth.protocol must be a whole number' };
+    return {
+      refusal: { code: 'invalid_payload', message: 'auth.protocol must be a whole number' },
+    };
   }
   const protocol = claimed.data.protocol ?? UNVERSIONED_PROTOCOL;
-  if (protocol >= MIN_PROTOCOL_VERSION) return null;
+  if (protocol >= MIN_PROTOCOL_VERSION) return { protocol };
   const message = `this version of Ferry (protocol ${protocol}) is too old; reload the app`;
-  return { code: 'upgrade_required', message };
+  return { refusal: { code: 'upgrade_required', message } };
 }
 
 /**
@@ -37,9 +39,9 @@ function refuseProtocol(auth: unknown): WireError | null {
  */
 export function createHandshake(accounts: AccountStore, log: (line: string) => void) {
   return function authenticate(socket: FerrySocket, next: Next): void {
-    const refusal = refuseProtocol(socket.handshake.auth);
-    if (refusal) {
-      next(wireError(refusal));
+    const checked = checkProtocol(socket.handshake.auth);
+    if ('refusal' in checked) {
+      next(wireError(checked.refusal));
       return;
     }
     const auth = handshakeAuthSchema.safeParse(socket.handshake.auth);
@@ -58,6 +60,8 @@ export function createHandshake(accounts: AccountStore, log: (line: string) => v
         socket.data.userId = user.userId;
         socket.data.name = user.name;
         socket.data.tokenHash = tokenHash;
+        // Some answers are worded for older clients: see `refusalCode` in send-handler.ts.
+        socket.data.protocol = checked.protocol;
         next();
       },
       (error: unknown) => {

@@ -50,18 +50,19 @@ export interface OutboundGuardOptions {
   log: (line: string) => void;
 }
 
-/** Where a socket's pending output stood when it last moved. */
+/** A socket's pending output at its last check, and when it last went down. */
 interface Progress {
-  lowestBytes: number;
+  lastBytes: number;
   movedAt: number;
 }
 
 /**
  * Bounds what the server holds for clients that do not read. A request does not start
  * while its socket's pending output is past `maxBytes` (backpressure: a slow reader is
- * served at its own pace); a socket whose pending output does not move for `stallMs`, or
- * grows past four times the bound, is dropped. Unsolicited pongs keep engine.io's
- * heartbeat happy, so this, not the heartbeat, is what ends a socket that reads nothing.
+ * served at its own pace); a socket whose pending output goes down at none of its checks
+ * for `stallMs` (it took no byte), or grows past four times the bound, is dropped.
+ * Unsolicited pongs keep engine.io's heartbeat happy, so this, not the heartbeat, is what
+ * ends a socket that reads nothing.
  */
 export class OutboundGuard {
   readonly #options: OutboundGuardOptions;
@@ -103,13 +104,19 @@ export class OutboundGuard {
       return true;
     }
     const progress = this.#progress.get(socket);
-    // Any drop below the lowest level seen since the last move means the client is reading.
-    if (!progress || bytes < progress.lowestBytes) {
-      this.#progress.set(socket, { lowestBytes: bytes, movedAt: now });
+    // Only the client taking bytes lowers the level, so any fall since the previous check is
+    // progress. A reader that also asks for more pages refills what it takes and keeps the
+    // level flat on average; measured against a low mark instead, it would look stalled.
+    // (Nothing public counts bytes the network took: engine.io's buffers are private, and
+    // a TCP socket's bytesWritten counts bytes handed to it, not bytes taken.)
+    if (!progress) {
+      this.#progress.set(socket, { lastBytes: bytes, movedAt: now });
       return false;
     }
+    if (bytes < progress.lastBytes) progress.movedAt = now;
+    progress.lastBytes = bytes;
     if (now - progress.movedAt < stallMs) return false;
-    this.#drop(socket, `its output did not move for ${stallMs} ms`);
+    this.#drop(socket, `its pending output did not go down for ${stallMs} ms`);
     return true;
   }
 

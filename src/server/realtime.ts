@@ -22,8 +22,9 @@ export type { FerryIo, SocketData } from './socket-types.ts';
 
 /**
  * Most requests one socket may have queued or running at once. Ferry's client keeps at
- * most 10 batches in flight plus a join and a history page per open room; a socket past
- * this is flooding, and is dropped (see docs/protocol.md, "Transport").
+ * most 10 batches in flight plus 8 joins and history pages (shared by all its open rooms)
+ * and a "Load earlier" page; a socket past this is flooding, and is dropped (see
+ * docs/protocol.md, "Transport").
  */
 export const MAX_QUEUED_REQUESTS = 64;
 
@@ -167,6 +168,7 @@ export function attachRealtime(io: FerryIo, options: RealtimeOptions): Realtime 
         queued: 0,
         sender: {
           author: { id: socket.data.userId, name: socket.data.name },
+          protocol: socket.data.protocol,
           gate: new RateGate(),
           mayEnter: (room) => mayEnter(room, socket.data.userId),
           broadcast: (room, messages) => socket.to(room).emit('messages', { room, messages }),

@@ -9,6 +9,8 @@ import { describeIssue, fail } from './wire.ts';
 
 export interface Sender {
   author: Author;
+  /** The protocol the sender's client speaks: it decides how a store failure is worded. */
+  protocol: number;
   gate: RateGate;
   /** Whether the sender may write to the room (checked on every batch). */
   mayEnter(room: string): Promise<boolean>;
@@ -28,6 +30,19 @@ const HELD_REFUSALS: Record<HoldReason, string> = {
   rate_limited: 'too many messages; resend from the first refused one',
   internal: 'an earlier batch could not be stored; resend from it',
 };
+
+/**
+ * The first protocol whose clients wait out an `internal` answer's `retryAfterMs`. The
+ * builds before it reconnect at once on `internal`, which a locked store (answered at
+ * once) turns into a tight loop; they pause on `rate_limited` and then resend from the head
+ * of their outbox, which is all a store-failure hold asks, so that is what they are told.
+ */
+const WAITS_OUT_INTERNAL_PROTOCOL = 2;
+
+/** The code a hold's refusal carries to a client that speaks `protocol`. */
+function refusalCode(reason: HoldReason, protocol: number): HoldReason {
+  return reason === 'internal' && protocol < WAITS_OUT_INTERNAL_PROTOCOL ? 'rate_limited' : reason;
+}
 
 /** The answer to one batch, and whether the socket must be dropped once it is sent. */
 export interface SendReply {
@@ -84,7 +99,8 @@ interface Admission {
  * A store that fails (a database locked by another process, a full disk) is answered
  * `internal` with a `retryAfterMs`, and the batch's first message is held: the socket
  * stays up, and the batches in flight behind the failed one are refused until the client
- * resends from it, so none is stored ahead of it.
+ * resends from it, so none is stored ahead of it. Clients older than protocol 2 are told
+ * `rate_limited` instead, with the same wait (see WAITS_OUT_INTERNAL_PROTOCOL).
  */
 export function createSendHandler({ store, messageRate, clock, log }: SendHandlerDeps) {
   /**
@@ -182,7 +198,8 @@ export function createSendHandler({ store, messageRate, clock, log }: SendHandle
     // Before anything that can fail: a batch the gate refuses must leave its hold as it is.
     const verdict = sender.gate.check(valid[0]?.id, clock(), head);
     if (verdict.kind !== 'pass') {
-      const refusal = fail(verdict.reason, HELD_REFUSALS[verdict.reason], verdict.retryAfterMs);
+      const code = refusalCode(verdict.reason, sender.protocol);
+      const refusal = fail(code, HELD_REFUSALS[verdict.reason], verdict.retryAfterMs);
       return reply(refusal, verdict.kind === 'drop');
     }
     try {
@@ -192,7 +209,8 @@ export function createSendHandler({ store, messageRate, clock, log }: SendHandle
       const first = valid[0];
       if (first) sender.gate.hold(first.id, clock() + STORE_RETRY_AFTER_MS, 'internal');
       const message = 'the server could not store this batch; resend it from its first message';
-      return reply(fail('internal', message, STORE_RETRY_AFTER_MS));
+      const code = refusalCode('internal', sender.protocol);
+      return reply(fail(code, message, STORE_RETRY_AFTER_MS));
     }
   };
 }

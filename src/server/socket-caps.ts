@@ -1,5 +1,5 @@
 import type { WireError } from '../shared/errors.ts';
-import { MAX_RETRY_AFTER_MS } from '../shared/limits.ts';
+import { clampRetryAfterMs } from '../shared/limits.ts';
 import type { FerrySocket } from './socket-types.ts';
 
 type Next = (error?: Error) => void;
@@ -35,9 +35,22 @@ export class SocketsPerUser {
 }
 
 /**
+ * The longest a stale socket can hold a slot: the heartbeat gives up on a dropped link
+ * within one ping interval plus the ping timeout (35 s with PING_INTERVAL_MS and
+ * PING_TIMEOUT_MS). Read from the engine, so a server run with another heartbeat asks for
+ * its own.
+ */
+function staleSocketLifeMs(socket: FerrySocket): number {
+  const { pingInterval = 0, pingTimeout = 0 } = socket.nsp.server.engine.opts;
+  return pingInterval + pingTimeout;
+}
+
+/**
  * The socket.io middleware, run after the handshake has set `socket.data.userId`, that
- * refuses a socket past the cap with a `rate_limited` connect error. When a slot frees
- * depends on the user's other tabs, so the wait asked for is the longest any answer asks.
+ * refuses a socket past the cap with a `rate_limited` connect error. A full cap is most
+ * often the user's own stale sockets, left by a link that dropped, so the wait asked for
+ * is the longest one can last: by then a slot has freed unless the user really has that
+ * many tabs open.
  */
 export function createSocketCap(slots: SocketsPerUser) {
   return function capSockets(socket: FerrySocket, next: Next): void {
@@ -46,7 +59,7 @@ export function createSocketCap(slots: SocketsPerUser) {
       const error: WireError = {
         code: 'rate_limited',
         message: `this account has ${slots.max} connections open, the most it may: close a tab`,
-        retryAfterMs: MAX_RETRY_AFTER_MS,
+        retryAfterMs: clampRetryAfterMs(staleSocketLifeMs(socket)),
       };
       next(Object.assign(new Error(error.code), { data: error }));
       return;

@@ -1,11 +1,16 @@
 import type { Server, Socket } from 'socket.io';
 import type { ClientToServerEvents, ServerToClientEvents } from '../shared/protocol.ts';
 
-/** What the handshake puts on a socket: who it is, and which session it belongs to. */
+/**
+ * What the handshake puts on a socket: who it is, which session it belongs to, and which
+ * protocol its client speaks.
+ */
 export interface SocketData {
   userId: string;
   name: string;
   tokenHash: string;
+  /** The handshake's `auth.protocol`, or UNVERSIONED_PROTOCOL when it sent none. */
+  protocol: number;
 }
 
 // biome-ignore lint/complexity/noBannedTypes: socket.io's slot for inter-server events, unused

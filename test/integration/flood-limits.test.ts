@@ -1,7 +1,11 @@
 // Floods one signed-in account can aim at the socket server, each met on a real server.
 import { describe, expect, it } from 'vitest';
 import { newMessageId } from '../../src/client/ids.ts';
-import type { FerryServerOptions } from '../../src/server/ferry-server.ts';
+import {
+  type FerryServerOptions,
+  PING_INTERVAL_MS,
+  PING_TIMEOUT_MS,
+} from '../../src/server/ferry-server.ts';
 import { MAX_BODY_CHARS, MIN_RETRY_AFTER_MS } from '../../src/shared/limits.ts';
 import { cleanupsAfterEach } from '../support/cleanups.ts';
 import { deviceName, openDevice } from '../support/engine.ts';
@@ -175,6 +179,23 @@ describe('floods from one account', () => {
     await socketOf(server, token);
   });
 
+  it('lets one account keep a stale and a fresh socket for each of a dozen tabs, and asks the next to wait only as long as a stale socket can last', async () => {
+    // A laptop with twelve tabs that switches networks: each tab's old socket stays on the
+    // server until the heartbeat gives up on it, beside the tab's new one.
+    const server = await serverWith();
+    const { token } = await signUp(server.url, 'alice');
+    for (let i = 0; i < 24; i++) await socketOf(server, token);
+    const refused = await rawClient(server.url, { token }).then(
+      (socket) => {
+        socket.close();
+        return null;
+      },
+      (error: Error & { data?: Refusal['error'] }) => error.data,
+    );
+    expect(refused?.code).toBe('rate_limited');
+    expect(refused?.retryAfterMs).toBe(PING_INTERVAL_MS + PING_TIMEOUT_MS);
+  });
+
   it('has a tab refused by the socket cap wait out the answer and try again, instead of showing the session as refused', async () => {
     const server = await serverWith({ floodLimits: { maxSocketsPerUser: 1 } });
     const profile = deviceName('capped');
@@ -191,7 +212,8 @@ describe('floods from one account', () => {
     const state = second.engine.connection;
     expect(state.status).toBe('reconnecting');
     if (state.status !== 'reconnecting') return;
-    // The server asked for its longest wait; the tab keeps to it rather than hammering.
+    // The server asked for as long as a stale socket can hold a slot (35 s); the tab keeps
+    // to it rather than hammering.
     expect(state.nextRetryAt - Date.now()).toBeGreaterThan(30_000);
   });
 });

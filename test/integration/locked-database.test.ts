@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { MIN_RETRY_AFTER_MS } from '../../src/shared/limits.ts';
+import { PROTOCOL_VERSION } from '../../src/shared/protocol.ts';
 import { cleanupsAfterEach } from '../support/cleanups.ts';
 import { deviceName, openDevice, waitFor } from '../support/engine.ts';
 import { postSession, rawClient, sendBatch, signUp } from '../support/raw-client.ts';
@@ -59,7 +61,7 @@ describe('a SQLite file that another process holds locked', () => {
   it('keeps /healthz fast while sign-ups and sends fail on the lock', async () => {
     const { url, holder } = await lockedServer();
     const session = await signUp(url, 'alice');
-    const socket = await rawClient(url, { token: session.token });
+    const socket = await rawClient(url, { token: session.token, protocol: PROTOCOL_VERSION });
     cleanups.push(() => void socket.disconnect());
     await fetch(`${url}/healthz`); // the first request opens the connection: not timed
     holder.lock();
@@ -89,10 +91,10 @@ describe('a SQLite file that another process holds locked', () => {
     expect(worst).toBeLessThan(FAST_MS);
   });
 
-  it('answers a send internal with a retry hint, at once, and keeps the socket', async () => {
+  it("answers a current client's send internal with a retry hint, at once, and keeps the socket", async () => {
     const { url, holder } = await lockedServer();
     const session = await signUp(url, 'alice');
-    const socket = await rawClient(url, { token: session.token });
+    const socket = await rawClient(url, { token: session.token, protocol: PROTOCOL_VERSION });
     cleanups.push(() => void socket.disconnect());
     holder.lock();
 
@@ -111,7 +113,7 @@ describe('a SQLite file that another process holds locked', () => {
   it('stores no batch ahead of one the store failed, on the same socket', async () => {
     const { url, holder } = await lockedServer();
     const session = await signUp(url, 'alice');
-    const socket = await rawClient(url, { token: session.token });
+    const socket = await rawClient(url, { token: session.token, protocol: PROTOCOL_VERSION });
     cleanups.push(() => void socket.disconnect());
     const first = message('first');
     const second = message('second');
@@ -124,6 +126,31 @@ describe('a SQLite file that another process holds locked', () => {
     const behind = await sendBatch(socket, 'lobby', [second]);
     expect(behind.ok).toBe(false);
     expect(behind.error?.retryAfterMs).toBeGreaterThan(0);
+    await new Promise((resolve) => setTimeout(resolve, failed.error?.retryAfterMs));
+    expect((await sendBatch(socket, 'lobby', [first, second])).ok).toBe(true);
+    expect(holder.bodies('lobby')).toEqual(['first', 'second']);
+  });
+
+  it('answers a client without a protocol version rate_limited, which it waits out instead of reconnecting', async () => {
+    const { url, holder } = await lockedServer();
+    const session = await signUp(url, 'alice');
+    // The builds before versions reconnect at once on `internal`: a tight loop while the
+    // lock holds. They pause on `rate_limited` and resend from the head of their outbox.
+    const socket = await rawClient(url, { token: session.token });
+    cleanups.push(() => void socket.disconnect());
+    const first = message('first');
+    const second = message('second');
+    holder.lock();
+
+    const failed = await sendBatch(socket, 'lobby', [first]);
+    expect(failed.error?.code).toBe('rate_limited');
+    expect(failed.error?.retryAfterMs).toBeGreaterThanOrEqual(MIN_RETRY_AFTER_MS);
+    holder.release();
+    const behind = await sendBatch(socket, 'lobby', [second]);
+    expect(behind.error?.code).toBe('rate_limited');
+    expect(behind.error?.retryAfterMs).toBeGreaterThanOrEqual(MIN_RETRY_AFTER_MS);
+    expect(socket.connected).toBe(true);
+
     await new Promise((resolve) => setTimeout(resolve, failed.error?.retryAfterMs));
     expect((await sendBatch(socket, 'lobby', [first, second])).ok).toBe(true);
     expect(holder.bodies('lobby')).toEqual(['first', 'second']);

@@ -1,6 +1,6 @@
 import { io } from 'socket.io-client';
 import { describe, expect, it } from 'vitest';
-import { PROTOCOL_VERSION } from '../../src/shared/protocol.ts';
+import { PROTOCOL_VERSION, UNVERSIONED_PROTOCOL } from '../../src/shared/protocol.ts';
 import { cleanupsAfterEach } from '../support/cleanups.ts';
 import { deviceName, openDevice, waitFor } from '../support/engine.ts';
 import { rawClient, signUp } from '../support/raw-client.ts';
@@ -47,11 +47,14 @@ describe('the protocol version in the handshake', () => {
   });
 
   it('serves a client that sends no version (the builds before versions) as version 1', async () => {
-    const { url } = await server();
+    const { url, server: ferry } = await server();
+    const spoken: number[] = [];
+    ferry.io.on('connection', (socket) => spoken.push(socket.data.protocol));
     const { token } = await signUp(url, 'alice');
     const socket = await rawClient(url, { token });
     cleanups.push(() => void socket.disconnect());
     expect(socket.connected).toBe(true);
+    expect(spoken).toEqual([UNVERSIONED_PROTOCOL]);
   });
 
   it("sends this build's protocol version from the app", async () => {
