@@ -1,7 +1,7 @@
 import { MemoryLocks } from '../src/client/memory-locks.ts';
 import { openDevice, type TestDevice } from '../test/support/engine.ts';
+import { FaultProxy } from '../test/support/fault-proxy.ts';
 import { alternate } from './alternate.ts';
-import { ByteCounter } from './byte-counter.ts';
 import type { BenchConfig } from './config.ts';
 import {
   chatBody,
@@ -28,10 +28,10 @@ async function bytesToFlush(
   const room = uniqueRoom('tabs');
   await seed(room);
   const links = await Promise.all(
-    Array.from({ length: tabCount }, () => ByteCounter.start(serverPort)),
+    Array.from({ length: tabCount }, () => FaultProxy.start({ port: serverPort })),
   );
   const locks = new MemoryLocks();
-  const [firstLink, ...otherLinks] = links as [ByteCounter, ...ByteCounter[]];
+  const [firstLink, ...otherLinks] = links as [FaultProxy, ...FaultProxy[]];
   const first = await offlineDeviceInRoom(firstLink.url, room, {
     label: 'tabs',
     storedBefore: 1,
@@ -45,7 +45,7 @@ async function bytesToFlush(
     for (let i = 0; i < messages; i++) {
       await (tabs[i % tabs.length] as TestDevice).engine.send(room, chatBody(i));
     }
-    for (const link of links) link.reset();
+    for (const link of links) link.upBytes = 0;
     for (const tab of tabs) tab.connectivity.set(true);
     for (const tab of tabs) {
       await untilEngine(

@@ -62,6 +62,8 @@ export class FaultProxy {
   #random: () => number;
   /** Connections accepted since start (each one a connection attempt by a client). */
   accepted = 0;
+  /** Bytes clients sent towards the server since start (or since it was last set to 0). */
+  upBytes = 0;
 
   private constructor(target: UpstreamTarget, random: () => number) {
     this.#target = target;
@@ -212,6 +214,7 @@ export class FaultProxy {
       setTimeout(release, due - Date.now());
     };
     from.on('data', (chunk: Buffer) => {
+      if (direction === 'up') this.upBytes += chunk.length;
       if (direction === 'up' && pair.upstream.destroyed && !pair.severed) {
         this.#destroy(pair);
         return;
