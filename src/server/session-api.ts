@@ -147,10 +147,17 @@ export function createSessionApi(options: SessionApiOptions) {
       sendError(res, 429, 'rate_limited', 'too many sign-ups from this address; try again later');
       return;
     }
-    const outcome = await accounts.createUser(
-      { userId: randomUUID(), name, tokenHash, signupKeyHash },
-      clock(),
-    );
+    let outcome: Awaited<ReturnType<AccountStore['createUser']>>;
+    try {
+      outcome = await accounts.createUser(
+        { userId: randomUUID(), name, tokenHash, signupKeyHash },
+        clock(),
+      );
+    } catch (error) {
+      // Nobody was signed up: a busy or failing store must not spend the address's budget.
+      signupRate.refund(address, 1);
+      throw error;
+    }
     // Lost a race with another request carrying the same key: that one was the sign-up.
     if (!outcome.created) signupRate.refund(address, 1);
     const session: Session = { userId: outcome.userId, name: outcome.name, token };

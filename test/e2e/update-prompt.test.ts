@@ -147,6 +147,9 @@ describeInChromium('the update prompt', () => {
     expect(tabBLoads).toEqual([]);
     expect(await tabB.buildId()).toBe(runningBuild);
     expect(await tabB.page.getByTestId('composer-input').inputValue()).toBe(draft);
+    // Told that the new version already runs elsewhere, and asked only for its Reload.
+    expect((await tabB.peek('update-banner'))?.text).toContain('running in another tab');
+    expect(await tabB.peek('update-later')).toBeNull();
     step('tab B untouched, still offering the update');
 
     await tabB.page.getByTestId('update-reload').click();

@@ -66,11 +66,16 @@ describe('a SQLite file that another process holds locked', () => {
     await fetch(`${url}/healthz`); // the first request opens the connection: not timed
     holder.lock();
 
+    const signUps: number[] = [];
+    const sendCodes: (string | null)[] = [];
     const writes = (async () => {
       for (let i = 0; i < 20; i++) {
-        await postSession(url, { name: `bob${i}` });
-        // Only the time matters here; the old server dropped the socket on the first one.
-        await sendBatch(socket, 'lobby', [message(`try ${i}`)], { head: true }).catch(() => null);
+        signUps.push((await postSession(url, { name: `bob${i}` })).status);
+        // The old server dropped the socket on the first one: that reads as `null` here.
+        const ack = await sendBatch(socket, 'lobby', [message(`try ${i}`)], { head: true }).catch(
+          () => null,
+        );
+        sendCodes.push(ack && !ack.ok ? (ack.error?.code ?? null) : null);
       }
     })();
     const latencies: number[] = [];
@@ -89,6 +94,10 @@ describe('a SQLite file that another process holds locked', () => {
       `/healthz under a lock: ${latencies.length} probes, median ${sorted[sorted.length >> 1]?.toFixed(1)} ms, worst ${worst.toFixed(1)} ms`,
     );
     expect(worst).toBeLessThan(FAST_MS);
+    // The lock was really in the way of every write.
+    // Every sign-up is told to come back; none spends the address's sign-up budget (20).
+    expect(new Set(signUps)).toEqual(new Set([503]));
+    expect(new Set(sendCodes)).toEqual(new Set(['internal']));
   });
 
   it("answers a current client's send internal with a retry hint, at once, and keeps the socket", async () => {

@@ -74,6 +74,7 @@ describe('an engine under tight request budgets', () => {
     // 21 pages (the last one short), and at most one refusal per MIN_RETRY_AFTER_MS (one
     // page is asked for at a time): a pause after each, not a storm.
     const refused = history.asked - askedBefore - 21;
+    expect(refused).toBeGreaterThan(0);
     expect(refused).toBeLessThanOrEqual((performance.now() - started) / MIN_RETRY_AFTER_MS + 1);
   });
 
@@ -82,9 +83,16 @@ describe('an engine under tight request budgets', () => {
       floodLimits: { joinRate: { capacity: 2, refillPerMinute: 600 } },
     });
     const rooms = ['one', 'two', 'three', 'four', 'five'];
+    const joins = countRequests(server, 'join');
     const alice = await openDevice(server.url, deviceName('alice'), { name: 'alice' });
     cleanups.push(() => alice.engine.destroy());
     await waitFor('alice connected', () => alice.engine.connection.status === 'connected');
+    let everDenied: string | null = null;
+    cleanups.push(
+      alice.engine.subscribe(() => {
+        for (const room of rooms) everDenied ??= alice.engine.room(room).denied;
+      }),
+    );
     for (const room of rooms) await seed(server, room, 100);
     for (const room of rooms) await alice.engine.openRoom(room);
     // A join catches the room up: each room holds its 100 messages once it is joined.
@@ -93,7 +101,9 @@ describe('an engine under tight request budgets', () => {
       () => rooms.every((room) => alice.engine.room(room).messages.length === 100),
       10_000,
     );
-    expect(rooms.map((room) => alice.engine.room(room).denied)).toEqual(rooms.map(() => null));
+    // Some joins were refused and asked again; no room was shown refused meanwhile.
+    expect(joins.asked).toBeGreaterThan(rooms.length);
+    expect(everDenied).toBeNull();
   });
 
   it("fails a createRoom refused for the hour at once, with the server's reason", async () => {

@@ -57,11 +57,12 @@ describe('a join or history page the server fails once', () => {
   }
 
   /** When each `join` for `room` reached the server. */
-  function joinsOf(server: TestServer, room: string): number[] {
+  /** When each `event` request for `room` reached the server. */
+  function requestsOf(server: TestServer, event: string, room: string): number[] {
     const at: number[] = [];
     server.server.io.on('connection', (socket) => {
-      socket.onAny((event: string, payload: { room?: unknown } | undefined) => {
-        if (event === 'join' && payload?.room === room) at.push(performance.now());
+      socket.onAny((name: string, payload: { room?: unknown } | undefined) => {
+        if (name === event && payload?.room === room) at.push(performance.now());
       });
     });
     return at;
@@ -95,7 +96,7 @@ describe('a join or history page the server fails once', () => {
 
   it('joins and catches up a room whose first join was answered internal, after a pause', async () => {
     const ferry = await server();
-    const joins = joinsOf(ferry, 'lobby');
+    const joins = requestsOf(ferry, 'join', 'lobby');
     await seed(ferry, 'lobby', 5);
     const alice = await connected(ferry, 'alice');
     const denied = watchDenied(alice, 'lobby');
@@ -122,7 +123,9 @@ describe('a join or history page the server fails once', () => {
   it('catches a room up whose first history page was answered internal, after a pause', async () => {
     const ferry = await server();
     await seed(ferry, 'lobby', 5);
+    const pages = requestsOf(ferry, 'history', 'lobby');
     const alice = await connected(ferry, 'alice');
+    const denied = watchDenied(alice, 'lobby');
 
     failing.pageAfter = 1;
     await alice.engine.openRoom('lobby');
@@ -133,13 +136,18 @@ describe('a join or history page the server fails once', () => {
     );
     expect(failing.pageAfter).toBe(0);
     expect(alice.engine.room('lobby').catchingUp).toBeNull();
+    expect(pages).toHaveLength(2);
+    expect((pages[1] as number) - (pages[0] as number)).toBeGreaterThanOrEqual(
+      MIN_RETRY_AFTER_MS - 50,
+    );
+    expect(denied.seen).toBeNull();
   });
 
   it('still denies a private room at once when the join is answered forbidden', async () => {
     const ferry = await server();
     const bob = await connected(ferry, 'bob');
     const { room } = await bob.engine.createPrivateRoom();
-    const joins = joinsOf(ferry, room);
+    const joins = requestsOf(ferry, 'join', room);
     const alice = await connected(ferry, 'alice');
 
     const started = performance.now();
