@@ -109,6 +109,10 @@ describeInChromium('the update prompt', () => {
     const room = 'update-two-tabs';
     const tabA = await FerryPage.open(context, server.url(), room);
     await tabA.pickName('Ada');
+    // Tab B opens once the worker controls tab A: a page whose navigation starts while the
+    // first worker is still installing can miss its clients.claim() and stay uncontrolled
+    // until it is reloaded (CI caught this as a 15 s timeout on a loaded machine).
+    await tabA.waitForServiceWorkerControl();
     const tabB = await FerryPage.open(context, server.url(), room);
     for (const tab of [tabA, tabB]) {
       await tab.waitForConnection('connected');
