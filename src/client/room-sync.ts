@@ -51,6 +51,10 @@ export class RoomSync {
   readonly #roomRequests = new RequestSlots(MAX_ROOM_REQUESTS_IN_FLIGHT);
   /** Rooms being loaded from IndexedDB, so two quick opens share one load. */
   readonly #opening = new Map<string, Promise<void>>();
+  /** Ids other tabs changed, by room, that this tab has not read back yet. */
+  #otherTabIds = new Map<string, Set<string>>();
+  /** The queued read of those ids; changes heard before it starts join it. */
+  #otherTabRead: Promise<void> | null = null;
 
   constructor(deps: RoomSyncDeps) {
     this.#deps = deps;
@@ -145,26 +149,25 @@ export class RoomSync {
 
   /**
    * Another tab of this profile queued, settled or discarded these messages: show what
-   * IndexedDB holds for them now. Nothing is written: that tab already did.
+   * IndexedDB holds for them now. Nothing is written: that tab already did. A burst (300
+   * messages typed, then settled batch by batch) is read back in one go: one read per
+   * change left a busy tab hundreds of re-renders behind the outbox it counted.
    */
   applyOtherTab(change: MessagesChange): Promise<void> {
-    return this.#writes.push(async () => {
-      if (!this.#rooms.has(change.room)) return;
-      const stored = await this.#deps.store.getMessages(change.ids);
-      this.#rooms.update(change.room, (open) => {
-        let view = open.view;
-        const sent: SentMessage[] = [];
-        stored.forEach((message, index) => {
-          if (message?.status === 'sent') sent.push(message);
-          else if (!message) view = view.without(change.ids[index] as string);
-          else if (!view.hasSent(message.id)) view = view.withLocal(message);
-        });
-        if (sent.length === 0) return { ...open, view };
-        const seqs = sent.map((message) => message.seq);
-        const cursor = open.known ? advanceCursor(open.cursor, seqs) : open.cursor;
-        return { ...open, view: view.withSent(sent), cursor };
-      });
+    let ids = this.#otherTabIds.get(change.room);
+    if (!ids) {
+      ids = new Set();
+      this.#otherTabIds.set(change.room, ids);
+    }
+    for (const id of change.ids) ids.add(id);
+    this.#otherTabRead ??= this.#writes.push(async () => {
+      // Changes heard from here on wait for the next read: this one may have read past them.
+      const changed = this.#otherTabIds;
+      this.#otherTabIds = new Map();
+      this.#otherTabRead = null;
+      for (const [room, roomIds] of changed) await this.#readBack(room, [...roomIds]);
     });
+    return this.#otherTabRead;
   }
 
   /** Stores server-confirmed messages (a live event or a history page). */
@@ -185,6 +188,24 @@ export class RoomSync {
   /** Resolves once every local write queued so far is done. */
   async drain(): Promise<void> {
     await this.#writes.push(async () => undefined);
+  }
+
+  async #readBack(room: string, ids: readonly string[]): Promise<void> {
+    if (!this.#rooms.has(room)) return;
+    const stored = await this.#deps.store.getMessages(ids);
+    this.#rooms.update(room, (open) => {
+      let view = open.view;
+      const sent: SentMessage[] = [];
+      stored.forEach((message, index) => {
+        if (message?.status === 'sent') sent.push(message);
+        else if (!message) view = view.without(ids[index] as string);
+        else if (!view.hasSent(message.id)) view = view.withLocal(message);
+      });
+      if (sent.length === 0) return { ...open, view };
+      const seqs = sent.map((message) => message.seq);
+      const cursor = open.known ? advanceCursor(open.cursor, seqs) : open.cursor;
+      return { ...open, view: view.withSent(sent), cursor };
+    });
   }
 
   async #load(room: string, invite: string | undefined): Promise<void> {
