@@ -10,9 +10,11 @@ import { Server, type ServerOptions } from 'socket.io';
 import { MAX_PACKET_BYTES } from '../shared/limits.ts';
 import { DEFAULT_FLOOD_LIMITS, type FloodLimits } from './flood-limits.ts';
 import { createHttpHandler } from './http-handler.ts';
+import { createMessagesApi } from './messages-api.ts';
 import { createOriginCheck } from './origin-check.ts';
 import { attachRealtime, type FerryIo, sessionRoom } from './realtime.ts';
 import { hashSecret } from './secrets.ts';
+import { createSendHandler } from './send-handler.ts';
 import { createSessionApi } from './session-api.ts';
 import type { AccountStore } from './store/account-store.ts';
 import type { MessageStore } from './store/message-store.ts';
@@ -73,16 +75,34 @@ export function createFerryServer(options: FerryServerOptions): FerryServer {
     io.in(sessionRoom(tokenHash)).disconnectSockets(true);
 
   const originAllowed = createOriginCheck(options.allowedOrigins ?? []);
-  const handleApi = createSessionApi({
+  // One send handler, and so one per-user message budget, for the sockets and for
+  // `POST /api/messages`: a user cannot double their rate by sending both ways.
+  const handleSend = createSendHandler({
+    store: options.store,
+    messageRate: new TokenBuckets(options.messageRate ?? DEFAULT_MESSAGE_RATE, clock),
+    clock,
+    log,
+  });
+  const handleSessionApi = createSessionApi({
     accounts,
     signupRate: new TokenBuckets(options.signupRate ?? DEFAULT_SIGNUP_RATE, clock),
     onRevoked: disconnectSession,
     originAllowed,
     clock,
   });
+  const handleMessagesApi = createMessagesApi({
+    accounts,
+    handleSend,
+    broadcast: (room, messages) => io.to(room).emit('messages', { room, messages }),
+    log,
+  });
   const extraRoutes = options.extraRoutes;
-  const handler = createHttpHandler(options.staticDir ?? '', (req, res) =>
-    extraRoutes?.(req, res) ? true : handleApi(req, res),
+  const handler = createHttpHandler(
+    options.staticDir ?? '',
+    (req, res) =>
+      (extraRoutes?.(req, res) ?? false) ||
+      handleSessionApi(req, res) ||
+      handleMessagesApi(req, res),
   );
   const http: HttpServer = options.tls
     ? createHttpsServer(options.tls, handler)
@@ -103,7 +123,7 @@ export function createFerryServer(options: FerryServerOptions): FerryServer {
   const realtime = attachRealtime(io, {
     store: options.store,
     accounts,
-    messageRate: new TokenBuckets(options.messageRate ?? DEFAULT_MESSAGE_RATE, clock),
+    handleSend,
     limits: { ...DEFAULT_FLOOD_LIMITS, ...options.floodLimits },
     clock,
     log,

@@ -10,7 +10,7 @@ import { dropSocket, OUTBOUND_SWEEP_MS, OutboundGuard } from './outbound-guard.t
 import { RateGate } from './rate-gate.ts';
 import { withBudget } from './request-budget.ts';
 import { createRoomAccess } from './room-access.ts';
-import { createSendHandler, type Sender } from './send-handler.ts';
+import type { Sender, SendHandler } from './send-handler.ts';
 import { createSocketCap, SocketsPerUser } from './socket-caps.ts';
 import type { FerryIo, FerrySocket } from './socket-types.ts';
 import type { AccountStore } from './store/account-store.ts';
@@ -56,7 +56,8 @@ interface SocketSession {
 export interface RealtimeOptions {
   store: MessageStore;
   accounts: AccountStore;
-  messageRate: TokenBuckets;
+  /** The send handler, shared with `POST /api/messages` (one rate budget, one code path). */
+  handleSend: SendHandler;
   limits: FloodLimits;
   clock: () => number;
   log: (line: string) => void;
@@ -79,9 +80,8 @@ const reply = (answer: unknown): Reply => ({ answer });
  * history, createRoom and ping, each within its flood limits.
  */
 export function attachRealtime(io: FerryIo, options: RealtimeOptions): Realtime {
-  const { store, accounts, clock, log, limits } = options;
+  const { store, accounts, handleSend, clock, log, limits } = options;
   const mayEnter = createRoomAccess(accounts);
-  const handleSend = createSendHandler(options);
   const budget = (rate: RateLimit) => new TokenBuckets(rate, clock);
   const handleJoin = withBudget(
     budget(limits.joinRate),

@@ -25,6 +25,9 @@ export interface SendHandlerDeps {
   log: (line: string) => void;
 }
 
+/** Answers one `send` batch from `sender`; `payload` is untrusted and validated here. */
+export type SendHandler = (sender: Sender, payload: unknown) => Promise<SendReply>;
+
 /** What a batch refused by a hold is told, by the hold's reason. */
 const HELD_REFUSALS: Record<HoldReason, string> = {
   rate_limited: 'too many messages; resend from the first refused one',
@@ -102,7 +105,12 @@ interface Admission {
  * resends from it, so none is stored ahead of it. Clients older than protocol 2 are told
  * `rate_limited` instead, with the same wait (see WAITS_OUT_INTERNAL_PROTOCOL).
  */
-export function createSendHandler({ store, messageRate, clock, log }: SendHandlerDeps) {
+export function createSendHandler({
+  store,
+  messageRate,
+  clock,
+  log,
+}: SendHandlerDeps): SendHandler {
   /**
    * Charges the user's bucket for the ids that are new, and cuts the batch at the first new
    * id past the grant. Ids already stored cost nothing: a resend after a lost ack is the

@@ -3,20 +3,23 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
 import { MAX_NAME_CHARS, SESSION_TOKEN_BYTES } from '../shared/limits.ts';
 import type { Session } from '../shared/protocol.ts';
-import { createSessionRequestSchema, secretSchema } from '../shared/schemas.ts';
+import { createSessionRequestSchema } from '../shared/schemas.ts';
+import {
+  type BodyLimits,
+  bearerToken,
+  isJson,
+  readJsonBody,
+  sendError,
+  sendFailure,
+  sendJson,
+  setRetryAfter,
+} from './json-http.ts';
 import { hashSecret, newSecret } from './secrets.ts';
 import type { AccountStore } from './store/account-store.ts';
-import { isStoreBusy, STORE_RETRY_AFTER_MS } from './store/store-errors.ts';
 import type { TokenBuckets } from './token-bucket.ts';
 
-/** A sign-up is a name and a key in a tiny JSON body. */
-const MAX_BODY_BYTES = 1_024;
-/**
- * A body over MAX_BODY_BYTES is still read, and thrown away, up to this size, so that the
- * 413 reaches the client: closing a connection with unread data resets it, and the client
- * sees a dropped connection instead of the answer. Past it, the connection is cut.
- */
-const MAX_DRAINED_BYTES = 64 * 1024;
+/** A sign-up is a name and a key in a tiny JSON body; bigger ones are drained up to 64 KB. */
+const BODY_LIMITS: BodyLimits = { maxBytes: 1_024, maxDrainedBytes: 64 * 1024 };
 
 export interface SessionApiOptions {
   accounts: AccountStore;
@@ -27,51 +30,6 @@ export interface SessionApiOptions {
   /** Whether the request's Origin may sign up (see origin-check.ts). */
   originAllowed: (req: IncomingMessage) => boolean;
   clock: () => number;
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
-  res.end(JSON.stringify(body));
-}
-
-function sendError(res: ServerResponse, status: number, code: string, message: string): void {
-  sendJson(res, status, { ok: false, error: { code, message } });
-}
-
-type Body = { kind: 'text'; text: string } | { kind: 'too_large' } | { kind: 'cut' };
-
-/**
- * Whether the body is declared JSON. A page on another site can post `text/plain`, a form
- * or no type at all without a CORS preflight; `application/json` it cannot, so this check
- * and the Origin check together keep other sites' pages out.
- */
-function isJson(req: IncomingMessage): boolean {
-  const mediaType = (req.headers['content-type'] ?? '').split(';')[0] ?? '';
-  return mediaType.trim().toLowerCase() === 'application/json';
-}
-
-function readBody(req: IncomingMessage): Promise<Body> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_DRAINED_BYTES) {
-        req.destroy();
-        resolve({ kind: 'cut' });
-      } else if (size <= MAX_BODY_BYTES) {
-        chunks.push(chunk);
-      }
-    });
-    req.on('end', () =>
-      resolve(
-        size > MAX_BODY_BYTES
-          ? { kind: 'too_large' }
-          : { kind: 'text', text: Buffer.concat(chunks).toString('utf8') },
-      ),
-    );
-    req.on('error', reject);
-  });
 }
 
 /** What a refused sign-up body is told, by the first field that is wrong. */
@@ -107,21 +65,9 @@ export function createSessionApi(options: SessionApiOptions) {
       sendError(res, 415, 'invalid_payload', 'the body must be sent as application/json');
       return;
     }
-    const body = await readBody(req);
-    if (body.kind === 'cut') return;
-    if (body.kind === 'too_large') {
-      res.setHeader('Connection', 'close');
-      sendError(res, 413, 'invalid_payload', `the body must be at most ${MAX_BODY_BYTES} bytes`);
-      return;
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(body.text);
-    } catch {
-      sendError(res, 400, 'invalid_payload', 'the body must be JSON');
-      return;
-    }
-    const parsed = createSessionRequestSchema.safeParse(json);
+    const body = await readJsonBody(req, res, BODY_LIMITS);
+    if (!body) return;
+    const parsed = createSessionRequestSchema.safeParse(body.json);
     if (!parsed.success) {
       sendError(res, 400, 'invalid_payload', describeSignUpIssue(parsed.error.issues[0]));
       return;
@@ -143,7 +89,7 @@ export function createSessionApi(options: SessionApiOptions) {
     const address = req.socket.remoteAddress ?? 'unknown';
     const wait = signupRate.take(address, 1);
     if (wait.granted === 0) {
-      res.setHeader('Retry-After', String(Math.ceil(wait.retryAfterMs / 1_000)));
+      setRetryAfter(res, wait.retryAfterMs);
       sendError(res, 429, 'rate_limited', 'too many sign-ups from this address; try again later');
       return;
     }
@@ -165,8 +111,8 @@ export function createSessionApi(options: SessionApiOptions) {
   }
 
   async function revoke(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-    if (!token || !secretSchema.safeParse(token).success) {
+    const token = bearerToken(req);
+    if (!token) {
       sendError(res, 401, 'unauthorized', 'a Bearer session token is required');
       return;
     }
@@ -190,16 +136,7 @@ export function createSessionApi(options: SessionApiOptions) {
       sendError(res, 405, 'invalid_payload', 'use POST to sign up or DELETE to sign out');
       return true;
     }
-    run(req, res).catch((error: unknown) => {
-      if (res.headersSent) return;
-      if (isStoreBusy(error)) {
-        // Another process holds the database: the request was fine, and a retry soon may pass.
-        res.setHeader('Retry-After', String(Math.ceil(STORE_RETRY_AFTER_MS / 1_000)));
-        sendError(res, 503, 'internal', 'the server is busy; try again shortly');
-        return;
-      }
-      sendError(res, 500, 'internal', 'the server failed');
-    });
+    run(req, res).catch((error: unknown) => sendFailure(res, error));
     return true;
   };
 }

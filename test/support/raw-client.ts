@@ -64,6 +64,39 @@ export async function postSession(url: string, body: unknown): Promise<SessionAn
   return { status: response.status, body: await response.json().catch(() => null) };
 }
 
+/** What `POST /api/messages` answered: the status, the headers and the parsed JSON body. */
+export interface MessagesAnswer {
+  status: number;
+  headers: Headers;
+  body: unknown;
+}
+
+/**
+ * `POST /api/messages` with any body, as a client written from docs/protocol.md would: the
+ * token as a Bearer header (none when null), JSON unless `headers` says otherwise.
+ */
+export async function postMessages(
+  url: string,
+  token: string | null,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<MessagesAnswer> {
+  const response = await fetch(`${url}/api/messages`, {
+    method: 'POST',
+    headers: {
+      'Content-Type': 'application/json',
+      ...(token === null ? {} : { Authorization: `Bearer ${token}` }),
+      ...headers,
+    },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: await response.json().catch(() => null),
+  };
+}
+
 /** A fresh sign-up key, as the app makes one: 32 random bytes, base64url. */
 export function newSignupKey(): string {
   return Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url');
