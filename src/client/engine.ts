@@ -10,7 +10,7 @@ import {
 } from './engine-options.ts';
 import { EngineFlushPort } from './flush-port.ts';
 import { Flusher, type FlushStats } from './flusher.ts';
-import { IdentityKeeper, InvalidInputError } from './identity-keeper.ts';
+import { IDENTITY_LOCK_MAX_WAIT_MS, IdentityKeeper, InvalidInputError } from './identity-keeper.ts';
 import { newMessageId } from './ids.ts';
 import { Listeners } from './listeners.ts';
 import { LocalStore } from './local-store.ts';
@@ -32,11 +32,6 @@ export type { Leadership } from './sender-lock.ts';
 
 /** The longest a "new private room" click waits out rate limits and server failures. */
 export const CREATE_ROOM_MAX_WAIT_MS = 10_000;
-/**
- * The longest a tab waits for another tab's sign-up before it signs up itself (with the
- * profile's sign-up key, so still as the same user): a stuck tab must not block the rest.
- */
-export const IDENTITY_LOCK_MAX_WAIT_MS = 15_000;
 
 /**
  * The sync engine: durable outbox, flusher, catch-up and merged room views over one
@@ -59,6 +54,7 @@ export class Engine {
   readonly #clock: () => number;
   readonly #timers: Timers;
   readonly #disposers: (() => void)[] = [];
+  readonly #onOutboxWaiting: () => void;
   #outboxCount: number;
   #destroyed = false;
   #storageLoss: StorageLoss | null = null;
@@ -72,6 +68,7 @@ export class Engine {
   ) {
     this.#store = store;
     this.#outboxCount = outboxCount;
+    this.#onOutboxWaiting = options.onOutboxWaiting ?? (() => undefined);
     const timers = options.timers ?? timersWithClock(options.clock);
     this.#clock = timers.now;
     this.#timers = timers;
@@ -137,6 +134,9 @@ export class Engine {
       this.#connection.subscribe((state) => this.#onConnectionState(state)),
       this.#connection.onMessages((event) => {
         void this.#rooms.storeSent(event.room, event.messages);
+      }),
+      (options.visibility ?? ALWAYS_VISIBLE).subscribe((visible) => {
+        if (!visible && this.#outboxCount > 0) this.#onOutboxWaiting();
       }),
     );
     this.#election.start();
@@ -358,6 +358,7 @@ export class Engine {
     this.#outboxCount += 1;
     this.#rooms.showPending(pending);
     this.#flusher.wake();
+    if (!this.#connection.connected) this.#onOutboxWaiting();
   }
 
   async #refreshOutboxCount(): Promise<void> {

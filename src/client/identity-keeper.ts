@@ -5,6 +5,13 @@ import type { LocalStore } from './local-store.ts';
 import { createSession } from './session-client.ts';
 import type { Identity } from './types.ts';
 
+/**
+ * The longest a tab (or the service worker) waits for another tab's sign-up before it
+ * signs up itself (with the profile's sign-up key, so still as the same user): a stuck tab
+ * must not block the rest.
+ */
+export const IDENTITY_LOCK_MAX_WAIT_MS = 15_000;
+
 /** Runs `work` while no other tab of the profile runs work under the same lock. */
 export type Exclusive = <T>(work: () => Promise<T>) => Promise<T>;
 

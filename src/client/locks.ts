@@ -6,12 +6,13 @@
  * - `signal` withdraws a request still waiting (its promise rejects with an AbortError);
  * - `steal: true` is granted at once: the holder loses the lock, and the promise its
  *   `request` returned rejects with an AbortError (its callback is not interrupted).
- * `steal` and `signal` cannot be combined (the browser refuses it too).
+ * - `ifAvailable: true` never waits: the callback gets null when the lock is held.
+ * `steal`, `signal` and `ifAvailable` cannot be combined (the browser refuses it too).
  */
 export interface Locks {
   request<T>(
     name: string,
-    options: { steal?: boolean; signal?: AbortSignal },
+    options: { steal?: boolean; signal?: AbortSignal; ifAvailable?: boolean },
     callback: (lock: unknown) => Promise<T> | T,
   ): Promise<T>;
 }

@@ -17,11 +17,15 @@ export class MemoryLocks implements Locks {
 
   request<T>(
     name: string,
-    options: { steal?: boolean; signal?: AbortSignal },
+    options: { steal?: boolean; signal?: AbortSignal; ifAvailable?: boolean },
     callback: (lock: unknown) => Promise<T> | T,
   ): Promise<T> {
-    if (options.steal && options.signal) {
-      return Promise.reject(new Error('steal and signal cannot be combined'));
+    const exclusive = [options.steal, options.signal, options.ifAvailable].filter(Boolean);
+    if (exclusive.length > 1) {
+      return Promise.reject(new Error('steal, signal and ifAvailable cannot be combined'));
+    }
+    if (options.ifAvailable && this.#held.has(name)) {
+      return Promise.resolve().then(() => callback(null));
     }
     const { signal } = options;
     if (signal?.aborted) return Promise.reject(abortError('the lock request was aborted'));

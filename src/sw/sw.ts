@@ -1,8 +1,8 @@
 /// <reference lib="webworker" />
 // The service worker: precaches the app shell so that a reload in airplane mode renders
-// the app (its history and outbox live in IndexedDB, not here), and answers navigations
-// to the app's own pages with the cached index.html. New versions wait until the page says
-// the user accepted.
+// the app (its history and outbox live in IndexedDB, not here), answers navigations to the
+// app's own pages with the cached index.html, and sends the outbox on a Background Sync
+// when no page is open. New versions wait until the page says the user accepted.
 import { clientsClaim } from 'workbox-core';
 import {
   cleanupOutdatedCaches,
@@ -10,6 +10,16 @@ import {
   precacheAndRoute,
 } from 'workbox-precaching';
 import { NavigationRoute, registerRoute } from 'workbox-routing';
+import { DEFAULT_DB_NAME } from '../client/engine-options.ts';
+import { platformLocks } from '../client/locks.ts';
+import { OUTBOX_SYNC_TAG, runOutboxSync } from '../client/outbox-sync.ts';
+import {
+  describeSyncOutcome,
+  HOLD_WAIT_MS,
+  LAST_CHANCE_HOLD_WAIT_MS,
+  type SyncEvent,
+  settleSyncEvent,
+} from './outbox-sync-event.ts';
 import { APP_PAGES, isSkipWaitingMessage } from './routes.ts';
 
 declare const self: ServiceWorkerGlobalScope;
@@ -33,4 +43,26 @@ self.addEventListener('message', (event) => {
   // the page has nothing in flight (see src/ui/hooks/useServiceWorkerUpdate.ts, which
   // waits for src/ui/pwa/reload-gate.ts).
   if (isSkipWaitingMessage(event.data)) void self.skipWaiting();
+});
+
+// Messages queued offline go out once the network is back, open page or not: the app
+// registers the sync (src/ui/pwa/background-sync.ts). The run sends under the profile's
+// sender lock, and leaves the outbox to a live tab that holds it (src/client/outbox-sync.ts).
+self.addEventListener('sync', (event) => {
+  const sync = event as SyncEvent;
+  if (sync.tag !== OUTBOX_SYNC_TAG) return;
+  const lastChance = sync.lastChance;
+  sync.waitUntil(
+    runOutboxSync({
+      dbName: DEFAULT_DB_NAME,
+      url: self.location.origin,
+      locks: platformLocks(),
+      maxHoldWaitMs: lastChance ? LAST_CHANCE_HOLD_WAIT_MS : HOLD_WAIT_MS,
+    }).then((outcome) => {
+      // The one trace a run leaves (DevTools shows the worker's console), and what the
+      // browser tests wait for.
+      console.info(`[ferry] outbox sync: ${describeSyncOutcome(outcome)}`);
+      settleSyncEvent(outcome, lastChance);
+    }),
+  );
 });

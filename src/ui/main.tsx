@@ -13,6 +13,7 @@ import { StorageUnavailableNotice } from './components/StorageUnavailableNotice.
 import { ComposerActivity } from './composer-activity.ts';
 import { ComposerProvider } from './hooks/useComposer.tsx';
 import { EngineProvider } from './hooks/useEngine.tsx';
+import { requestOutboxSync } from './pwa/background-sync.ts';
 import { BUILD_ID } from './pwa/build-id.ts';
 import { installPrompt } from './pwa/install-prompt.ts';
 import { reloadIntoNewerVersion } from './pwa/newer-worker.ts';
@@ -57,6 +58,7 @@ async function boot(root: Root): Promise<void> {
       onStorageBlocked: () => root.render(<StorageBlockedNotice />),
       onStorageVersionChange: () => loseStorage('version_change'),
       onStorageClosed: () => loseStorage('closed'),
+      onOutboxWaiting: () => void requestOutboxSync(),
     });
   } catch (error) {
     // Data saved by a newer version needs that version: its worker may be waiting.

@@ -85,6 +85,35 @@ describe('MemoryLocks', () => {
       { steal: true, signal: new AbortController().signal },
       () => 1,
     );
-    await expect(request).rejects.toThrow('steal and signal');
+    await expect(request).rejects.toThrow('steal, signal and ifAvailable');
+  });
+
+  it('answers null at once to an ifAvailable request while the lock is held, and grants it when free', async () => {
+    const locks = new MemoryLocks();
+    const holder = hold(locks, 'a');
+    await settle();
+    expect(await locks.request('a', { ifAvailable: true }, (lock) => lock)).toBeNull();
+    holder.letGo();
+    await settle();
+    expect(await locks.request('a', { ifAvailable: true }, (lock) => lock)).not.toBeNull();
+  });
+
+  it('keeps others waiting while an ifAvailable request holds the lock', async () => {
+    const locks = new MemoryLocks();
+    let letGo: () => void = () => {};
+    const first = locks.request('a', { ifAvailable: true }, (lock) => {
+      expect(lock).not.toBeNull();
+      return new Promise<void>((resolve) => {
+        letGo = resolve;
+      });
+    });
+    await settle();
+    const waiter = hold(locks, 'a');
+    await settle();
+    expect(waiter.events).toEqual([]);
+    letGo();
+    await first;
+    await settle();
+    expect(waiter.events).toEqual(['granted']);
   });
 });

@@ -16,12 +16,12 @@ export interface ServedApp {
 /** What most browser suites start with: `label` names the build and the folder. */
 export async function serveFreshBuild(
   label: string,
-  options: { rate?: { burst: number; perMinute: number } } = {},
+  options: { rate?: { burst: number; perMinute: number }; port?: number | 'held' } = {},
 ): Promise<ServedApp> {
   const workDir = mkdtempSync(join(tmpdir(), `ferry-e2e-${label}-`));
   const build = await buildApp(label);
   const server = new ServerProcess({
-    port: 0,
+    port: options.port ?? 0,
     dbPath: join(workDir, 'ferry.db'),
     staticDir: build.dir,
     ...options,
