@@ -36,7 +36,8 @@ export interface EngineOptions extends Omit<ConnectionOptions, 'auth' | 'onRefus
   locks?: Locks | null;
   /**
    * Messages wait with no link to carry them: one was queued while this tab is not
-   * connected, or the page was hidden with the outbox not empty. The app asks the service
+   * connected, the link dropped with the outbox not empty, or the page was hidden with the
+   * outbox not empty. The app asks the service
    * worker for a Background Sync then, so that closing the page needs no last-moment work.
    */
   onOutboxWaiting?: () => void;

@@ -375,6 +375,9 @@ export class Engine {
       if (state.status === 'connected') {
         this.#rooms.joinAll();
         this.#flusher.wake();
+      } else if (previous === 'connected' && this.#outboxCount > 0) {
+        // What was on the wire may never have landed: ask now, not at the last moment.
+        this.#onOutboxWaiting();
       }
       this.#election.connectionChanged();
     }

@@ -45,10 +45,6 @@ export async function postSendBatch(
       `the server could not be reached (${error instanceof Error ? error.message : String(error)})`,
     );
   }
-  if (response.status === 401) {
-    await response.body?.cancel();
-    return { kind: 'unauthorized' };
-  }
   const body: unknown = await response.json().catch(() => null);
   const parsed = sendAckSchema.safeParse(body);
   // A proxy's error page, a captive portal, a truncated answer: not the server's verdict.
@@ -57,5 +53,12 @@ export async function postSendBatch(
       `the batch was answered with something else (${response.status})`,
     );
   }
-  return { kind: 'ack', ack: parsed.data };
+  const ack = parsed.data;
+  // Only Ferry's own refusal drops the session: a 401 from something in front of the
+  // server (a proxy asking for its own login) has no ack, and failed above. Never settled
+  // as an ack: that would fail every message of the batch for good.
+  if (!ack.ok && ack.error.code === 'unauthorized') {
+    return { kind: 'unauthorized' };
+  }
+  return { kind: 'ack', ack };
 }

@@ -7,6 +7,7 @@ import { IDENTITY_LOCK_MAX_WAIT_MS, IdentityKeeper } from './identity-keeper.ts'
 import { LocalStore } from './local-store.ts';
 import { identityLockName, type Locks, senderLockName, withLockIfPossible } from './locks.ts';
 import { NO_CHANNEL, openProfileChannel, type ProfileChannel } from './profile-channel.ts';
+import { SignUpRefusedError } from './session-client.ts';
 import { SYSTEM_TIMERS, type Timers } from './timers.ts';
 
 /** The Background Sync tag the app registers and the service worker answers. */
@@ -16,7 +17,7 @@ export const OUTBOX_SYNC_TAG = 'ferry-outbox';
 export type OutboxSyncOutcome =
   /** The outbox is empty: everything was sent, or failed for good. */
   | { kind: 'done'; sent: number; failed: number }
-  /** A tab holds the sender lock: it sends, and the run left the outbox alone. */
+  /** A tab with a link holds (or took) the sender lock: it sends; the run stepped aside. */
   | { kind: 'busy' }
   /** Stopped at something that passes with time (no network, a server hold): try later. */
   | { kind: 'retry'; sent: number; failed: number; reason: string }
@@ -54,10 +55,10 @@ export const LOCK_WAIT_MS = 10_000;
 /**
  * Sends the profile's outbox without a page: what the service worker does on a Background
  * Sync. It is one more sender of the profile, so it runs only under the sender lock, and
- * leaves the outbox to a tab that holds the lock and answers for it (an open tab sends by
- * itself). A holder that does not answer is a page closing (the sync often fires as the
- * last page goes) or a frozen one: the run waits for its lock, up to LOCK_WAIT_MS, and
- * hands back for a retry if it never comes.
+ * leaves the outbox to a tab that holds the lock and says its link is up (`busy`). Any
+ * other holder is a page being closed (the sync often fires as the last page goes), a
+ * frozen one, or a live one without a link: the run waits for the lock, up to
+ * LOCK_WAIT_MS, and hands back for a retry if it never comes.
  *
  * Under the lock: batch after batch from the head of the outbox, each one settled on the
  * device exactly as a tab settles an ack (ack-settlement.ts, one LocalStore transaction)
@@ -66,56 +67,82 @@ export const LOCK_WAIT_MS = 10_000;
  * as the sender does, so a tab that opens meanwhile waits for it instead of taking over.
  */
 export async function syncOutbox(deps: OutboxSyncDeps): Promise<OutboxSyncOutcome> {
-  const { locks, lockName } = deps;
-  if (!locks) return drain(deps);
-  const now = await locks.request(lockName, { ifAvailable: true }, (lock) =>
-    lock === null ? null : drainAsSender(deps),
-  );
-  if (now) return now;
-  if (await holderAnswers(deps)) return { kind: 'busy' };
+  if (!deps.locks) return drain(deps, { stolen: false });
+  const now = await underLock(deps, { ifAvailable: true });
+  if (now !== NOT_GRANTED) return now;
+  if (await holderIsSending(deps)) return { kind: 'busy' };
+  const waited = await underLock(deps, {
+    signal: AbortSignal.timeout(deps.lockWaitMs ?? LOCK_WAIT_MS),
+  });
+  if (waited !== NOT_GRANTED) return waited;
+  const reason = 'the sender lock is held by a page that is not sending';
+  return { kind: 'retry', sent: 0, failed: 0, reason };
+}
+
+/** Said by `underLock` when the lock was not to be had (held, or the wait ran out). */
+const NOT_GRANTED = Symbol('not granted');
+
+/**
+ * Drains the outbox as the profile's sender, if the lock is granted. While it holds the
+ * lock the run answers probes as a sender does. A tab may still steal the lock (a follower
+ * that did not hear the answers, say): the run then stops before its next post, and the
+ * tab sends from the head of the outbox, as after any hand-off.
+ */
+async function underLock(
+  deps: OutboxSyncDeps,
+  options: { ifAvailable: true } | { signal: AbortSignal },
+): Promise<OutboxSyncOutcome | typeof NOT_GRANTED> {
+  const run: { stolen: boolean; draining: Promise<OutboxSyncOutcome> | null } = {
+    stolen: false,
+    draining: null,
+  };
   try {
-    return await locks.request(
-      lockName,
-      { signal: AbortSignal.timeout(deps.lockWaitMs ?? LOCK_WAIT_MS) },
-      () => drainAsSender(deps),
-    );
+    return await (deps.locks as Locks).request(deps.lockName, options, async (lock) => {
+      if (lock === null) return NOT_GRANTED;
+      const answer = () => deps.channel.post({ kind: 'sender', sending: true });
+      const stopAnswering = deps.channel.subscribe((change) => {
+        if (change.kind === 'probe') answer();
+      });
+      answer();
+      try {
+        run.draining = drain(deps, run);
+        return await run.draining;
+      } finally {
+        stopAnswering();
+      }
+    });
   } catch (error) {
     if (!(error instanceof Error && error.name === 'AbortError')) throw error;
-    const reason = 'the sender lock is held by a page that does not answer';
-    return { kind: 'retry', sent: 0, failed: 0, reason };
+    if (!run.draining) return NOT_GRANTED;
+    run.stolen = true;
+    // The batch on the wire is settled before the database is let go: what it stored
+    // shows as sent, and the tab does not send it again.
+    await run.draining.catch(() => undefined);
+    return { kind: 'busy' };
   }
 }
 
-/** Whether the lock's holder says it is alive, within HOLDER_ANSWER_MS of a probe. */
-function holderAnswers({ channel, timers, holderAnswerMs }: OutboxSyncDeps): Promise<boolean> {
+/**
+ * Whether the lock's holder says it is sending, within HOLDER_ANSWER_MS of a probe. A
+ * live tab answers from its message handler at once, hidden or not, and says whether its
+ * link is up; a tab being closed, or frozen, says nothing.
+ */
+function holderIsSending({ channel, timers, holderAnswerMs }: OutboxSyncDeps): Promise<boolean> {
   return new Promise((resolve) => {
-    const finish = (answered: boolean) => {
+    const finish = (sending: boolean) => {
       stopListening();
       timers.clearTimeout(timer);
-      resolve(answered);
+      resolve(sending);
     };
     const stopListening = channel.subscribe((change) => {
-      if (change.kind === 'sender') finish(true);
+      if (change.kind === 'sender' && change.sending) finish(true);
     });
     const timer = timers.setTimeout(() => finish(false), holderAnswerMs ?? HOLDER_ANSWER_MS);
     channel.post({ kind: 'probe' });
   });
 }
 
-async function drainAsSender(deps: OutboxSyncDeps): Promise<OutboxSyncOutcome> {
-  const answer = () => deps.channel.post({ kind: 'sender', sending: true });
-  const stopAnswering = deps.channel.subscribe((change) => {
-    if (change.kind === 'probe') answer();
-  });
-  answer();
-  try {
-    return await drain(deps);
-  } finally {
-    stopAnswering();
-  }
-}
-
-async function drain(deps: OutboxSyncDeps): Promise<OutboxSyncOutcome> {
+async function drain(deps: OutboxSyncDeps, run: { stolen: boolean }): Promise<OutboxSyncOutcome> {
   const { store, identity, channel, timers } = deps;
   const caps = deps.caps ?? DEFAULT_BATCH_CAPS;
   const tally = { sent: 0, failed: 0 };
@@ -134,9 +161,10 @@ async function drain(deps: OutboxSyncDeps): Promise<OutboxSyncOutcome> {
   };
 
   if (!(await store.getIdentity())) return { kind: 'done', ...tally };
+  let token: string | null = null;
   let waitedMs = 0;
   let signedInAgain = false;
-  while (true) {
+  while (!run.stolen) {
     const plan = planBatch(await store.readOutbox(0, caps.maxMessages), caps);
     if (plan.kind === 'empty') return { kind: 'done', ...tally };
     const context = () => ({ author: identity.author, now: timers.now() });
@@ -144,15 +172,11 @@ async function drain(deps: OutboxSyncDeps): Promise<OutboxSyncOutcome> {
       await record(plan.entry.room, settleOversize(plan.entry, context()));
       continue;
     }
-    let token: string;
     try {
-      token = (await identity.handshakeAuth()).token;
+      token ??= (await identity.handshakeAuth()).token;
     } catch (error) {
       const reason = `sign-up: ${describe(error)}`;
-      return end(
-        error instanceof Error && error.name === 'SignUpRefusedError' ? 'stuck' : 'retry',
-        reason,
-      );
+      return end(error instanceof SignUpRefusedError ? 'stuck' : 'retry', reason);
     }
     const room = plan.entries[0]?.room ?? '';
     const batch: SendBatch = {
@@ -171,6 +195,7 @@ async function drain(deps: OutboxSyncDeps): Promise<OutboxSyncOutcome> {
       if (signedInAgain) return end('stuck', 'the server refused the new session');
       signedInAgain = true;
       await identity.forgetSession();
+      token = null;
       continue;
     }
     const settlement = settleAck(plan.entries, outcome.ack, context());
@@ -185,6 +210,7 @@ async function drain(deps: OutboxSyncDeps): Promise<OutboxSyncOutcome> {
       return end('retry', 'the server answered none of the batch');
     }
   }
+  return { kind: 'busy' };
 }
 
 function describe(error: unknown): string {

@@ -17,13 +17,14 @@ export interface SyncEvent extends ExtendableEvent {
 
 /**
  * What the worker tells the browser of a run: rejecting the event's promise asks for a
- * retry, so only what passes with time rejects, and never on the last chance (the messages
- * stay pending, and the next open of Ferry sends them). A tab holding the sender lock, or
- * something a retry cannot mend, resolves.
+ * retry. So does a run that stepped aside for a tab (`busy`): that tab may be frozen or
+ * closed before it is done, and a retry that finds the outbox empty costs one read. A run
+ * that sent everything, or stopped at something no retry mends, resolves; so does every
+ * run on the last chance (what is left stays pending, and the next open sends it).
  */
 export function settleSyncEvent(outcome: OutboxSyncOutcome, lastChance: boolean): void {
-  if (outcome.kind === 'retry' && !lastChance) {
-    throw new Error(`outbox sync stopped, to be retried: ${outcome.reason}`);
+  if ((outcome.kind === 'retry' || outcome.kind === 'busy') && !lastChance) {
+    throw new Error(`outbox sync to be retried: ${describeSyncOutcome(outcome)}`);
   }
 }
 

@@ -175,6 +175,9 @@ describeInChromium('background sync', () => {
       .toEqual(typed.map((body) => [body, 'sent']));
     await storedOnceInOrder(room, typed);
     await expect.poll(() => workerLog.length, { timeout: STEP_TIMEOUT_MS }).toBeGreaterThan(0);
+    // The tab holds the sender lock for its life: the worker never sends beside it.
+    for (const line of workerLog)
+      expect(line).toMatch(/^\[ferry\] outbox sync: (busy|retry: 0 sent)/);
     console.log(
       `[background sync] sync fired with a tab flushing; worker: ${workerLog.join(' | ')}`,
     );

@@ -13,7 +13,7 @@ import {
   openDevice,
   waitFor,
 } from '../support/engine.ts';
-import { freePort, startTestServer, tempDir } from '../support/server.ts';
+import { freePort, startTestServer, tempDir, withAppend } from '../support/server.ts';
 
 /** Long enough for the holds these tests cause; the worker's own bound is HOLD_WAIT_MS. */
 const HOLD_WAIT_MS = 10_000;
@@ -26,12 +26,21 @@ const HOLD_WAIT_MS = 10_000;
 describe('the outbox sent with no page open', () => {
   const cleanups = cleanupsAfterEach();
 
-  async function server(options: { port?: number; messageRate?: number } = {}) {
+  async function server(
+    options: { port?: number; messageRate?: number; appendDelayMs?: number } = {},
+  ) {
     const dir = tempDir();
     cleanups.push(dir.dispose);
+    const delayMs = options.appendDelayMs ?? 0;
     const started = await startTestServer({
       dbPath: `${dir.path}/ferry.db`,
       port: options.port,
+      // A slow server keeps each batch on the wire for a while.
+      wrapStore: (store) =>
+        withAppend(store, async (...args) => {
+          await new Promise((resolve) => setTimeout(resolve, delayMs));
+          return store.appendBatch(...args);
+        }),
       serverOptions: options.messageRate
         ? { messageRate: { capacity: options.messageRate, refillPerMinute: 600 } }
         : {},
@@ -60,8 +69,8 @@ describe('the outbox sent with no page open', () => {
     return other.engine;
   }
 
-  async function reopen(url: string, dbName: string): Promise<Engine> {
-    const tab = await openDevice(url, dbName, { room: 'lobby' });
+  async function reopen(url: string, dbName: string, online = true): Promise<Engine> {
+    const tab = await openDevice(url, dbName, { room: 'lobby', online });
     cleanups.push(() => tab.engine.destroy());
     return tab.engine;
   }
@@ -147,11 +156,28 @@ describe('the outbox sent with no page open', () => {
 
     expect(outcome).toMatchObject({ kind: 'retry', sent: 40, failed: 0 });
     expect(bodies(await store.pageAfter('lobby', 0, 100))).toEqual(typed.slice(0, 40));
-    const alice = await reopen(url, dbName);
+    // Offline, so that it cannot send any of them before they are counted.
+    const alice = await reopen(url, dbName, false);
     expect(alice.outboxCount).toBe(20);
   });
 
-  it('leaves the outbox to an open tab that holds the sender lock', async () => {
+  it('leaves the outbox to an open tab that holds the sender lock and is sending', async () => {
+    const { url, store } = await server({ appendDelayMs: 500 });
+    const dbName = deviceName('alice');
+    const locks = new MemoryLocks();
+    const tab = await openDevice(url, dbName, { name: 'alice', room: 'lobby', locks });
+    cleanups.push(() => tab.engine.destroy());
+    await waitFor('the tab to send, connected', () => tab.engine.connection.status === 'connected');
+    await tab.engine.send('lobby', 'on the open tab’s wire');
+
+    const outcome = await runOutboxSync({ dbName, url, locks, maxHoldWaitMs: HOLD_WAIT_MS });
+
+    expect(outcome).toEqual({ kind: 'busy' });
+    await waitFor('the tab to send it', () => tab.engine.outboxCount === 0);
+    expect(bodies(await store.pageAfter('lobby', 0, 10))).toEqual(['on the open tab’s wire']);
+  });
+
+  it('hands back for a retry when the lock is held by a tab without a link', async () => {
     const { url, store } = await server();
     const dbName = deviceName('alice');
     const locks = new MemoryLocks();
@@ -162,12 +188,45 @@ describe('the outbox sent with no page open', () => {
     await waitFor('the tab offline', () => tab.engine.connection.status !== 'connected');
     await tab.engine.send('lobby', 'typed in the open tab');
 
-    const outcome = await runOutboxSync({ dbName, url, locks, maxHoldWaitMs: HOLD_WAIT_MS });
+    const outcome = await runOutboxSync({
+      dbName,
+      url,
+      locks,
+      maxHoldWaitMs: HOLD_WAIT_MS,
+      lockWaitMs: 300,
+    });
 
-    expect(outcome).toEqual({ kind: 'busy' });
+    // It may be hidden, about to be frozen: the browser asks again later.
+    expect(outcome).toMatchObject({ kind: 'retry', sent: 0, failed: 0 });
     expect(await store.pageAfter('lobby', 0, 10)).toEqual([]);
     tab.connectivity.set(true);
     await waitFor('the tab to send it', () => tab.engine.outboxCount === 0);
+  });
+
+  it('stops before its next batch when a tab takes the lock over, leaving the rest in order to it', async () => {
+    const { url, store } = await server({ appendDelayMs: 200 });
+    const dbName = deviceName('alice');
+    const typed = await typeOfflineAndClose(url, dbName, 300, 'taken over');
+    const locks = new MemoryLocks();
+    const tabSide = openProfileChannel(dbName);
+    if (!tabSide) throw new Error('this Node has no BroadcastChannel');
+    cleanups.push(() => tabSide.close());
+    const firstSettled = new Promise<void>((resolve) =>
+      tabSide.subscribe((change) => change.kind === 'messages' && resolve()),
+    );
+
+    const run = runOutboxSync({ dbName, url, locks, maxHoldWaitMs: HOLD_WAIT_MS });
+    await firstSettled;
+    // A tab that did not hear the worker steals the lock, as a follower does.
+    await locks.request(senderLockName(dbName), { steal: true }, () => undefined);
+    const outcome = await run;
+
+    expect(outcome).toEqual({ kind: 'busy' });
+    const alice = await reopen(url, dbName);
+    await waitFor('the tab to send the rest', () => alice.outboxCount === 0);
+    const stored = await store.pageAfter('lobby', 0, 500);
+    expect(bodies(stored)).toEqual(typed);
+    expect(duplicateIds(stored)).toEqual([]);
   });
 
   /** Holds the profile's sender lock as a closing or frozen page does: silently. */
@@ -226,7 +285,8 @@ describe('the outbox sent with no page open', () => {
   });
 
   it('answers the probes of a tab that opens meanwhile, as the sender does, and tells it what it settled', async () => {
-    const { url } = await server();
+    // Slow appends: the run is still sending when the probe comes.
+    const { url } = await server({ appendDelayMs: 300 });
     const dbName = deviceName('alice');
     await typeOfflineAndClose(url, dbName, 3, 'probed');
     const locks = new MemoryLocks();

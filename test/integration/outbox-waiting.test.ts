@@ -3,7 +3,7 @@ import type { Visibility } from '../../src/client/visibility.ts';
 import { settleSyncEvent } from '../../src/sw/outbox-sync-event.ts';
 import { cleanupsAfterEach } from '../support/cleanups.ts';
 import { deviceName, openDevice, waitFor } from '../support/engine.ts';
-import { startTestServer, tempDir } from '../support/server.ts';
+import { startTestServer, tempDir, withAppend } from '../support/server.ts';
 
 /** A page whose visibility the test flips. */
 function manualVisibility(): Visibility & { set(visible: boolean): void } {
@@ -26,10 +26,18 @@ function manualVisibility(): Visibility & { set(visible: boolean): void } {
 describe('asking for a background sync', () => {
   const cleanups = cleanupsAfterEach();
 
-  async function tab() {
+  /** A connected tab; the server takes `appendDelayMs` to store each batch. */
+  async function tab(appendDelayMs = 0) {
     const dir = tempDir();
     cleanups.push(dir.dispose);
-    const server = await startTestServer({ dbPath: `${dir.path}/ferry.db` });
+    const server = await startTestServer({
+      dbPath: `${dir.path}/ferry.db`,
+      wrapStore: (store) =>
+        withAppend(store, async (...args) => {
+          await new Promise((resolve) => setTimeout(resolve, appendDelayMs));
+          return store.appendBatch(...args);
+        }),
+    });
     cleanups.push(() => server.stop());
     const visibility = manualVisibility();
     let asked = 0;
@@ -60,6 +68,15 @@ describe('asking for a background sync', () => {
     expect(asked()).toBe(0);
   });
 
+  it('asks when the link drops while a message is on the wire', async () => {
+    const { engine, connectivity, asked } = await tab(1_000);
+    await engine.send('lobby', 'on the wire');
+    expect(engine.outboxCount).toBe(1);
+    connectivity.set(false);
+    await waitFor('offline', () => engine.connection.status !== 'connected');
+    expect(asked()).toBe(1);
+  });
+
   it('asks again when the page is hidden with messages waiting, and not when the outbox is empty', async () => {
     const { engine, connectivity, visibility, asked } = await tab();
     visibility.set(false);
@@ -84,9 +101,13 @@ describe('what the worker tells the browser of a run', () => {
     expect(() => settleSyncEvent(retry, true)).not.toThrow();
   });
 
-  it('ends a run that sent everything, or found a tab sending, or cannot be mended by retrying', () => {
+  it('asks for a retry after stepping aside for a tab, which may freeze before it is done', () => {
+    expect(() => settleSyncEvent({ kind: 'busy' }, false)).toThrow('busy');
+    expect(() => settleSyncEvent({ kind: 'busy' }, true)).not.toThrow();
+  });
+
+  it('ends a run that sent everything, or that stopped at something a retry cannot mend', () => {
     expect(() => settleSyncEvent({ kind: 'done', sent: 3, failed: 0 }, false)).not.toThrow();
-    expect(() => settleSyncEvent({ kind: 'busy' }, false)).not.toThrow();
     const stuck = { kind: 'stuck', sent: 0, failed: 0, reason: 'sign-up refused' } as const;
     expect(() => settleSyncEvent(stuck, false)).not.toThrow();
   });
