@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { SqliteAccountStore } from '../../src/server/store/sqlite-accounts.ts';
 import { tempDir } from '../support/server.ts';
+import { runAccountStoreContract } from './account-store.contract.ts';
 
 /** The accounts schema as files written before sign-up keys have it (user_version 2). */
 const SCHEMA_BEFORE_SIGNUP_KEYS = `
@@ -21,12 +22,10 @@ const SCHEMA_BEFORE_SIGNUP_KEYS = `
   PRAGMA user_version = 2;
 `;
 
-const user = (userId: string, signupKeyHash: string | null) => ({
-  userId,
-  name: userId,
-  tokenHash: `token of ${userId}`,
-  signupKeyHash,
-});
+runAccountStoreContract('SQLite in memory', async () => ({
+  accounts: new SqliteAccountStore(':memory:'),
+  dispose: async () => {},
+}));
 
 describe('SQLite accounts', () => {
   it('opens a file written before sign-up keys and keeps its sessions and private rooms', async () => {
@@ -44,35 +43,5 @@ describe('SQLite accounts', () => {
     });
     await accounts.close();
     dir.dispose();
-  });
-
-  it('makes one user of racing sign-ups with one key, and one user per sign-up without a key', async () => {
-    const accounts = new SqliteAccountStore(':memory:');
-    const outcomes = await Promise.all([
-      accounts.createUser(user('first', 'key-hash'), 1),
-      accounts.createUser(user('second', 'key-hash'), 1),
-      accounts.createUser(user('third', null), 1),
-      accounts.createUser(user('fourth', null), 1),
-    ]);
-    expect(outcomes).toEqual([
-      { userId: 'first', name: 'first', created: true },
-      { userId: 'first', name: 'first', created: false },
-      { userId: 'third', name: 'third', created: true },
-      { userId: 'fourth', name: 'fourth', created: true },
-    ]);
-    expect(await accounts.sessionUser('token of second')).toEqual({
-      userId: 'first',
-      name: 'first',
-    });
-    await accounts.close();
-  });
-
-  it('retires the sign-up key when a session of its user is revoked', async () => {
-    const accounts = new SqliteAccountStore(':memory:');
-    await accounts.createUser(user('first', 'key-hash'), 1);
-    expect(await accounts.signupKeyUser('key-hash')).toMatchObject({ userId: 'first' });
-    expect(await accounts.revokeSession('token of first', 2)).toBe(true);
-    expect(await accounts.signupKeyUser('key-hash')).toBeUndefined();
-    await accounts.close();
   });
 });

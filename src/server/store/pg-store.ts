@@ -1,0 +1,220 @@
+import type { Pool } from 'pg';
+import type { StoredMessage } from '../../shared/protocol.ts';
+import { KeyedCoalescer } from './keyed-coalescer.ts';
+import type { AppendInput, AppendOutcome, Author, MessageStore } from './message-store.ts';
+import { migratePg, openPgPool, queryPg } from './pg-db.ts';
+import { asStoreError, isPgUnavailable } from './pg-errors.ts';
+
+/**
+ * The most messages one `ferry_append` call carries. Batches that wait for a busy room are
+ * sent together up to this; one larger batch still goes whole (the send handler caps them).
+ */
+export const MAX_MESSAGES_PER_APPEND_CALL = 1_000;
+
+const COLUMNS = 'id, room, seq, ts, author_id AS "authorId", author, body';
+
+/** One `appendBatch` call, as it waits for its room's next `ferry_append` call. */
+interface AppendJob {
+  author: Author;
+  items: readonly AppendInput[];
+  nowMs: number;
+}
+
+/** One row of `ferry_append` (see pg-db.ts): an item's outcome; nulls for a conflict. */
+interface AppendRow {
+  idx: number;
+  outcome: 'accepted' | 'duplicate' | 'conflict';
+  stored_seq: number | null;
+  stored_ts: number | null;
+  stored_author_id: string | null;
+  stored_author: string | null;
+  stored_body: string | null;
+}
+
+const APPEND_SQL = `
+  SELECT idx, outcome, stored_seq, stored_ts, stored_author_id, stored_author, stored_body
+  FROM ferry_append($1, $2, $3, $4, $5, $6) ORDER BY idx`;
+
+/**
+ * The message store on PostgreSQL, for several Ferry processes sharing one database.
+ *
+ * Appends to one room are serialised by the room's counter row (see `ferry_append` in
+ * pg-db.ts), so seqs stay gap-free across processes. Within a process, batches for a room
+ * that arrive while a call for it is in flight wait and go as one call (KeyedCoalescer):
+ * a hot room costs one round trip and one lock hold per turn, not one per batch.
+ */
+export class PgMessageStore implements MessageStore {
+  readonly #pool: Pool;
+  readonly #ownsPool: boolean;
+  readonly #appends: KeyedCoalescer<AppendJob, AppendOutcome[]>;
+  #closing: Promise<void> | null = null;
+
+  /** Opens a pool to `connectionString`, migrates the database, and owns the pool. */
+  static async open(
+    connectionString: string,
+    warn: (line: string) => void = console.warn,
+  ): Promise<PgMessageStore> {
+    const pool = openPgPool(connectionString, warn);
+    try {
+      await migratePg(pool);
+    } catch (error) {
+      await pool.end();
+      throw error;
+    }
+    return new PgMessageStore(pool, { ownsPool: true });
+  }
+
+  /** Uses a pool to a migrated database; `close()` ends it only if `ownsPool`. */
+  constructor(pool: Pool, { ownsPool = false }: { ownsPool?: boolean } = {}) {
+    this.#pool = pool;
+    this.#ownsPool = ownsPool;
+    this.#appends = new KeyedCoalescer((room, jobs) => this.#appendTogether(room, jobs), {
+      weight: (job) => job.items.length,
+      maxWeight: MAX_MESSAGES_PER_APPEND_CALL,
+    });
+  }
+
+  async appendBatch(
+    room: string,
+    author: Author,
+    items: readonly AppendInput[],
+    nowMs: number,
+  ): Promise<AppendOutcome[]> {
+    if (this.#closing) throw new Error('the message store is closed');
+    if (items.length === 0) return [];
+    return this.#appends.submit(room, { author, items, nowMs });
+  }
+
+  /**
+   * Appends the batches that waited for one room in one call: one transaction, so all of
+   * them are durable when it returns, or none is.
+   *
+   * If that call fails, nothing of it was stored. When the database is unavailable, every
+   * batch fails (each caller retries; appends are idempotent by id). Any other error is
+   * some batch's own (a body PostgreSQL cannot hold), so each batch is sent again alone, in
+   * order, and fails or succeeds by itself: a bad batch fails only its caller, as with
+   * SQLite's per-batch savepoints, and each batch stays all-or-nothing.
+   */
+  async #appendTogether(
+    room: string,
+    jobs: readonly AppendJob[],
+  ): Promise<PromiseSettledResult<AppendOutcome[]>[]> {
+    try {
+      return (await this.#callAppend(room, jobs)).map((value) => ({ status: 'fulfilled', value }));
+    } catch (error) {
+      if (jobs.length === 1 || isPgUnavailable(error)) throw asStoreError(error);
+    }
+    const settled: PromiseSettledResult<AppendOutcome[]>[] = [];
+    for (const job of jobs) {
+      try {
+        const [outcomes] = await this.#callAppend(room, [job]);
+        settled.push({ status: 'fulfilled', value: outcomes ?? [] });
+      } catch (error) {
+        settled.push({ status: 'rejected', reason: asStoreError(error) });
+      }
+    }
+    return settled;
+  }
+
+  /** One `ferry_append` round trip for `jobs`; their outcomes, split back per job. */
+  async #callAppend(room: string, jobs: readonly AppendJob[]): Promise<AppendOutcome[][]> {
+    const ids: string[] = [];
+    const bodies: string[] = [];
+    const authorIds: string[] = [];
+    const authors: string[] = [];
+    const nows: number[] = [];
+    for (const job of jobs) {
+      for (const item of job.items) {
+        ids.push(item.id);
+        bodies.push(item.body);
+        authorIds.push(job.author.id);
+        authors.push(job.author.name);
+        nows.push(job.nowMs);
+      }
+    }
+    const { rows } = await this.#pool.query<AppendRow>({
+      name: 'ferry_append',
+      text: APPEND_SQL,
+      values: [room, ids, bodies, authorIds, authors, nows],
+    });
+    if (rows.length !== ids.length) {
+      throw new Error(`ferry_append answered ${rows.length} outcomes for ${ids.length} messages`);
+    }
+    let next = 0;
+    return jobs.map((job) =>
+      job.items.map((item) => toOutcome(room, item.id, rows[next++] as AppendRow)),
+    );
+  }
+
+  async storedIds(ids: readonly string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const rows = await queryPg<{ id: string }>(this.#pool, {
+      name: 'ferry_stored_ids',
+      text: 'SELECT id FROM messages WHERE id = ANY($1::text[])',
+      values: [ids],
+    });
+    return new Set(rows.map((row) => row.id));
+  }
+
+  async pageAfter(room: string, afterSeq: number, limit: number): Promise<StoredMessage[]> {
+    return queryPg<StoredMessage>(this.#pool, {
+      name: 'ferry_page_after',
+      text: `SELECT ${COLUMNS} FROM messages WHERE room = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
+      values: [room, afterSeq, limit],
+    });
+  }
+
+  async pageBefore(room: string, beforeSeq: number, limit: number): Promise<StoredMessage[]> {
+    return queryPg<StoredMessage>(this.#pool, {
+      name: 'ferry_page_before',
+      text: `SELECT * FROM (
+               SELECT ${COLUMNS} FROM messages WHERE room = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3
+             ) page ORDER BY seq`,
+      values: [room, beforeSeq, limit],
+    });
+  }
+
+  async latestSeq(room: string): Promise<number> {
+    const [row] = await queryPg<{ last_seq: number }>(this.#pool, {
+      name: 'ferry_latest_seq',
+      text: 'SELECT last_seq FROM rooms WHERE room = $1',
+      values: [room],
+    });
+    return row?.last_seq ?? 0;
+  }
+
+  async count(room: string): Promise<number> {
+    const [row] = await queryPg<{ n: number }>(this.#pool, {
+      name: 'ferry_count',
+      text: 'SELECT count(*) AS n FROM messages WHERE room = $1',
+      values: [room],
+    });
+    return row?.n ?? 0;
+  }
+
+  /** Refuses new appends, lets the ones under way finish, then ends an owned pool. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      await this.#appends.idle();
+      if (this.#ownsPool) await this.#pool.end();
+    })();
+    return this.#closing;
+  }
+}
+
+function toOutcome(room: string, id: string, row: AppendRow): AppendOutcome {
+  if (row.outcome === 'conflict') return { id, status: 'conflict' };
+  return {
+    id,
+    status: row.outcome,
+    message: {
+      id,
+      room,
+      seq: row.stored_seq as number,
+      ts: row.stored_ts as number,
+      authorId: row.stored_author_id as string,
+      author: row.stored_author as string,
+      body: row.stored_body as string,
+    },
+  };
+}
