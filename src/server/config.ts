@@ -11,7 +11,7 @@ export interface ServerConfig {
   staticDir: string;
   allowedOrigins: string[];
   messageRate: RateLimit;
-  /** Caps on sockets, rooms, joins, history pages and pending output per account. */
+  /** Caps on sockets, rooms, joins, history pages, pending output and HTTP sends. */
   floodLimits: FloodLimits;
   /** Serve HTTPS (`HTTPS=1`): service workers need it off localhost, e.g. on a phone. */
   https: HttpsConfig | null;
@@ -81,6 +81,8 @@ function parseFloodLimits(env: NodeJS.ProcessEnv): FloodLimits {
       // Shorter, and a phone on a slow link would be cut off mid-page.
       { min: 1_000, max: 3_600_000, why: 'a slow link needs time to take a page' },
     ),
+    maxHttpSendsPerUser: cap('FERRY_MAX_HTTP_SENDS_PER_USER', defaults.maxHttpSendsPerUser),
+    refusedTokenRate: parseRate(env, 'FERRY_REFUSED_TOKEN', defaults.refusedTokenRate),
   };
 }
 

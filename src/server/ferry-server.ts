@@ -16,6 +16,7 @@ import { attachRealtime, type FerryIo, sessionRoom } from './realtime.ts';
 import { hashSecret } from './secrets.ts';
 import { createSendHandler } from './send-handler.ts';
 import { createSessionApi } from './session-api.ts';
+import { SlotsPerKey } from './slots.ts';
 import type { AccountStore } from './store/account-store.ts';
 import type { MessageStore } from './store/message-store.ts';
 import { SqliteAccountStore } from './store/sqlite-accounts.ts';
@@ -41,7 +42,7 @@ export interface FerryServerOptions {
   /** Per-user message budget. */
   messageRate?: RateLimit;
   signupRate?: RateLimit;
-  /** Caps on sockets, rooms, joins, history and pending output; see DEFAULT_FLOOD_LIMITS. */
+  /** Caps on sockets, rooms, requests and pending output; see DEFAULT_FLOOD_LIMITS. */
   floodLimits?: Partial<FloodLimits>;
   /** Origins besides the server's own that may open a socket (e.g. a dev server). */
   allowedOrigins?: readonly string[];
@@ -74,6 +75,7 @@ export function createFerryServer(options: FerryServerOptions): FerryServer {
   const disconnectSession = (tokenHash: string) =>
     io.in(sessionRoom(tokenHash)).disconnectSockets(true);
 
+  const limits: FloodLimits = { ...DEFAULT_FLOOD_LIMITS, ...options.floodLimits };
   const originAllowed = createOriginCheck(options.allowedOrigins ?? []);
   // One send handler, and so one per-user message budget, for the sockets and for
   // `POST /api/messages`: a user cannot double their rate by sending both ways.
@@ -94,6 +96,8 @@ export function createFerryServer(options: FerryServerOptions): FerryServer {
     accounts,
     handleSend,
     broadcast: (room, messages) => io.to(room).emit('messages', { room, messages }),
+    sendsInFlight: new SlotsPerKey(limits.maxHttpSendsPerUser),
+    refusedTokens: new TokenBuckets(limits.refusedTokenRate, clock),
     log,
   });
   const extraRoutes = options.extraRoutes;
@@ -124,7 +128,7 @@ export function createFerryServer(options: FerryServerOptions): FerryServer {
     store: options.store,
     accounts,
     handleSend,
-    limits: { ...DEFAULT_FLOOD_LIMITS, ...options.floodLimits },
+    limits,
     clock,
     log,
   });

@@ -3,8 +3,9 @@ import type { RateLimit } from './token-bucket.ts';
 const MIB = 1024 * 1024;
 
 /**
- * What one account may ask of the socket server, so that it cannot move the server's memory
- * or hold its event loop by more than a bounded amount (see docs/security.md, "Floods").
+ * What one account, or one client address, may ask of the server (its sockets and
+ * `POST /api/messages`), so that it cannot move the server's memory or hold its event loop
+ * by more than a bounded amount (see docs/security.md, "Limits on one account").
  */
 export interface FloodLimits {
   /**
@@ -28,6 +29,16 @@ export interface FloodLimits {
   maxOutboundBytes: number;
   /** A socket whose pending output has not gone down for this long reads nothing: dropped. */
   outboundStallMs: number;
+  /**
+   * `POST /api/messages` requests one user may have in flight, each holding up to a packet
+   * of body: the socket's one-request-at-a-time, over HTTP.
+   */
+  maxHttpSendsPerUser: number;
+  /**
+   * Bearer tokens `POST /api/messages` may refuse per client address: each refusal cost an
+   * account lookup, and once the budget is spent the address is refused before any.
+   */
+  refusedTokenRate: RateLimit;
 }
 
 /**
@@ -37,7 +48,11 @@ export interface FloodLimits {
  * (500 joins cover a hundred rooms over five quick reconnects, and 10 a second refill it),
  * and pages a catch-up 500 messages at a time, one page per room in flight: about 25 pages
  * a second in Chromium (docs/benchmarks.md), so 600 pages at once (300,000 messages) and
- * then 30 a second never slow it down.
+ * then 30 a second never slow it down. The service worker posts one batch at a time; the
+ * second HTTP slot is for its retry of a post it gave up on, which the server may still be
+ * finishing. A real client meets a refused token only when its session was revoked, once,
+ * before it signs up again: 20 at once, then one a second, covers every tab and worker of
+ * a household behind one address.
  */
 export const DEFAULT_FLOOD_LIMITS: FloodLimits = {
   maxSocketsPerUser: 24,
@@ -47,6 +62,8 @@ export const DEFAULT_FLOOD_LIMITS: FloodLimits = {
   historyRate: { capacity: 600, refillPerMinute: 1_800 },
   maxOutboundBytes: 4 * MIB,
   outboundStallMs: 30_000,
+  maxHttpSendsPerUser: 2,
+  refusedTokenRate: { capacity: 20, refillPerMinute: 60 },
 };
 
 /** `roomsCreatedPerHour` as a token bucket: the whole hour's worth at once, then a refill. */

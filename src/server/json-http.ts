@@ -13,14 +13,25 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.end(JSON.stringify(body));
 }
 
-/** Answers an error in the shape every API error has: `{ok: false, error: {code, message}}`. */
+/**
+ * Answers an error in the shape every API error has: `{ok: false, error: {code, message}}`.
+ * One that asks the client to come back later carries the wait twice: `retryAfterMs` in the
+ * body, which is where Ferry's clients read it (as in a socket ack), and a `Retry-After`
+ * header for everything else that speaks HTTP.
+ */
 export function sendError(
   res: ServerResponse,
   status: number,
   code: string,
   message: string,
+  retryAfterMs?: number,
 ): void {
-  sendJson(res, status, { ok: false, error: { code, message } });
+  if (retryAfterMs === undefined) {
+    sendJson(res, status, { ok: false, error: { code, message } });
+    return;
+  }
+  setRetryAfter(res, retryAfterMs);
+  sendJson(res, status, { ok: false, error: { code, message, retryAfterMs } });
 }
 
 /** Sets `Retry-After` to a wait in whole seconds, rounded up so that it is never too short. */
@@ -36,8 +47,7 @@ export function setRetryAfter(res: ServerResponse, retryAfterMs: number): void {
 export function sendFailure(res: ServerResponse, error: unknown): void {
   if (res.headersSent) return;
   if (isStoreBusy(error)) {
-    setRetryAfter(res, STORE_RETRY_AFTER_MS);
-    sendError(res, 503, 'internal', 'the server is busy; try again shortly');
+    sendError(res, 503, 'internal', 'the server is busy; try again shortly', STORE_RETRY_AFTER_MS);
     return;
   }
   sendError(res, 500, 'internal', 'the server failed');
@@ -77,10 +87,10 @@ export interface BodyLimits {
   maxDrainedBytes: number;
 }
 
-/** Reads a body of at most `maxBytes`, holding no more than that in memory. */
+/** Reads a body of at most `maxBytes`, holding no more than that in memory; never rejects. */
 function readBody(req: IncomingMessage, limits: BodyLimits): Promise<Body> {
   const { maxBytes, maxDrainedBytes } = limits;
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
@@ -99,7 +109,11 @@ function readBody(req: IncomingMessage, limits: BodyLimits): Promise<Body> {
           : { kind: 'text', text: Buffer.concat(chunks).toString('utf8') },
       ),
     );
-    req.on('error', reject);
+    // An error here is the connection failing (an aborted upload): nobody is left to answer,
+    // and a client that aborts on purpose must not be able to fill the log. A close before
+    // the end is the same; after it, the promise is settled already and this does nothing.
+    req.on('error', () => resolve({ kind: 'cut' }));
+    req.on('close', () => resolve({ kind: 'cut' }));
   });
 }
 

@@ -2,9 +2,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorCode } from '../shared/errors.ts';
 import { MAX_PACKET_BYTES, MIN_RETRY_AFTER_MS } from '../shared/limits.ts';
 import { PROTOCOL_VERSION, type SendAck, type StoredMessage } from '../shared/protocol.ts';
+import { createBearerAuth } from './bearer-auth.ts';
 import {
   type BodyLimits,
-  bearerToken,
   isJson,
   readJsonBody,
   sendError,
@@ -14,9 +14,10 @@ import {
 } from './json-http.ts';
 import { RateGate } from './rate-gate.ts';
 import { createRoomAccess } from './room-access.ts';
-import { hashSecret } from './secrets.ts';
 import type { Sender, SendHandler } from './send-handler.ts';
+import type { SlotsPerKey } from './slots.ts';
 import type { AccountStore } from './store/account-store.ts';
+import type { TokenBuckets } from './token-bucket.ts';
 import { fail } from './wire.ts';
 
 /**
@@ -25,6 +26,12 @@ import { fail } from './wire.ts';
  * MAX_PACKET_BYTES is kept in memory, so draining costs bandwidth only.
  */
 const BODY_LIMITS: BodyLimits = { maxBytes: MAX_PACKET_BYTES, maxDrainedBytes: 1024 * 1024 };
+
+/**
+ * The wait asked of a user with all their requests in flight. A batch takes milliseconds,
+ * so by then a slot is free, unless the user keeps them full on purpose.
+ */
+export const IN_FLIGHT_RETRY_AFTER_MS = 1_000;
 
 /**
  * The status of a batch refused whole, by its code. Every code has one, so that a new code
@@ -52,6 +59,10 @@ export interface MessagesApiOptions {
   handleSend: SendHandler;
   /** Sends newly stored messages to every socket in the room (no socket sent them). */
   broadcast: (room: string, messages: StoredMessage[]) => void;
+  /** Requests in flight per user (FloodLimits' `maxHttpSendsPerUser`). */
+  sendsInFlight: SlotsPerKey;
+  /** Refused Bearer tokens per client address (FloodLimits' `refusedTokenRate`). */
+  refusedTokens: TokenBuckets;
   log: (line: string) => void;
 }
 
@@ -90,40 +101,56 @@ function sendAck(res: ServerResponse, handled: SendAck): void {
  *
  * Each request is a sender of its own with a fresh rate gate: an HTTP client posts its
  * batches one at a time and resends from the head of its outbox after a refusal, so no
- * batch of its can be in flight behind a held one.
+ * batch of its can be in flight behind a held one. A user may have few posts in flight,
+ * and an address few tokens refused (see FloodLimits), as a socket is bounded.
  */
 export function createMessagesApi(options: MessagesApiOptions) {
-  const { accounts, handleSend, broadcast, log } = options;
+  const { accounts, handleSend, broadcast, sendsInFlight, log } = options;
   const mayEnter = createRoomAccess(accounts);
+  const authenticate = createBearerAuth(accounts, options.refusedTokens);
 
   async function post(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (!isJson(req)) {
       sendError(res, 415, 'invalid_payload', 'the body must be sent as application/json');
       return;
     }
-    // Before the body is read: a request without a session costs no buffering.
-    const token = bearerToken(req);
-    const user = token === null ? undefined : await accounts.sessionUser(hashSecret(token));
-    if (!user) {
-      res.setHeader('WWW-Authenticate', 'Bearer');
-      const message =
-        token === null
-          ? 'a Bearer session token is required'
-          : 'this session is not valid (signed out or revoked)';
-      sendError(res, 401, 'unauthorized', message);
+    // Before the body is read: a request without a session, or past its user's cap, costs
+    // no buffering.
+    const auth = await authenticate(req);
+    if (auth.kind === 'rate_limited') {
+      const message = 'too many refused session tokens from this address; try again later';
+      sendError(res, 429, 'rate_limited', message, auth.retryAfterMs);
       return;
     }
-    const body = await readJsonBody(req, res, BODY_LIMITS);
-    if (!body) return;
-    const sender: Sender = {
-      author: { id: user.userId, name: user.name },
-      protocol: PROTOCOL_VERSION,
-      gate: new RateGate(),
-      mayEnter: (room) => mayEnter(room, user.userId),
-      broadcast,
-    };
-    const { ack } = await handleSend(sender, body.json);
-    sendAck(res, ack);
+    if (auth.kind === 'unauthorized') {
+      res.setHeader('WWW-Authenticate', 'Bearer');
+      sendError(res, 401, 'unauthorized', auth.message);
+      return;
+    }
+    const { user } = auth;
+    const release = sendsInFlight.acquire(user.userId);
+    if (!release) {
+      const message = `this account has ${sendsInFlight.max} batches in flight; post one at a time`;
+      sendError(res, 429, 'rate_limited', message, IN_FLIGHT_RETRY_AFTER_MS);
+      return;
+    }
+    // Held until the handler is done, not only until the connection closes: a client that
+    // drops a post must not have another take its place while the store still writes it.
+    try {
+      const body = await readJsonBody(req, res, BODY_LIMITS);
+      if (!body) return;
+      const sender: Sender = {
+        author: { id: user.userId, name: user.name },
+        protocol: PROTOCOL_VERSION,
+        gate: new RateGate(),
+        mayEnter: (room) => mayEnter(room, user.userId),
+        broadcast,
+      };
+      const { ack } = await handleSend(sender, body.json);
+      sendAck(res, ack);
+    } finally {
+      release();
+    }
   }
 
   /** Handles the request if it is for `/api/messages`; returns false otherwise. */

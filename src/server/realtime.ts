@@ -11,7 +11,8 @@ import { RateGate } from './rate-gate.ts';
 import { withBudget } from './request-budget.ts';
 import { createRoomAccess } from './room-access.ts';
 import type { Sender, SendHandler } from './send-handler.ts';
-import { createSocketCap, SocketsPerUser } from './socket-caps.ts';
+import { SlotsPerKey } from './slots.ts';
+import { createSocketCap } from './socket-caps.ts';
 import type { FerryIo, FerrySocket } from './socket-types.ts';
 import type { AccountStore } from './store/account-store.ts';
 import type { MessageStore } from './store/message-store.ts';
@@ -114,7 +115,7 @@ export function attachRealtime(io: FerryIo, options: RealtimeOptions): Realtime 
   sweep.unref();
 
   io.use(createHandshake(accounts, log));
-  io.use(createSocketCap(new SocketsPerUser(limits.maxSocketsPerUser)));
+  io.use(createSocketCap(new SlotsPerKey(limits.maxSocketsPerUser)));
 
   /**
    * What each event does. Events run one at a time in arrival order, except pings: they

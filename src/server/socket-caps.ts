@@ -1,38 +1,9 @@
 import type { WireError } from '../shared/errors.ts';
 import { clampRetryAfterMs } from '../shared/limits.ts';
+import type { SlotsPerKey } from './slots.ts';
 import type { FerrySocket } from './socket-types.ts';
 
 type Next = (error?: Error) => void;
-
-/**
- * Live sockets per user, counted from the handshake on: a slot is taken before socket.io
- * connects the socket, so handshakes that run at the same time cannot all slip under the
- * cap, and given back when the socket or its connection closes, whichever comes first.
- */
-export class SocketsPerUser {
-  readonly max: number;
-  /** Users with at least one slot taken: the map holds no one who is not connected. */
-  readonly #live = new Map<string, number>();
-
-  constructor(max: number) {
-    this.max = max;
-  }
-
-  /** Takes a slot for `userId`: the release (safe to call twice), or null when all are taken. */
-  acquire(userId: string): (() => void) | null {
-    const live = this.#live.get(userId) ?? 0;
-    if (live >= this.max) return null;
-    this.#live.set(userId, live + 1);
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const left = (this.#live.get(userId) ?? 1) - 1;
-      if (left > 0) this.#live.set(userId, left);
-      else this.#live.delete(userId);
-    };
-  }
-}
 
 /**
  * The longest a stale socket can hold a slot: the heartbeat gives up on a dropped link
@@ -51,8 +22,13 @@ function staleSocketLifeMs(socket: FerrySocket): number {
  * often the user's own stale sockets, left by a link that dropped, so the wait asked for
  * is the longest one can last: by then a slot has freed unless the user really has that
  * many tabs open.
+ *
+ * Live sockets are counted per user from the handshake on: a slot is taken before
+ * socket.io connects the socket, so handshakes that run at the same time cannot all slip
+ * under the cap, and given back when the socket or its connection closes, whichever comes
+ * first.
  */
-export function createSocketCap(slots: SocketsPerUser) {
+export function createSocketCap(slots: SlotsPerKey) {
   return function capSockets(socket: FerrySocket, next: Next): void {
     const release = slots.acquire(socket.data.userId);
     if (!release) {

@@ -7,9 +7,10 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { newMessageId } from '../../src/client/ids.ts';
+import { DEFAULT_FLOOD_LIMITS } from '../../src/server/flood-limits.ts';
 import { MAX_PACKET_BYTES } from '../../src/shared/limits.ts';
 import { cleanupsAfterEach } from '../support/cleanups.ts';
-import { emitRaw, rawClient, sendBatch, signUp } from '../support/raw-client.ts';
+import { emitRaw, postMessages, rawClient, sendBatch, signUp } from '../support/raw-client.ts';
 import { tempDir } from '../support/server.ts';
 import { ServerProcess } from '../support/server-process.ts';
 
@@ -105,7 +106,8 @@ describe('an abuse soak', () => {
     }
     seeder.close();
 
-    const good = await rawClient(url, { token: (await signUp(url, 'good')).token });
+    const goodSession = await signUp(url, 'good');
+    const good = await rawClient(url, { token: goodSession.token });
     cleanups.push(() => void good.close());
     expect(await emitRaw(good, 'join', { room: 'lobby' })).toMatchObject({ ok: true });
     const { token } = await signUp(url, 'mallory');
@@ -121,7 +123,8 @@ describe('an abuse soak', () => {
       flooding = false;
     });
 
-    // Meanwhile: the good user chats, /healthz is probed, and memory is read.
+    // Meanwhile: the good user chats, and posts as its service worker would, /healthz is
+    // probed, and memory is read.
     const ackMs: number[] = [];
     const chatting = whileGoing(going, async () => {
       const started = performance.now();
@@ -129,6 +132,17 @@ describe('an abuse soak', () => {
       expect(ack.results?.[0]?.status).toBe('accepted');
       ackMs.push(performance.now() - started);
       await new Promise((resolve) => setTimeout(resolve, 100));
+    });
+    const postMs: number[] = [];
+    const posting = whileGoing(going, async () => {
+      const started = performance.now();
+      const answer = await postMessages(url, goodSession.token, {
+        room: 'lobby',
+        messages: [{ id: newMessageId(), body: 'hello from the worker' }],
+      });
+      expect(answer).toMatchObject({ status: 200, body: { results: [{ status: 'accepted' }] } });
+      postMs.push(performance.now() - started);
+      await new Promise((resolve) => setTimeout(resolve, 250));
     });
     const healthzMs: number[] = [];
     const probing = whileGoing(going, async () => {
@@ -141,13 +155,15 @@ describe('an abuse soak', () => {
     cleanups.push(() => clearInterval(sampling));
 
     const tally = await abuser;
-    await Promise.all([chatting, probing]);
+    await Promise.all([chatting, posting, probing]);
     clearInterval(sampling);
 
     const figures = {
       rssGrowthMb: Math.round((rssPeak - rssBefore) / MB),
       goodAckP99Ms: Math.round(p99(ackMs)),
       goodAcks: ackMs.length,
+      goodPostP99Ms: Math.round(p99(postMs)),
+      goodPosts: postMs.length,
       healthzP99Ms: Math.round(p99(healthzMs)),
       healthzProbes: healthzMs.length,
       abuser: tally,
@@ -161,15 +177,25 @@ describe('an abuse soak', () => {
     expect(rssPeak - rssBefore).toBeLessThan(MAX_RSS_GROWTH_BYTES);
     expect(p99(ackMs)).toBeLessThan(MAX_GOOD_ACK_P99_MS);
     expect(ackMs.length).toBeGreaterThan(SOAK_MS / 1_000);
+    expect(p99(postMs)).toBeLessThan(MAX_GOOD_ACK_P99_MS);
+    expect(postMs.length).toBeGreaterThan(SOAK_MS / 1_000);
     expect(p99(healthzMs)).toBeLessThan(MAX_HEALTHZ_P99_MS);
     for (const refusal of [
       'socket rate_limited',
       'join rate_limited',
       'createRoom rate_limited',
       'send rate_limited',
+      'post 429 rate_limited',
+      'bad token 429 rate_limited',
     ]) {
       expect(tally[refusal] ?? 0, refusal).toBeGreaterThan(0);
     }
+    // Each made-up token the server looked up was a refusal of the address's budget.
+    const { capacity, refillPerMinute } = DEFAULT_FLOOD_LIMITS.refusedTokenRate;
+    expect(
+      tally['bad token 401 unauthorized'] ?? 0,
+      'made-up tokens looked up',
+    ).toBeLessThanOrEqual(capacity + Math.ceil((refillPerMinute * SOAK_MS) / 60_000));
     expect(tally['non-readers all dropped'], 'the non-reading sockets dropped').toBe(1);
   }, 60_000);
 });

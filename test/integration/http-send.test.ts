@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newMessageId } from '../../src/client/ids.ts';
+import { IN_FLIGHT_RETRY_AFTER_MS } from '../../src/server/messages-api.ts';
 import type { AccountStore } from '../../src/server/store/account-store.ts';
 import { STORE_RETRY_AFTER_MS } from '../../src/server/store/store-errors.ts';
 import {
@@ -21,6 +22,7 @@ import {
   sendBatch,
   signUp,
 } from '../support/raw-client.ts';
+import { openPost } from '../support/raw-http.ts';
 import {
   beforeAccounts,
   startTestServer,
@@ -28,6 +30,7 @@ import {
   tempDir,
   withAppend,
 } from '../support/server.ts';
+import { waitFor } from '../support/wait.ts';
 
 type Msg = { id: string; body: string };
 
@@ -199,6 +202,13 @@ describe('POST /api/messages, the send event over HTTP', () => {
   it('answers a body that is not JSON with 400 invalid_payload', async () => {
     const answer = await postMessages(server.url, alice.token, '{"room": "lobby", "messages": [');
     expectRefusal(answer, 400, 'invalid_payload');
+  });
+
+  it('frees the slot of a body refused before the send handler, so more in a row than slots are each answered', async () => {
+    const { token } = await signUp(server.url, 'dora');
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) statuses.push((await postMessages(server.url, token, '[')).status);
+    expect(statuses).toEqual([400, 400, 400]);
   });
 
   it.each([
@@ -388,7 +398,7 @@ describe('POST /api/messages when the server is in trouble', () => {
     expect(await server.store.count('lobby')).toBe(0);
   });
 
-  it('answers a session lookup on a busy store with 503 internal and Retry-After', async () => {
+  it('answers a session lookup on a busy store with 503 internal, Retry-After and retryAfterMs', async () => {
     const { server, token, trouble } = await troubledServer();
     trouble.lookup = busyError();
     const answer = await postMessages(server.url, token, {
@@ -396,7 +406,8 @@ describe('POST /api/messages when the server is in trouble', () => {
       messages: messages('busy', 1),
     });
     expectRefusal(answer, 503, 'internal');
-    expect(Number(answer.headers.get('Retry-After'))).toBeGreaterThan(0);
+    expect(ackOf(answer).error?.retryAfterMs).toBe(STORE_RETRY_AFTER_MS);
+    expect(answer.headers.get('Retry-After')).toBe(String(STORE_RETRY_AFTER_MS / 1_000));
     expect(await server.store.count('lobby')).toBe(0);
   });
 
@@ -417,5 +428,204 @@ describe('POST /api/messages when the server is in trouble', () => {
     await postMessages(server.url, token, { room: 'lobby', messages: messages('secret', 1) });
     expect(log.some((line) => line.includes('disk I/O error'))).toBe(true);
     expect(log.some((line) => line.includes(token))).toBe(false);
+  });
+});
+
+describe('POST /api/messages with batches in flight', () => {
+  const cleanups = cleanupsAfterEach();
+
+  /**
+   * A server at which every batch waits in the store until `letThrough()`: the test holds
+   * requests in flight, and `waiting()` says how many have got that far.
+   */
+  async function holdingServer() {
+    const dir = tempDir();
+    cleanups.push(dir.dispose);
+    let letThrough = () => {};
+    const gate = new Promise<void>((resolve) => {
+      letThrough = resolve;
+    });
+    let waiting = 0;
+    const log: string[] = [];
+    const server = await startTestServer({
+      dbPath: `${dir.path}/ferry.db`,
+      log: (line) => log.push(line),
+      wrapStore: (store) =>
+        withAppend(store, async (...args) => {
+          waiting += 1;
+          await gate;
+          return store.appendBatch(...args);
+        }),
+    });
+    const held: Promise<MessagesAnswer>[] = [];
+    // Undone in reverse: the held batches are answered before the server stops.
+    cleanups.push(
+      () => server.stop(),
+      async () => {
+        letThrough();
+        await Promise.allSettled(held);
+      },
+    );
+    const alice = await signUp(server.url, 'alice');
+
+    /** Posts two batches of alice's and resolves once both are held in the store. */
+    async function twoInFlight(): Promise<Promise<MessagesAnswer>[]> {
+      const posts = [0, 1].map((i) =>
+        postMessages(server.url, alice.token, { room: freshRoom(), messages: messages(`${i}`, 1) }),
+      );
+      held.push(...posts);
+      await waitFor('two batches in flight', () => waiting === 2);
+      return posts;
+    }
+    return { server, alice, letThrough, twoInFlight, waiting: () => waiting, log };
+  }
+
+  it('refuses a third batch while two are in flight with 429, and accepts the next once they are answered', async () => {
+    const { server, alice, letThrough, twoInFlight } = await holdingServer();
+    const held = await twoInFlight();
+    const room = freshRoom();
+
+    const third = await postMessages(server.url, alice.token, { room, messages: messages('3', 1) });
+    expectRefusal(third, 429, 'rate_limited');
+    expect(ackOf(third).error?.retryAfterMs).toBe(IN_FLIGHT_RETRY_AFTER_MS);
+    expect(third.headers.get('Retry-After')).toBe(String(IN_FLIGHT_RETRY_AFTER_MS / 1_000));
+
+    letThrough();
+    expect((await Promise.all(held)).map((answer) => answer.status)).toEqual([200, 200]);
+    const next = await postMessages(server.url, alice.token, { room, messages: messages('4', 1) });
+    expect(next.status).toBe(200);
+    expect(await server.store.count(room)).toBe(1);
+  });
+
+  it('answers a post past the cap without waiting for its body', async () => {
+    const { server, alice, twoInFlight } = await holdingServer();
+    await twoInFlight();
+    const bodyNeverSent = openPost(server.url, alice.token, { contentLength: 1_000 });
+    cleanups.push(bodyNeverSent.abort);
+    expectRefusal(await bodyNeverSent.answer, 429, 'rate_limited');
+  });
+
+  it("caps each user on their own: another user's batch goes through meanwhile", async () => {
+    const { server, letThrough, twoInFlight, waiting } = await holdingServer();
+    await twoInFlight();
+    const bob = await signUp(server.url, 'bob');
+    const bobs = postMessages(server.url, bob.token, {
+      room: freshRoom(),
+      messages: messages('bob', 1),
+    });
+    await waitFor("bob's batch to reach the store", () => waiting() === 3);
+    letThrough();
+    expect((await bobs).status).toBe(200);
+  });
+
+  /** Starts two posts that send part of their body, and waits until both hold a slot. */
+  async function twoUploads(url: string, token: string) {
+    const uploads = [0, 1].map(() => openPost(url, token, { contentLength: 1_000 }));
+    for (const upload of uploads) {
+      cleanups.push(upload.abort);
+      upload.write('{"room": "lobby", ');
+    }
+    await waitFor('both uploads to hold a slot', async () => (await probe(url, token)) === 429);
+    return uploads;
+  }
+
+  /** Posts an empty envelope: answered 400 when it gets a slot, 429 when it gets none. */
+  async function probe(url: string, token: string): Promise<number> {
+    return (await postMessages(url, token, '{}')).status;
+  }
+
+  it('frees the slots of posts whose connections drop mid-upload', async () => {
+    const { server, alice } = await holdingServer();
+    const uploads = await twoUploads(server.url, alice.token);
+    for (const upload of uploads) upload.abort();
+    await waitFor(
+      'their slots to be freed',
+      async () => (await probe(server.url, alice.token)) === 400,
+    );
+  });
+
+  it('does not log a post whose connection drops mid-upload as a failure', async () => {
+    const { server, alice, log } = await holdingServer();
+    const uploads = await twoUploads(server.url, alice.token);
+    for (const upload of uploads) upload.abort();
+    await waitFor(
+      'their slots to be freed',
+      async () => (await probe(server.url, alice.token)) === 400,
+    );
+    expect(log.filter((line) => line.includes('/api/messages'))).toEqual([]);
+  });
+});
+
+describe('POST /api/messages with refused tokens', () => {
+  const cleanups = cleanupsAfterEach();
+  /** The refused tokens an address may send before it must wait (a minute for the next). */
+  const BUDGET = 3;
+
+  /** A server with a small budget of refused tokens per address, counting session lookups. */
+  async function guardedServer() {
+    const dir = tempDir();
+    cleanups.push(dir.dispose);
+    const counted = { lookups: 0 };
+    const server = await startTestServer({
+      dbPath: `${dir.path}/ferry.db`,
+      serverOptions: {
+        floodLimits: { refusedTokenRate: { capacity: BUDGET, refillPerMinute: 1 } },
+      },
+      wrapAccounts: (accounts: AccountStore) =>
+        beforeAccounts(accounts, 'sessionUser', async () => {
+          counted.lookups += 1;
+        }),
+    });
+    cleanups.push(() => server.stop());
+    const alice = await signUp(server.url, 'alice');
+    return { server, alice, counted };
+  }
+
+  const batch = () => ({ room: 'lobby', messages: messages('knock knock', 1) });
+
+  /** Spends the address's whole budget on unknown tokens, each refused 401. */
+  async function spendBudget(url: string): Promise<void> {
+    for (let i = 0; i < BUDGET; i++) {
+      expect((await postMessages(url, newSignupKey(), batch())).status).toBe(401);
+    }
+  }
+
+  it("answers refused tokens past the address's budget with 429 and a Retry-After, without looking them up", async () => {
+    const { server, counted } = await guardedServer();
+    await spendBudget(server.url);
+    expect(counted.lookups).toBe(BUDGET);
+
+    const answer = await postMessages(server.url, newSignupKey(), batch());
+    expectRefusal(answer, 429, 'rate_limited');
+    const retryAfterMs = ackOf(answer).error?.retryAfterMs ?? 0;
+    expect(retryAfterMs).toBeGreaterThanOrEqual(MIN_RETRY_AFTER_MS);
+    expect(answer.headers.get('Retry-After')).toBe(String(Math.ceil(retryAfterMs / 1_000)));
+    expect(counted.lookups).toBe(BUDGET);
+  });
+
+  it('counts only refusals: batches posted with a valid token spend none of the budget', async () => {
+    const { server, alice } = await guardedServer();
+    for (let i = 0; i < BUDGET * 2; i++) {
+      expect((await postMessages(server.url, alice.token, batch())).status).toBe(200);
+    }
+    await spendBudget(server.url);
+  });
+
+  it('makes a valid token from the address wait too while its budget is spent, since only a lookup tells it apart', async () => {
+    const { server, alice, counted } = await guardedServer();
+    await spendBudget(server.url);
+    const answer = await postMessages(server.url, alice.token, batch());
+    expectRefusal(answer, 429, 'rate_limited');
+    expect(counted.lookups).toBe(BUDGET);
+  });
+
+  it("leaves other addresses alone: a valid token is served while another address's budget is spent", async () => {
+    const { server, alice } = await guardedServer();
+    for (let i = 0; i <= BUDGET; i++) {
+      const knock = openPost(server.url, newSignupKey(), { localAddress: '127.0.0.2' });
+      knock.end(JSON.stringify(batch()));
+      expect((await knock.answer).status).toBe(i < BUDGET ? 401 : 429);
+    }
+    expect((await postMessages(server.url, alice.token, batch())).status).toBe(200);
   });
 });

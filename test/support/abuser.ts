@@ -2,8 +2,10 @@
 // the test measuring the server is not slowed by the flood's own work. Run it as
 //   node --import tsx test/support/abuser.ts <url> <token> <milliseconds>
 // It prints one JSON line: how each kind of request was answered.
+import { Agent } from 'node:http';
 import { newMessageId } from '../../src/client/ids.ts';
-import { emitRaw, type RawSocket, rawClient, sendBatch } from './raw-client.ts';
+import { emitRaw, newSignupKey, type RawSocket, rawClient, sendBatch } from './raw-client.ts';
+import { openPost } from './raw-http.ts';
 import { RawWebSocket } from './raw-websocket.ts';
 import { waitFor } from './wait.ts';
 
@@ -11,8 +13,17 @@ import { waitFor } from './wait.ts';
 const SOCKETS_TRIED = 40;
 /** Sockets that stop reading while they pipeline history pages. */
 const NON_READERS = 3;
-/** Requests a flooding socket has in flight at once. */
+/** Requests a flooding socket has in flight at once, and posts a flood has. */
 const WAVE = 50;
+/**
+ * Where the made-up tokens come from: another loopback address, so that the server sees
+ * another client than the soak's well-behaved user, who posts from 127.0.0.1.
+ */
+const BAD_TOKEN_ADDRESS = '127.0.0.2';
+/** Half of a body just under the packet limit that is not JSON: read whole, then refused 400. */
+const HALF_BODY = 'x'.repeat(30_000);
+/** How long a heavy post keeps its upload half done, holding the server's buffer. */
+const UPLOAD_PAUSE_MS = 200;
 
 const [url, token, durationArg] = process.argv.slice(2);
 if (!url || !token || !durationArg) throw new Error('usage: abuser.ts <url> <token> <ms>');
@@ -27,6 +38,21 @@ function outcome(answer: PromiseSettledResult<unknown>): string {
   if (answer.status === 'rejected') return 'no answer';
   const ack = answer.value as { ok?: boolean; error?: { code?: string } };
   return ack.ok ? 'ok' : (ack.error?.code ?? 'malformed');
+}
+
+/** The status and code a post was answered with, or 'no answer'. */
+function postOutcome(answer: PromiseSettledResult<{ status: number; body: unknown }>): string {
+  if (answer.status === 'rejected') return 'no answer';
+  const { status, body } = answer.value;
+  return `${status} ${(body as { error?: { code?: string } } | null)?.error?.code ?? 'ok'}`;
+}
+
+/** Posts waves of `post` until the deadline. */
+async function floodPosts(what: string, post: () => Promise<{ status: number; body: unknown }>) {
+  while (Date.now() < deadline) {
+    const answers = await Promise.allSettled(Array.from({ length: WAVE }, post));
+    for (const answer of answers) count(`${what} ${postOutcome(answer)}`);
+  }
 }
 
 /** Sends waves of `request` until the deadline, or until the socket is dropped. */
@@ -67,8 +93,23 @@ count(`sockets open ${sockets.length}`);
 
 let room = 0;
 const spam = () => Array.from({ length: 100 }, () => ({ id: newMessageId(), body: 'spam' }));
-await Promise.all(
-  sockets.map((socket, index) => {
+// Over HTTP: waves of heavy posts on the one token, each pausing halfway through its upload
+// to stay in flight, and made-up tokens from another address; on pooled connections, as a
+// browser's would be.
+const pool = new Agent({ keepAlive: true });
+const heavyPost = () => {
+  const post = openPost(url, token, { agent: pool });
+  post.write(HALF_BODY);
+  setTimeout(() => post.end(HALF_BODY), UPLOAD_PAUSE_MS);
+  return post.answer;
+};
+const badTokenPost = () => {
+  const post = openPost(url, newSignupKey(), { agent: pool, localAddress: BAD_TOKEN_ADDRESS });
+  post.end('{}');
+  return post.answer;
+};
+await Promise.all([
+  ...sockets.map((socket, index) => {
     if (index % 3 === 0) {
       return flood(socket, 'join', () => emitRaw(socket, 'join', { room: `r${room++}` }));
     }
@@ -76,8 +117,11 @@ await Promise.all(
       return flood(socket, 'createRoom', () => emitRaw(socket, 'createRoom', {}));
     return flood(socket, 'send', () => sendBatch(socket, 'spam', spam()));
   }),
-);
+  floodPosts('post', heavyPost),
+  floodPosts('bad token', badTokenPost),
+]);
 clearInterval(pipelining);
+pool.destroy();
 
 // Reading again, a dropped non-reader takes what piled up and then sees its close.
 for (const reader of nonReaders) reader.resumeReading();

@@ -35,6 +35,9 @@ describe('configFromEnv', () => {
       FERRY_HISTORY_PER_MINUTE: '10',
       FERRY_MAX_OUTBOUND_BYTES: '1048576',
       FERRY_OUTBOUND_STALL_MS: '5000',
+      FERRY_MAX_HTTP_SENDS_PER_USER: '4',
+      FERRY_REFUSED_TOKEN_BURST: '11',
+      FERRY_REFUSED_TOKEN_PER_MINUTE: '12',
     });
     expect(config.floodLimits).toEqual({
       maxSocketsPerUser: 3,
@@ -44,6 +47,8 @@ describe('configFromEnv', () => {
       historyRate: { capacity: 9, refillPerMinute: 10 },
       maxOutboundBytes: 1_048_576,
       outboundStallMs: 5_000,
+      maxHttpSendsPerUser: 4,
+      refusedTokenRate: { capacity: 11, refillPerMinute: 12 },
     });
   });
 
@@ -56,6 +61,9 @@ describe('configFromEnv', () => {
     ['FERRY_MAX_OUTBOUND_BYTES', '1000'],
     ['FERRY_OUTBOUND_STALL_MS', '10'],
     ['FERRY_OUTBOUND_STALL_MS', 'soon'],
+    ['FERRY_MAX_HTTP_SENDS_PER_USER', '0'],
+    ['FERRY_REFUSED_TOKEN_BURST', '0'],
+    ['FERRY_REFUSED_TOKEN_PER_MINUTE', '-1'],
   ])('refuses the flood limit %s=%s with a message that names the variable', (name, value) => {
     expect(() => configFromEnv({ [name]: value })).toThrow(
       new RegExp(`${name} must be an integer`),
