@@ -1,13 +1,15 @@
 import { resolve } from 'node:path';
 import { MAX_PACKET_BYTES } from '../shared/limits.ts';
 import { DEFAULT_FLOOD_LIMITS, type FloodLimits } from './flood-limits.ts';
+import type { DatabaseConfig } from './store/open-stores.ts';
 import type { RateLimit } from './token-bucket.ts';
 import { DEFAULT_MESSAGE_RATE } from './token-bucket.ts';
 
 export interface ServerConfig {
   port: number;
   host: string;
-  dbPath: string;
+  /** Where messages and accounts live: the SQLite file by default, PostgreSQL for scale-out. */
+  database: DatabaseConfig;
   staticDir: string;
   allowedOrigins: string[];
   messageRate: RateLimit;
@@ -15,6 +17,22 @@ export interface ServerConfig {
   floodLimits: FloodLimits;
   /** Serve HTTPS (`HTTPS=1`): service workers need it off localhost, e.g. on a phone. */
   https: HttpsConfig | null;
+}
+
+/** A PostgreSQL connection string, or an error that says what is wrong with it. */
+function parseDatabaseUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error('FERRY_DATABASE_URL must be a URL like postgres://user@host:5432/ferry');
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new Error(
+      `FERRY_DATABASE_URL must start with postgres:// or postgresql://, got "${url.protocol}//"`,
+    );
+  }
+  return raw;
 }
 
 export interface HttpsConfig {
@@ -91,7 +109,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
   return {
     port: parseNumber('PORT', env.PORT, 8080, { min: 0, max: 65_535 }),
     host: env.HOST || '0.0.0.0',
-    dbPath: resolve(env.FERRY_DB || 'data/ferry.db'),
+    database: env.FERRY_DATABASE_URL
+      ? { kind: 'postgres', url: parseDatabaseUrl(env.FERRY_DATABASE_URL) }
+      : { kind: 'sqlite', path: resolve(env.FERRY_DB || 'data/ferry.db') },
     staticDir: resolve(env.FERRY_STATIC_DIR || 'dist'),
     allowedOrigins: (env.FERRY_ALLOWED_ORIGINS ?? '')
       .split(',')

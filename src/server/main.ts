@@ -1,20 +1,16 @@
 import { CA_PAGE_PATH } from './ca-download.ts';
 import { configFromEnv } from './config.ts';
 import { createFerryServer } from './ferry-server.ts';
-import { SqliteAccountStore } from './store/sqlite-accounts.ts';
-import { openSqlite } from './store/sqlite-db.ts';
-import { SqliteMessageStore } from './store/sqlite-store.ts';
+import { openStores } from './store/open-stores.ts';
 import { prepareHttps } from './tls.ts';
 
 const config = configFromEnv();
 // HTTPS=1: service workers need a secure context, which a phone only gets over HTTPS.
 const https = config.https ? prepareHttps(config.https) : null;
-const db = openSqlite(config.dbPath);
-const store = new SqliteMessageStore(db);
-const accounts = new SqliteAccountStore(db);
+const stores = await openStores(config.database);
 const server = createFerryServer({
-  store,
-  accounts,
+  store: stores.store,
+  accounts: stores.accounts,
   staticDir: config.staticDir,
   allowedOrigins: config.allowedOrigins,
   messageRate: config.messageRate,
@@ -25,7 +21,9 @@ const server = createFerryServer({
 const address = await server.listen(config.port, config.host);
 const shownHost = config.host === '0.0.0.0' ? 'localhost' : address.address;
 const scheme = https ? 'https' : 'http';
-console.log(`Ferry listening on ${scheme}://${shownHost}:${address.port} (db: ${config.dbPath})`);
+console.log(
+  `Ferry listening on ${scheme}://${shownHost}:${address.port} (db: ${stores.description})`,
+);
 if (https && config.host === '0.0.0.0') {
   for (const ip of https.lanAddresses)
     console.log(`  on this network: https://${ip}:${address.port}`);
@@ -55,7 +53,7 @@ async function stop(signal: string): Promise<void> {
   stopping = true;
   console.log(`${signal}: closing connections and the database`);
   await server.close();
-  db.close();
+  await stores.close();
   process.exit(0);
 }
 process.on('SIGINT', () => void stop('SIGINT'));

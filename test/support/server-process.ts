@@ -58,6 +58,8 @@ interface ServerSettings {
   ipc?: boolean;
   /** Also prints what the server writes on stderr here, as it comes. */
   printStderr?: boolean;
+  /** More environment for main.ts, e.g. FERRY_DATABASE_URL. */
+  env?: Record<string, string>;
 }
 
 export type ServerProcessOptions = ServerSettings &
@@ -295,6 +297,7 @@ export class ServerProcess {
       FERRY_RATE_BURST: String(rate.burst),
       FERRY_RATE_PER_MINUTE: String(rate.perMinute),
       ...(httpsDir ? { HTTPS: '1', FERRY_TLS_DIR: httpsDir } : {}),
+      ...this.#options.env,
     };
   }
 }

@@ -69,4 +69,30 @@ describe('configFromEnv', () => {
       new RegExp(`${name} must be an integer`),
     );
   });
+
+  it('keeps messages in the SQLite file of FERRY_DB, or data/ferry.db, when no database URL is set', () => {
+    expect(configFromEnv({}).database).toEqual({
+      kind: 'sqlite',
+      path: expect.stringMatching(/data\/ferry\.db$/),
+    });
+    expect(configFromEnv({ FERRY_DB: '/srv/ferry/chat.db' }).database).toEqual({
+      kind: 'sqlite',
+      path: '/srv/ferry/chat.db',
+    });
+  });
+
+  it('keeps them in PostgreSQL when FERRY_DATABASE_URL is set, whatever FERRY_DB says', () => {
+    const url = 'postgres://ferry@db.internal:5432/ferry';
+    expect(configFromEnv({ FERRY_DATABASE_URL: url, FERRY_DB: '/srv/x.db' }).database).toEqual({
+      kind: 'postgres',
+      url,
+    });
+  });
+
+  it.each([
+    ['mysql://db/ferry', 'must start with postgres://'],
+    ['not a url', 'must be a URL like postgres://'],
+  ])('refuses FERRY_DATABASE_URL=%s and says why', (value, why) => {
+    expect(() => configFromEnv({ FERRY_DATABASE_URL: value })).toThrow(why);
+  });
 });
