@@ -1,6 +1,6 @@
 import { MAX_HISTORY_PAGE, ROOM_ID_PATTERN } from '../shared/limits.ts';
 import { checkBody, createRoomAckSchema } from '../shared/schemas.ts';
-import { toWellFormed } from '../shared/text.ts';
+import { toStorable } from '../shared/text.ts';
 import { Connection, type ConnectionState, type ConnectionStatus } from './connection.ts';
 import {
   DEFAULT_DB_NAME,
@@ -263,7 +263,7 @@ export class Engine {
    */
   async send(room: string, typed: string): Promise<PendingMessage> {
     assertRoom(room);
-    const body = toWellFormed(typed);
+    const body = toStorable(typed);
     if (checkBody(body) === 'body_empty') throw new InvalidInputError('a message needs some text');
     if (!this.#identity.current) throw new InvalidInputError('pick a name before sending');
     this.#assertStorage();

@@ -13,7 +13,7 @@ import {
   MAX_NAME_CHARS,
   ROOM_ID_PATTERN,
 } from './limits.ts';
-import { isWellFormed } from './text.ts';
+import { isStorable } from './text.ts';
 
 export const roomIdSchema = z.string().regex(ROOM_ID_PATTERN, 'not a room id');
 export const messageIdSchema = z.uuid();
@@ -110,7 +110,9 @@ export const sendBatchSchema = z.object({
 
 export const outgoingMessageSchema = z.object({
   id: messageIdSchema,
-  body: z.string().refine(isWellFormed, 'the body is not valid Unicode text (a lone surrogate)'),
+  body: z
+    .string()
+    .refine(isStorable, 'the body is not valid text (a lone surrogate or a NUL character)'),
 });
 
 /** Body rules, separate from the shape so each failure gets its own error code. */

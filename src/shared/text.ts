@@ -15,3 +15,21 @@ export function isWellFormed(text: string): boolean {
 export function toWellFormed(text: string): string {
   return isWellFormed(text) ? text : text.replace(LONE_SURROGATES, '\ufffd');
 }
+
+/**
+ * U+0000. SQLite stores it, PostgreSQL's text cannot: a body carrying one would be
+ * refused by one store and kept by the other, so no body may carry it, whichever store
+ * the server runs on.
+ */
+const NUL = '\u0000';
+
+/** Whether every store can keep `text` exactly: well-formed, and without U+0000. */
+export function isStorable(text: string): boolean {
+  return isWellFormed(text) && !text.includes(NUL);
+}
+
+/** `text` with lone surrogates and U+0000 replaced by U+FFFD: what the server will store. */
+export function toStorable(text: string): string {
+  const wellFormed = toWellFormed(text);
+  return wellFormed.includes(NUL) ? wellFormed.replaceAll(NUL, '\ufffd') : wellFormed;
+}

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  asStored,
   type ChaosHistory,
   checkHistory,
   type DeviceReport,
@@ -10,7 +11,6 @@ import {
   type SendAttempt,
   type SlowLink,
   summaryLine,
-  wellFormed,
 } from './checker.ts';
 
 /**
@@ -280,15 +280,16 @@ describe('chaos checker', () => {
     expect(checkHistory(run).refused).toBe(0);
   });
 
-  it('takes a well-formed copy of a body as that body', () => {
-    expect(wellFormed('a\ud800b\udfffc\ud83d\ude00')).toBe('a\ufffdb\ufffdc\ud83d\ude00');
+  it('takes the stored form of a body (U+FFFD for a lone surrogate or a NUL) as that body', () => {
+    expect(asStored('a\ud800b\udfffc\ud83d\ude00')).toBe('a\ufffdb\ufffdc\ud83d\ude00');
+    expect(asStored('nul\u0000here')).toBe('nul\ufffdhere');
     const body = 'b#1 \ud800';
     const run: ChaosHistory = {
       attempts: [{ sender: 'b', room: 'r', index: 0, body, id: 'b1', expect: 'delivered' }],
       rooms: [
         {
           room: 'r',
-          server: [sent('b1', wellFormed(body), 1)],
+          server: [sent('b1', asStored(body), 1)],
           views: [
             { observer: 'b live', device: 'b', reloaded: false, messages: [sent('b1', body, 1)] },
           ],

@@ -191,7 +191,7 @@ class Attempts {
     for (const attempt of attempts) {
       if (attempt.id !== null) this.#byId.set(attempt.id, attempt);
       this.#byBody.set(attempt.body, attempt);
-      this.#byBody.set(wellFormed(attempt.body), attempt);
+      this.#byBody.set(asStored(attempt.body), attempt);
     }
   }
 
@@ -200,12 +200,16 @@ class Attempts {
   }
 }
 
-/** `body` with every lone surrogate replaced by U+FFFD (String#toWellFormed, ES2024). */
-export function wellFormed(body: string): string {
+/**
+ * `body` as the server stores it: every lone surrogate (as String#toWellFormed, ES2024) and
+ * every U+0000 replaced by U+FFFD. Written apart from the app's own src/shared/text.ts, so
+ * that the checker does not share its mistakes.
+ */
+export function asStored(body: string): string {
   let surrogates = false;
   for (let i = 0; i < body.length && !surrogates; i++) {
     const unit = body.charCodeAt(i);
-    surrogates = unit >= 0xd800 && unit <= 0xdfff;
+    surrogates = unit === 0 || (unit >= 0xd800 && unit <= 0xdfff);
   }
   if (!surrogates) return body;
   let out = '';
@@ -218,7 +222,7 @@ export function wellFormed(body: string): string {
       out += body.slice(i, i + 2);
       i += 1;
     } else {
-      out += high || low ? '\ufffd' : body[i];
+      out += high || low || unit === 0 ? '\ufffd' : body[i];
     }
   }
   return out;
@@ -365,7 +369,7 @@ function countUnexpected(place: Place, attempts: Attempts, notes: Notes): number
     const attempt = attempts.of(message);
     const sameBody =
       attempt !== undefined &&
-      (message.body === attempt.body || message.body === wellFormed(attempt.body));
+      (message.body === attempt.body || message.body === asStored(attempt.body));
     const fits =
       attempt !== undefined &&
       sameBody &&

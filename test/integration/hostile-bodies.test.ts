@@ -49,6 +49,15 @@ describe('bodies that are hard to carry', () => {
     ]);
   });
 
+  it('sends a NUL as U+FFFD, so that every store keeps what the pending echo showed', async () => {
+    const { server, alice } = await device();
+    const pending = await alice.engine.send('lobby', 'a\u0000b');
+    expect(pending.body).toBe(`a${REPLACEMENT}b`);
+    alice.connectivity.set(true);
+    await waitFor('it to be delivered', () => alice.engine.outboxCount === 0, 15_000);
+    expect(bodies(await server.store.pageAfter('lobby', 0, 20))).toEqual([pending.body]);
+  });
+
   it('fails a body no packet can carry on the device, with a clear reason, and delivers what was typed after it', async () => {
     const { server, alice } = await device();
     await alice.engine.send('lobby', 'before');

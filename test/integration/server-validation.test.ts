@@ -96,6 +96,29 @@ describe('the server validates every inbound payload', () => {
     });
   });
 
+  it('refuses a body with a NUL character, which not every store can keep, and stores the rest', async () => {
+    const [nul, after] = [newMessageId(), newMessageId()];
+    const ack = await emitRaw(socket, 'send', {
+      room: 'nul',
+      messages: [
+        { id: nul, body: 'a\u0000b' },
+        { id: after, body: 'after' },
+      ],
+    });
+    expect(ack).toMatchObject({
+      ok: true,
+      results: [
+        {
+          id: nul,
+          status: 'rejected',
+          code: 'invalid_message',
+          reason: expect.stringMatching(/NUL/),
+        },
+        { id: after, status: 'accepted', seq: 1 },
+      ],
+    });
+  });
+
   it('takes the author from the handshake, never from the payload', async () => {
     const id = newMessageId();
     await emitRaw(socket, 'send', {
