@@ -10,6 +10,8 @@ export interface ServerConfig {
   host: string;
   /** Where messages and accounts live: the SQLite file by default, PostgreSQL for scale-out. */
   database: DatabaseConfig;
+  /** Redis for the live fan-out between processes (`FERRY_REDIS_URL`); none by default. */
+  redisUrl: string | null;
   staticDir: string;
   allowedOrigins: string[];
   messageRate: RateLimit;
@@ -30,6 +32,22 @@ function parseDatabaseUrl(raw: string): string {
   if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
     throw new Error(
       `FERRY_DATABASE_URL must start with postgres:// or postgresql://, got "${url.protocol}//"`,
+    );
+  }
+  return raw;
+}
+
+/** A Redis connection string, or an error that says what is wrong with it. */
+function parseRedisUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error('FERRY_REDIS_URL must be a URL like redis://host:6379');
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    throw new Error(
+      `FERRY_REDIS_URL must start with redis:// or rediss:// (TLS), got "${url.protocol}//"`,
     );
   }
   return raw;
@@ -112,6 +130,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     database: env.FERRY_DATABASE_URL
       ? { kind: 'postgres', url: parseDatabaseUrl(env.FERRY_DATABASE_URL) }
       : { kind: 'sqlite', path: resolve(env.FERRY_DB || 'data/ferry.db') },
+    redisUrl: env.FERRY_REDIS_URL ? parseRedisUrl(env.FERRY_REDIS_URL) : null,
     staticDir: resolve(env.FERRY_STATIC_DIR || 'dist'),
     allowedOrigins: (env.FERRY_ALLOWED_ORIGINS ?? '')
       .split(',')

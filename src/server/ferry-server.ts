@@ -49,6 +49,12 @@ export interface FerryServerOptions {
   clock?: () => number;
   log?: (line: string) => void;
   socketOptions?: Partial<ServerOptions>;
+  /**
+   * socket.io's adapter: how a broadcast reaches the sockets of other processes (Redis
+   * Streams with FERRY_REDIS_URL, see redis-fanout.ts). This process's own sockets only
+   * when omitted. `close()` stops the adapter; the connections under it are the caller's.
+   */
+  adapter?: ServerOptions['adapter'];
   /** Serve HTTPS with this key and certificate (PEM) instead of plain HTTP. */
   tls?: { key: string; cert: string };
   /** Extra GET routes, tried before the API and the app; answers true when it handled one. */
@@ -122,6 +128,7 @@ export function createFerryServer(options: FerryServerOptions): FerryServer {
       const allowed = originAllowed(req);
       callback(allowed ? null : 'origin not allowed', allowed);
     },
+    ...(options.adapter ? { adapter: options.adapter } : {}),
     ...options.socketOptions,
   });
   const realtime = attachRealtime(io, {

@@ -1,6 +1,7 @@
 import { CA_PAGE_PATH } from './ca-download.ts';
 import { configFromEnv } from './config.ts';
 import { createFerryServer } from './ferry-server.ts';
+import { createRedisFanout } from './redis-fanout.ts';
 import { openStores } from './store/open-stores.ts';
 import { prepareHttps } from './tls.ts';
 
@@ -8,6 +9,9 @@ const config = configFromEnv();
 // HTTPS=1: service workers need a secure context, which a phone only gets over HTTPS.
 const https = config.https ? prepareHttps(config.https) : null;
 const stores = await openStores(config.database);
+// FERRY_REDIS_URL: live messages reach the clients of every process sharing the database.
+// Not awaited: Redis connects in the background, and the server serves without it.
+const fanout = config.redisUrl ? createRedisFanout(config.redisUrl) : null;
 const server = createFerryServer({
   store: stores.store,
   accounts: stores.accounts,
@@ -17,12 +21,14 @@ const server = createFerryServer({
   floodLimits: config.floodLimits,
   tls: https?.tls,
   extraRoutes: https?.localCa?.routes,
+  adapter: fanout?.adapter,
 });
 const address = await server.listen(config.port, config.host);
 const shownHost = config.host === '0.0.0.0' ? 'localhost' : address.address;
 const scheme = https ? 'https' : 'http';
+const fanoutNote = fanout ? `, fan-out: ${fanout.description}` : '';
 console.log(
-  `Ferry listening on ${scheme}://${shownHost}:${address.port} (db: ${stores.description})`,
+  `Ferry listening on ${scheme}://${shownHost}:${address.port} (db: ${stores.description}${fanoutNote})`,
 );
 if (https && config.host === '0.0.0.0') {
   for (const ip of https.lanAddresses)
@@ -53,6 +59,8 @@ async function stop(signal: string): Promise<void> {
   stopping = true;
   console.log(`${signal}: closing connections and the database`);
   await server.close();
+  // After the server: closing it stops the adapter's reads first.
+  fanout?.close();
   await stores.close();
   process.exit(0);
 }

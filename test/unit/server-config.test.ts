@@ -95,4 +95,23 @@ describe('configFromEnv', () => {
   ])('refuses FERRY_DATABASE_URL=%s and says why', (value, why) => {
     expect(() => configFromEnv({ FERRY_DATABASE_URL: value })).toThrow(why);
   });
+
+  it('has no Redis fan-out unless FERRY_REDIS_URL is set', () => {
+    expect(configFromEnv({}).redisUrl).toBeNull();
+  });
+
+  it.each(['redis://cache.internal:6379', 'rediss://:secret@cache.internal:6380/2'])(
+    'reads FERRY_REDIS_URL=%s',
+    (url) => {
+      expect(configFromEnv({ FERRY_REDIS_URL: url }).redisUrl).toBe(url);
+    },
+  );
+
+  it.each([
+    ['http://cache:6379', 'must start with redis:// or rediss://'],
+    ['cache:6379', 'must start with redis:// or rediss://'],
+    ['not a url', 'must be a URL like redis://'],
+  ])('refuses FERRY_REDIS_URL=%s and says why', (value, why) => {
+    expect(() => configFromEnv({ FERRY_REDIS_URL: value })).toThrow(why);
+  });
 });

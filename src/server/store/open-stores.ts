@@ -1,3 +1,4 @@
+import { withoutPassword } from '../redacted-url.ts';
 import type { AccountStore } from './account-store.ts';
 import type { MessageStore } from './message-store.ts';
 import { PgAccountStore } from './pg-accounts.ts';
@@ -66,10 +67,4 @@ export async function openStores(
       await pool.end();
     },
   };
-}
-
-function withoutPassword(connectionString: string): string {
-  const url = new URL(connectionString);
-  if (url.password) url.password = '***';
-  return url.toString();
 }
