@@ -69,6 +69,21 @@ describe('the outbox sent with no page open', () => {
     return other.engine;
   }
 
+  /** One worker run over the profile `dbName`, with its own locks unless given others. */
+  function syncNow(
+    url: string,
+    dbName: string,
+    options: Partial<Omit<Parameters<typeof runOutboxSync>[0], 'url' | 'dbName'>> = {},
+  ) {
+    return runOutboxSync({
+      dbName,
+      url,
+      locks: new MemoryLocks(),
+      maxHoldWaitMs: HOLD_WAIT_MS,
+      ...options,
+    });
+  }
+
   async function reopen(url: string, dbName: string, online = true): Promise<Engine> {
     const tab = await openDevice(url, dbName, { room: 'lobby', online });
     cleanups.push(() => tab.engine.destroy());
@@ -81,12 +96,7 @@ describe('the outbox sent with no page open', () => {
     const typed = await typeOfflineAndClose(url, dbName, 3, 'from the tunnel');
     const bob = await watcher(url);
 
-    const outcome = await runOutboxSync({
-      dbName,
-      url,
-      locks: new MemoryLocks(),
-      maxHoldWaitMs: HOLD_WAIT_MS,
-    });
+    const outcome = await syncNow(url, dbName);
 
     expect(outcome).toEqual({ kind: 'done', sent: 3, failed: 0 });
     await waitFor('bob to see the three', () => bob.room('lobby').messages.length === 3);
@@ -112,14 +122,11 @@ describe('the outbox sent with no page open', () => {
     const url = `http://127.0.0.1:${port}`;
     const dbName = deviceName('alice');
     const typed = await typeOfflineAndClose(url, dbName, 300, 'long tunnel');
-    const run = () =>
-      runOutboxSync({ dbName, url, locks: new MemoryLocks(), maxHoldWaitMs: HOLD_WAIT_MS });
-
-    const down = await run();
+    const down = await syncNow(url, dbName);
     expect(down).toMatchObject({ kind: 'retry', sent: 0, failed: 0 });
 
     const { store } = await server({ port });
-    const up = await run();
+    const up = await syncNow(url, dbName);
     expect(up).toEqual({ kind: 'done', sent: 300, failed: 0 });
     const stored = await store.pageAfter('lobby', 0, 500);
     expect(bodies(stored)).toEqual(typed);
@@ -131,12 +138,7 @@ describe('the outbox sent with no page open', () => {
     const dbName = deviceName('alice');
     const typed = await typeOfflineAndClose(url, dbName, 60, 'over the limit');
 
-    const outcome = await runOutboxSync({
-      dbName,
-      url,
-      locks: new MemoryLocks(),
-      maxHoldWaitMs: HOLD_WAIT_MS,
-    });
+    const outcome = await syncNow(url, dbName);
 
     expect(outcome).toEqual({ kind: 'done', sent: 60, failed: 0 });
     expect(bodies(await store.pageAfter('lobby', 0, 100))).toEqual(typed);
@@ -147,12 +149,7 @@ describe('the outbox sent with no page open', () => {
     const dbName = deviceName('alice');
     const typed = await typeOfflineAndClose(url, dbName, 60, 'over the limit');
 
-    const outcome = await runOutboxSync({
-      dbName,
-      url,
-      locks: new MemoryLocks(),
-      maxHoldWaitMs: 0,
-    });
+    const outcome = await syncNow(url, dbName, { maxHoldWaitMs: 0 });
 
     expect(outcome).toMatchObject({ kind: 'retry', sent: 40, failed: 0 });
     expect(bodies(await store.pageAfter('lobby', 0, 100))).toEqual(typed.slice(0, 40));
@@ -170,7 +167,7 @@ describe('the outbox sent with no page open', () => {
     await waitFor('the tab to send, connected', () => tab.engine.connection.status === 'connected');
     await tab.engine.send('lobby', 'on the open tab’s wire');
 
-    const outcome = await runOutboxSync({ dbName, url, locks, maxHoldWaitMs: HOLD_WAIT_MS });
+    const outcome = await syncNow(url, dbName, { locks });
 
     expect(outcome).toEqual({ kind: 'busy' });
     await waitFor('the tab to send it', () => tab.engine.outboxCount === 0);
@@ -188,13 +185,7 @@ describe('the outbox sent with no page open', () => {
     await waitFor('the tab offline', () => tab.engine.connection.status !== 'connected');
     await tab.engine.send('lobby', 'typed in the open tab');
 
-    const outcome = await runOutboxSync({
-      dbName,
-      url,
-      locks,
-      maxHoldWaitMs: HOLD_WAIT_MS,
-      lockWaitMs: 300,
-    });
+    const outcome = await syncNow(url, dbName, { locks, lockWaitMs: 300 });
 
     // It may be hidden, about to be frozen: the browser asks again later.
     expect(outcome).toMatchObject({ kind: 'retry', sent: 0, failed: 0 });
@@ -215,7 +206,7 @@ describe('the outbox sent with no page open', () => {
       tabSide.subscribe((change) => change.kind === 'messages' && resolve()),
     );
 
-    const run = runOutboxSync({ dbName, url, locks, maxHoldWaitMs: HOLD_WAIT_MS });
+    const run = syncNow(url, dbName, { locks });
     await firstSettled;
     // A tab that did not hear the worker steals the lock, as a follower does.
     await locks.request(senderLockName(dbName), { steal: true }, () => undefined);
@@ -252,13 +243,7 @@ describe('the outbox sent with no page open', () => {
     const locks = new MemoryLocks();
     await holdSilently(locks, dbName, 1_500);
 
-    const outcome = await runOutboxSync({
-      dbName,
-      url,
-      locks,
-      maxHoldWaitMs: HOLD_WAIT_MS,
-      holderAnswerMs: 200,
-    });
+    const outcome = await syncNow(url, dbName, { locks, holderAnswerMs: 200 });
 
     expect(outcome).toEqual({ kind: 'done', sent: 3, failed: 0 });
     expect(bodies(await store.pageAfter('lobby', 0, 10))).toEqual(typed);
@@ -271,14 +256,7 @@ describe('the outbox sent with no page open', () => {
     const locks = new MemoryLocks();
     await holdSilently(locks, dbName, 60_000);
 
-    const outcome = await runOutboxSync({
-      dbName,
-      url,
-      locks,
-      maxHoldWaitMs: HOLD_WAIT_MS,
-      holderAnswerMs: 200,
-      lockWaitMs: 500,
-    });
+    const outcome = await syncNow(url, dbName, { locks, holderAnswerMs: 200, lockWaitMs: 500 });
 
     expect(outcome).toMatchObject({ kind: 'retry', sent: 0, failed: 0 });
     expect(await store.pageAfter('lobby', 0, 10)).toEqual([]);
@@ -300,7 +278,7 @@ describe('the outbox sent with no page open', () => {
       if (change.kind === 'sender' && heard.length === 1) tabSide.post({ kind: 'probe' });
     });
 
-    const outcome = await runOutboxSync({ dbName, url, locks, maxHoldWaitMs: HOLD_WAIT_MS });
+    const outcome = await syncNow(url, dbName, { locks });
 
     expect(outcome).toEqual({ kind: 'done', sent: 3, failed: 0 });
     await waitFor('the changes to arrive', () => heard.some((c) => c.kind === 'messages'));
@@ -324,12 +302,7 @@ describe('the outbox sent with no page open', () => {
     await tab.engine.destroy();
     expect(await ferry.revokeSession(token)).toBe(true);
 
-    const outcome = await runOutboxSync({
-      dbName,
-      url,
-      locks: new MemoryLocks(),
-      maxHoldWaitMs: HOLD_WAIT_MS,
-    });
+    const outcome = await syncNow(url, dbName);
 
     expect(outcome).toEqual({ kind: 'done', sent: 1, failed: 0 });
     const stored = await store.pageAfter('lobby', 0, 10);

@@ -2,7 +2,7 @@ import { withoutPassword } from '../redacted-url.ts';
 import type { AccountStore } from './account-store.ts';
 import type { MessageStore } from './message-store.ts';
 import { PgAccountStore } from './pg-accounts.ts';
-import { migratePg, openPgPool } from './pg-db.ts';
+import { openMigratedPgPool } from './pg-db.ts';
 import { PgMessageStore } from './pg-store.ts';
 import { SqliteAccountStore } from './sqlite-accounts.ts';
 import { openSqlite } from './sqlite-db.ts';
@@ -48,13 +48,7 @@ export async function openStores(
       },
     };
   }
-  const pool = openPgPool(database.url, warn);
-  try {
-    await migratePg(pool);
-  } catch (error) {
-    await pool.end();
-    throw error;
-  }
+  const pool = await openMigratedPgPool(database.url, warn);
   const store = new PgMessageStore(pool);
   const accounts = new PgAccountStore(pool);
   return {

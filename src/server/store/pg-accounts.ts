@@ -6,7 +6,7 @@ import type {
   SessionUser,
   SignUpOutcome,
 } from './account-store.ts';
-import { inPgTransaction, migratePg, openPgPool, queryPg } from './pg-db.ts';
+import { inPgTransaction, openMigratedPgPool, queryPg } from './pg-db.ts';
 
 const BY_SIGNUP_KEY = 'SELECT id AS "userId", name FROM users WHERE signup_key_hash = $1';
 const INSERT_SESSION = 'INSERT INTO sessions (token_hash, user_id, created_at) VALUES ($1, $2, $3)';
@@ -22,14 +22,7 @@ export class PgAccountStore implements AccountStore {
     connectionString: string,
     warn: (line: string) => void = console.warn,
   ): Promise<PgAccountStore> {
-    const pool = openPgPool(connectionString, warn);
-    try {
-      await migratePg(pool);
-    } catch (error) {
-      await pool.end();
-      throw error;
-    }
-    return new PgAccountStore(pool, { ownsPool: true });
+    return new PgAccountStore(await openMigratedPgPool(connectionString, warn), { ownsPool: true });
   }
 
   /** Uses a pool to a migrated database; `close()` ends it only if `ownsPool`. */

@@ -275,3 +275,18 @@ export async function migratePg(pool: Pool): Promise<number[]> {
   }
   return applied;
 }
+
+/** A pool to `connectionString` over a migrated database; the pool is ended if migrating fails. */
+export async function openMigratedPgPool(
+  connectionString: string,
+  warn: (line: string) => void = console.warn,
+): Promise<Pool> {
+  const pool = openPgPool(connectionString, warn);
+  try {
+    await migratePg(pool);
+  } catch (error) {
+    await pool.end();
+    throw error;
+  }
+  return pool;
+}

@@ -2,7 +2,7 @@ import type { Pool } from 'pg';
 import type { StoredMessage } from '../../shared/protocol.ts';
 import { KeyedCoalescer } from './keyed-coalescer.ts';
 import type { AppendInput, AppendOutcome, Author, MessageStore } from './message-store.ts';
-import { migratePg, openPgPool, queryPg } from './pg-db.ts';
+import { openMigratedPgPool, queryPg } from './pg-db.ts';
 import { asStoreError, isPgUnavailable } from './pg-errors.ts';
 
 /**
@@ -54,14 +54,7 @@ export class PgMessageStore implements MessageStore {
     connectionString: string,
     warn: (line: string) => void = console.warn,
   ): Promise<PgMessageStore> {
-    const pool = openPgPool(connectionString, warn);
-    try {
-      await migratePg(pool);
-    } catch (error) {
-      await pool.end();
-      throw error;
-    }
-    return new PgMessageStore(pool, { ownsPool: true });
+    return new PgMessageStore(await openMigratedPgPool(connectionString, warn), { ownsPool: true });
   }
 
   /** Uses a pool to a migrated database; `close()` ends it only if `ownsPool`. */
