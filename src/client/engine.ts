@@ -55,6 +55,11 @@ export class Engine {
   readonly #timers: Timers;
   readonly #disposers: (() => void)[] = [];
   readonly #onOutboxWaiting: () => void;
+  /**
+   * Asked for a sync since the link went down: one registration covers every message
+   * queued until it is back (300 typed in a tunnel ask once, not 300 times).
+   */
+  #syncAsked = false;
   #outboxCount: number;
   #destroyed = false;
   #storageLoss: StorageLoss | null = null;
@@ -322,10 +327,7 @@ export class Engine {
     if (change.kind === 'messages') {
       // Queued in another tab: the sender sends it.
       this.#flusher.wake();
-      this.#rooms
-        .applyOtherTab(change)
-        .then(() => this.#refreshOutboxCount())
-        .catch(() => undefined);
+      this.#rooms.applyOtherTab(change).catch(() => undefined);
     } else if (change.kind === 'identity') {
       void this.#adoptStoredIdentity().catch(() => undefined);
     }
@@ -358,7 +360,10 @@ export class Engine {
     this.#outboxCount += 1;
     this.#rooms.showPending(pending);
     this.#flusher.wake();
-    if (!this.#connection.connected) this.#onOutboxWaiting();
+    if (!this.#connection.connected && !this.#syncAsked) {
+      this.#syncAsked = true;
+      this.#onOutboxWaiting();
+    }
   }
 
   async #refreshOutboxCount(): Promise<void> {
@@ -373,10 +378,12 @@ export class Engine {
       // Every new link starts from the head of the outbox and catches every room up.
       this.#flusher.reset();
       if (state.status === 'connected') {
+        this.#syncAsked = false;
         this.#rooms.joinAll();
         this.#flusher.wake();
       } else if (previous === 'connected' && this.#outboxCount > 0) {
         // What was on the wire may never have landed: ask now, not at the last moment.
+        this.#syncAsked = true;
         this.#onOutboxWaiting();
       }
       this.#election.connectionChanged();

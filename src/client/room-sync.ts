@@ -33,7 +33,7 @@ export interface RoomSyncDeps {
   timers: Timers;
   /** Something the UI shows changed. */
   onChange(): void;
-  /** Outbox entries were settled here (sent or failed): the outbox count changed. */
+  /** Outbox entries were settled, here or in another tab: the outbox count changed. */
   onOutboxSettled(): Promise<void>;
 }
 
@@ -166,6 +166,8 @@ export class RoomSync {
       this.#otherTabIds = new Map();
       this.#otherTabRead = null;
       for (const [room, roomIds] of changed) await this.#readBack(room, [...roomIds]);
+      // Queued, settled or discarded elsewhere: the outbox count moved, once for the burst.
+      await this.#deps.onOutboxSettled();
     });
     return this.#otherTabRead;
   }

@@ -62,6 +62,20 @@ describe('asking for a background sync', () => {
     expect(asked()).toBe(1);
   });
 
+  it('asks once for all the messages queued while the link stays down, and again after it was back', async () => {
+    const { engine, connectivity, asked } = await tab();
+    connectivity.set(false);
+    await waitFor('offline', () => engine.connection.status !== 'connected');
+    for (const body of ['one', 'two', 'three']) await engine.send('lobby', body);
+    expect(asked()).toBe(1);
+    connectivity.set(true);
+    await waitFor('sent', () => engine.outboxCount === 0);
+    connectivity.set(false);
+    await waitFor('offline again', () => engine.connection.status !== 'connected');
+    await engine.send('lobby', 'four');
+    expect(asked()).toBe(2);
+  });
+
   it('does not ask when a message is queued while connected', async () => {
     const { engine, asked } = await tab();
     await engine.send('lobby', 'on the platform');
