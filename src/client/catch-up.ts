@@ -9,6 +9,11 @@ export interface HistoryPage {
 export interface CatchUpDeps {
   /** The room's cursor now: the page is fetched after it. */
   cursorOf(room: string): number;
+  /**
+   * Whether the room is known to hold more than the cursor covers: messages stored past a
+   * hole, or a newer seq the server named.
+   */
+  hasGap(room: string): boolean;
   /** One page of history after `after`, ascending; rejects when the link drops. */
   fetchPage(room: string, after: number): Promise<HistoryPage>;
   /** Stores a page (one transaction) and advances the cursor. */
@@ -43,10 +48,18 @@ export class CatchUp {
       return;
     }
     this.#running.add(room);
+    let recheck = true;
     try {
       do {
         this.#again.delete(room);
         await this.#pages(room);
+        // The server shares a read among requests that overlap it, so a page may have been
+        // read a moment before this request, short of a message this device has already
+        // seen past. One more pass, read afresh, closes such a hole.
+        if (recheck && !this.#again.has(room) && this.#deps.hasGap(room)) {
+          recheck = false;
+          this.#again.add(room);
+        }
       } while (this.#again.has(room));
     } catch {
       // The link dropped mid-run; the next connect starts a new run from the cursor.

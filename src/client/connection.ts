@@ -3,10 +3,16 @@ import type { z } from 'zod';
 import { clampRetryAfterMs } from '../shared/limits.ts';
 import {
   type ClientToServerEvents,
+  type HeadEvent,
   type MessagesEvent,
   PROTOCOL_VERSION,
 } from '../shared/protocol.ts';
-import { errorCodeSchema, messagesEventSchema, pingAckSchema } from '../shared/schemas.ts';
+import {
+  errorCodeSchema,
+  headEventSchema,
+  messagesEventSchema,
+  pingAckSchema,
+} from '../shared/schemas.ts';
 import { Backoff, DEFAULT_BACKOFF } from './backoff.ts';
 import {
   type ClientSocket,
@@ -67,6 +73,7 @@ export class Connection {
   readonly #openings: ReturnType<typeof watchOpenings>;
   readonly #stateListeners = new Listeners<[ConnectionState]>();
   readonly #messageListeners = new Listeners<[MessagesEvent]>();
+  readonly #headListeners = new Listeners<[HeadEvent]>();
   readonly #disposers: (() => void)[] = [];
   #state: ConnectionState = INITIAL_CONNECTION_STATE;
   #kickTimer: TimerHandle | null = null;
@@ -154,6 +161,11 @@ export class Connection {
     return this.#messageListeners.add(listener);
   }
 
+  /** The server's word on a room's newest seq. */
+  onHead(listener: (event: HeadEvent) => void): () => void {
+    return this.#headListeners.add(listener);
+  }
+
   /** Connects unless the platform reports no network. */
   start(): void {
     this.#started = true;
@@ -202,6 +214,7 @@ export class Connection {
     this.#dispatch({ type: 'closed' });
     this.#stateListeners.clear();
     this.#messageListeners.clear();
+    this.#headListeners.clear();
   }
 
   #open(): void {
@@ -323,6 +336,10 @@ export class Connection {
       const parsed = messagesEventSchema.safeParse(payload);
       // A malformed event is dropped; the seq gap it leaves is filled by catch-up.
       if (parsed.success) this.#messageListeners.emit(parsed.data);
+    });
+    on(socket, 'head', (payload: unknown) => {
+      const parsed = headEventSchema.safeParse(payload);
+      if (parsed.success) this.#headListeners.emit(parsed.data);
     });
 
     this.#disposers.push(

@@ -137,9 +137,9 @@ export class Engine {
       () => channel.close(),
       channel.subscribe((change) => this.#onOtherTab(change)),
       this.#connection.subscribe((state) => this.#onConnectionState(state)),
-      this.#connection.onMessages((event) => {
-        void this.#rooms.storeSent(event.room, event.messages);
-      }),
+      this.#connection.onMessages((event) => this.#rooms.receiveLive(event.room, event.messages)),
+      this.#connection.onHead((event) => this.#rooms.receiveHead(event.room, event.latestSeq)),
+      () => this.#rooms.close(),
       (options.visibility ?? ALWAYS_VISIBLE).subscribe((visible) => {
         if (!visible && this.#outboxCount > 0) this.#onOutboxWaiting();
       }),

@@ -4,6 +4,7 @@ import { SerialQueue } from '../shared/serial-queue.ts';
 import type { Settlement } from './ack-settlement.ts';
 import { CatchUp, type HistoryPage } from './catch-up.ts';
 import type { Connection } from './connection.ts';
+import { LiveOrder } from './live-order.ts';
 import type { LocalStore } from './local-store.ts';
 import { OpenRooms, type RoomSnapshot } from './open-rooms.ts';
 import { askPatiently, type RefusableAck } from './patient-request.ts';
@@ -46,6 +47,8 @@ export class RoomSync {
   readonly #deps: RoomSyncDeps;
   readonly #rooms: OpenRooms;
   readonly #catchUp: CatchUp;
+  /** Live messages wait here for their predecessors (see LiveOrder). */
+  readonly #live: LiveOrder;
   readonly #writes = new SerialQueue();
   /** Joins and catch-up pages wait here for a turn on the wire; the waits between asks do not. */
   readonly #roomRequests = new RequestSlots(MAX_ROOM_REQUESTS_IN_FLIGHT);
@@ -62,10 +65,25 @@ export class RoomSync {
     this.#catchUp = new CatchUp({
       pageSize: deps.historyPageSize,
       cursorOf: (room) => this.#rooms.get(room)?.cursor.cursor ?? 0,
+      hasGap: (room) => {
+        const open = this.#rooms.get(room);
+        return open !== undefined && (hasGap(open.cursor) || this.#live.behind(room));
+      },
       fetchPage: (room, after) => this.#fetchPageAfter(room, after),
       storePage: (room, messages) => this.storeSent(room, messages),
       onProgress: (room, remaining) =>
         this.#rooms.update(room, (open) => ({ ...open, catchingUp: remaining })),
+    });
+    this.#live = new LiveOrder({
+      timers: deps.timers,
+      cursorOf: (room) => {
+        const open = this.#rooms.get(room);
+        return open?.known ? open.cursor.cursor : null;
+      },
+      deliver: (room, messages) => void this.storeSent(room, messages),
+      repair: (room) => {
+        if (this.#deps.connection.connected) void this.#catchUp.run(room);
+      },
     });
   }
 
@@ -172,7 +190,22 @@ export class RoomSync {
     return this.#otherTabRead;
   }
 
-  /** Stores server-confirmed messages (a live event or a history page). */
+  /** Live messages from the server, in whatever order they came: stored in order. */
+  receiveLive(room: string, messages: readonly StoredMessage[]): void {
+    this.#live.receive(room, messages);
+  }
+
+  /** The server's word on a room's newest seq: a hole up to it is fetched if it stays. */
+  receiveHead(room: string, latestSeq: number): void {
+    this.#live.head(room, latestSeq);
+  }
+
+  /** Stops the waits for holes (the engine is closing). */
+  close(): void {
+    this.#live.close();
+  }
+
+  /** Stores server-confirmed messages (a history page, or live messages in order). */
   storeSent(room: string, messages: readonly StoredMessage[]): Promise<void> {
     return this.#writes.push(() => this.#storeSent(room, messages));
   }

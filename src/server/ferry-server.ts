@@ -20,7 +20,13 @@ import { SlotsPerKey } from './slots.ts';
 import type { AccountStore } from './store/account-store.ts';
 import type { MessageStore } from './store/message-store.ts';
 import { SqliteAccountStore } from './store/sqlite-accounts.ts';
-import { DEFAULT_MESSAGE_RATE, type RateLimit, TokenBuckets } from './token-bucket.ts';
+import {
+  DEFAULT_MESSAGE_RATE,
+  localRateBuckets,
+  type RateBucketsFactory,
+  type RateLimit,
+  TokenBuckets,
+} from './token-bucket.ts';
 
 /**
  * socket.io's heartbeat. A phone's radio sleeps between packets, so pinging every few
@@ -42,6 +48,11 @@ export interface FerryServerOptions {
   /** Per-user message budget. */
   messageRate?: RateLimit;
   signupRate?: RateLimit;
+  /**
+   * Where the message and sign-up budgets are counted: in this process when omitted; in
+   * Redis, shared by every process, with FERRY_REDIS_URL (see redis-buckets.ts).
+   */
+  rateBuckets?: RateBucketsFactory;
   /** Caps on sockets, rooms, requests and pending output; see DEFAULT_FLOOD_LIMITS. */
   floodLimits?: Partial<FloodLimits>;
   /** Origins besides the server's own that may open a socket (e.g. a dev server). */
@@ -57,6 +68,8 @@ export interface FerryServerOptions {
   adapter?: ServerOptions['adapter'];
   /** Serve HTTPS with this key and certificate (PEM) instead of plain HTTP. */
   tls?: { key: string; cert: string };
+  /** Mean time between head checks (see room-heads.ts); HEAD_CHECK_MS when omitted. */
+  headCheckMs?: number;
   /** Extra GET routes, tried before the API and the app; answers true when it handled one. */
   extraRoutes?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
@@ -67,6 +80,11 @@ export interface FerryServer {
   accounts: AccountStore;
   /** Resolves with the bound address once the server accepts connections. */
   listen(port: number, host: string): Promise<AddressInfo>;
+  /**
+   * Tells this process's clients the newest seq of each of their rooms, so that they fetch
+   * what they missed: call it when the fan-out between processes is back after an outage.
+   */
+  tellRoomHeads(): Promise<void>;
   /** Revokes a session by its token and disconnects its live sockets. */
   revokeSession(token: string): Promise<boolean>;
   /** Disconnects every socket and stops listening. The stores are the caller's to close. */
@@ -83,17 +101,19 @@ export function createFerryServer(options: FerryServerOptions): FerryServer {
 
   const limits: FloodLimits = { ...DEFAULT_FLOOD_LIMITS, ...options.floodLimits };
   const originAllowed = createOriginCheck(options.allowedOrigins ?? []);
+  const rateBuckets =
+    options.rateBuckets ?? ((_name: string, limit: RateLimit) => localRateBuckets(limit, clock));
   // One send handler, and so one per-user message budget, for the sockets and for
   // `POST /api/messages`: a user cannot double their rate by sending both ways.
   const handleSend = createSendHandler({
     store: options.store,
-    messageRate: new TokenBuckets(options.messageRate ?? DEFAULT_MESSAGE_RATE, clock),
+    messageRate: rateBuckets('messages', options.messageRate ?? DEFAULT_MESSAGE_RATE),
     clock,
     log,
   });
   const handleSessionApi = createSessionApi({
     accounts,
-    signupRate: new TokenBuckets(options.signupRate ?? DEFAULT_SIGNUP_RATE, clock),
+    signupRate: rateBuckets('signups', options.signupRate ?? DEFAULT_SIGNUP_RATE),
     onRevoked: disconnectSession,
     originAllowed,
     clock,
@@ -138,6 +158,7 @@ export function createFerryServer(options: FerryServerOptions): FerryServer {
     limits,
     clock,
     log,
+    headCheckMs: options.headCheckMs,
   });
 
   return {
@@ -153,6 +174,7 @@ export function createFerryServer(options: FerryServerOptions): FerryServer {
         });
       });
     },
+    tellRoomHeads: () => realtime.tellRoomHeads(),
     async revokeSession(token) {
       const tokenHash = hashSecret(token);
       const revoked = await accounts.revokeSession(tokenHash, clock());

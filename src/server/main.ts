@@ -1,6 +1,7 @@
 import { CA_PAGE_PATH } from './ca-download.ts';
 import { configFromEnv } from './config.ts';
 import { createFerryServer } from './ferry-server.ts';
+import { createRedisRateLimits } from './redis-buckets.ts';
 import { createRedisFanout } from './redis-fanout.ts';
 import { openStores } from './store/open-stores.ts';
 import { prepareHttps } from './tls.ts';
@@ -12,6 +13,8 @@ const stores = await openStores(config.database);
 // FERRY_REDIS_URL: live messages reach the clients of every process sharing the database.
 // Not awaited: Redis connects in the background, and the server serves without it.
 const fanout = config.redisUrl ? createRedisFanout(config.redisUrl) : null;
+// And one budget per user and per address across them; per process while Redis is down.
+const sharedLimits = config.redisUrl ? createRedisRateLimits(config.redisUrl) : null;
 const server = createFerryServer({
   store: stores.store,
   accounts: stores.accounts,
@@ -22,7 +25,10 @@ const server = createFerryServer({
   tls: https?.tls,
   extraRoutes: https?.localCa?.routes,
   adapter: fanout?.adapter,
+  rateBuckets: sharedLimits?.buckets,
 });
+// Broadcasts published while Redis was away may be lost: the clients here fetch them.
+fanout?.onRecovered(() => void server.tellRoomHeads());
 const address = await server.listen(config.port, config.host);
 const shownHost = config.host === '0.0.0.0' ? 'localhost' : address.address;
 const scheme = https ? 'https' : 'http';
@@ -61,6 +67,7 @@ async function stop(signal: string): Promise<void> {
   await server.close();
   // After the server: closing it stops the adapter's reads first.
   fanout?.close();
+  sharedLimits?.close();
   await stores.close();
   process.exit(0);
 }

@@ -10,6 +10,7 @@ import { dropSocket, OUTBOUND_SWEEP_MS, OutboundGuard } from './outbound-guard.t
 import { RateGate } from './rate-gate.ts';
 import { withBudget } from './request-budget.ts';
 import { createRoomAccess } from './room-access.ts';
+import { startRoomHeads } from './room-heads.ts';
 import type { Sender, SendHandler } from './send-handler.ts';
 import { SlotsPerKey } from './slots.ts';
 import { createSocketCap } from './socket-caps.ts';
@@ -62,10 +63,14 @@ export interface RealtimeOptions {
   limits: FloodLimits;
   clock: () => number;
   log: (line: string) => void;
+  /** Mean time between head checks (see room-heads.ts). */
+  headCheckMs?: number;
 }
 
 /** What attachRealtime leaves running: stopped when the server closes. */
 export interface Realtime {
+  /** Tells every room with a socket here its newest seq now (see RoomHeads.tellAll). */
+  tellRoomHeads(): Promise<void>;
   close(): void;
 }
 
@@ -246,5 +251,13 @@ export function attachRealtime(io: FerryIo, options: RealtimeOptions): Realtime 
     socket.onAny((event: unknown, ...args: unknown[]) => onEvent(socket, event, args));
   });
 
-  return { close: () => clearInterval(sweep) };
+  const heads = startRoomHeads(io, { store, log, intervalMs: options.headCheckMs });
+
+  return {
+    tellRoomHeads: () => heads.tellAll(),
+    close: () => {
+      clearInterval(sweep);
+      heads.stop();
+    },
+  };
 }

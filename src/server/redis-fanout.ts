@@ -1,8 +1,9 @@
 import { createAdapter, type RedisStreamsAdapterOptions } from '@socket.io/redis-streams-adapter';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { ServerOptions } from 'socket.io';
-import { createLinkLog, type LinkLog } from './link-log.ts';
+import { createLinkLog } from './link-log.ts';
 import { withoutPassword } from './redacted-url.ts';
+import { watchRedisLink } from './redis-link.ts';
 
 /**
  * The stream every Ferry process appends its broadcasts to and reads the others' from.
@@ -111,6 +112,11 @@ export interface RedisFanout {
   /** The Redis it uses, for the startup line (never a password). */
   description: string;
   /**
+   * Calls `listener` each time the link comes back after it was lost: the broadcasts
+   * published meanwhile by this process and by the others may not have been delivered.
+   */
+  onRecovered(listener: () => void): void;
+  /**
    * Lets Redis go. Call it once the socket.io server using `adapter` is closed (its
    * adapter then stops reading): a reader whose connection is closed under it retries at
    * once, in a loop.
@@ -135,33 +141,21 @@ export function createRedisFanout(
     log,
   });
   let closing = false;
-  watchLink(publisher, link, () => closing);
+  const recovered: (() => void)[] = [];
+  // The listeners share the publisher's fate: its link stands for all three.
+  watchRedisLink(publisher, link, {
+    closing: () => closing,
+    onRecovered: () => {
+      for (const listener of recovered) listener();
+    },
+  });
   return {
     adapter: createAdapter(publisher, ADAPTER_OPTIONS),
     description,
+    onRecovered: (listener) => recovered.push(listener),
     close() {
       closing = true;
       publisher.disconnectAll();
     },
   };
-}
-
-/**
- * Tells `link` about the publisher's connection (the listeners share its fate). ioredis
- * says `error` and then `close` on each failed attempt: the error names the reason, the
- * close is the change of state.
- */
-function watchLink(connection: Redis, link: LinkLog, closing: () => boolean): void {
-  let lastError = '';
-  // Without an `error` listener ioredis prints every failed attempt.
-  connection.on('error', (error: Error) => {
-    lastError = error.message || error.name;
-  });
-  connection.on('close', () => {
-    if (!closing()) link.down(lastError || 'the connection closed');
-  });
-  connection.on('ready', () => {
-    lastError = '';
-    link.up();
-  });
 }

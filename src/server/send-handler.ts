@@ -4,7 +4,7 @@ import { checkBody, outgoingMessageSchema, sendBatchSchema } from '../shared/sch
 import type { HoldReason, RateGate } from './rate-gate.ts';
 import type { AppendInput, AppendOutcome, Author, MessageStore } from './store/message-store.ts';
 import { STORE_RETRY_AFTER_MS } from './store/store-errors.ts';
-import type { TokenBuckets } from './token-bucket.ts';
+import type { Grant, RateBuckets } from './token-bucket.ts';
 import { describeIssue, fail } from './wire.ts';
 
 export interface Sender {
@@ -20,7 +20,8 @@ export interface Sender {
 
 export interface SendHandlerDeps {
   store: MessageStore;
-  messageRate: TokenBuckets;
+  /** The per-user message budget, possibly shared by every process (redis-buckets.ts). */
+  messageRate: RateBuckets;
   clock: () => number;
   log: (line: string) => void;
 }
@@ -117,24 +118,49 @@ export function createSendHandler({
    * protocol working, not a flood, and must never be held.
    */
   async function admit(userId: string, valid: readonly AppendInput[]): Promise<Admission> {
-    // Only a batch the bucket cannot cover needs to know which ids are new; the common
-    // case skips the lookup, and the refund after the append squares the count.
-    const known =
-      valid.length > messageRate.available(userId)
-        ? await store.storedIds(valid.map((item) => item.id))
-        : new Set<string>();
-    const fresh = new Set(valid.map((item) => item.id).filter((id) => !known.has(id)));
-    const grant = messageRate.take(userId, fresh.size);
-    let left = grant.granted;
-    const charged = new Set<string>();
-    for (const [index, { id }] of valid.entries()) {
-      if (!fresh.has(id) || charged.has(id)) continue;
-      if (left === 0)
-        return { cut: index, tokens: grant.granted, retryAfterMs: grant.retryAfterMs };
-      left -= 1;
-      charged.add(id);
+    // Every id is charged first, as if all were new: when the budget covers the batch, that
+    // is the only call to the bucket (one round trip where it lives in Redis) and the store
+    // is not asked which ids are new. The refund after the append squares the count.
+    const ids = new Set(valid.map((item) => item.id));
+    const grant = await messageRate.take(userId, ids.size);
+    if (grant.granted === ids.size) return { cut: valid.length, tokens: ids.size, retryAfterMs: 0 };
+
+    // Cut short: only now does it matter which ids are new.
+    let known: Set<string>;
+    try {
+      known = await store.storedIds([...ids]);
+    } catch (error) {
+      await messageRate.refund(userId, grant.granted);
+      throw error;
     }
-    return { cut: valid.length, tokens: grant.granted, retryAfterMs: 0 };
+    const fresh = new Set([...ids].filter((id) => !known.has(id)));
+    const { tokens, retryAfterMs } = await squareGrant(userId, grant, fresh.size);
+    let left = tokens;
+    for (const [index, { id }] of valid.entries()) {
+      if (!fresh.has(id)) continue;
+      if (left === 0) return { cut: index, tokens, retryAfterMs };
+      left -= 1;
+      fresh.delete(id); // a second copy of an id in one batch is charged once
+    }
+    return { cut: valid.length, tokens, retryAfterMs: 0 };
+  }
+
+  /**
+   * Brings a grant asked for every id to what the `fresh` ones need: gives back the tokens
+   * the already-stored ids took, or asks for the new ids the grant fell short of. Asking
+   * again (rather than keeping the first answer) makes `retryAfterMs` count only new ids.
+   */
+  async function squareGrant(
+    userId: string,
+    grant: Grant,
+    fresh: number,
+  ): Promise<{ tokens: number; retryAfterMs: number }> {
+    if (fresh <= grant.granted) {
+      await messageRate.refund(userId, grant.granted - fresh);
+      return { tokens: fresh, retryAfterMs: 0 };
+    }
+    const more = await messageRate.take(userId, fresh - grant.granted);
+    return { tokens: grant.granted + more.granted, retryAfterMs: more.retryAfterMs };
   }
 
   /** Authorises, rate-limits and stores a batch the gate let through; throws if the store fails. */
@@ -157,14 +183,15 @@ export function createSendHandler({
     try {
       outcomes = await store.appendBatch(room, sender.author, inputs, clock());
     } catch (error) {
-      messageRate.refund(userId, admission.tokens);
+      await messageRate.refund(userId, admission.tokens);
       throw error;
     }
     const accepted: StoredMessage[] = [];
     for (const outcome of outcomes)
       if (outcome.status === 'accepted') accepted.push(outcome.message);
-    // Another socket may have stored some of them meanwhile: only what was stored now costs.
-    messageRate.refund(userId, admission.tokens - accepted.length);
+    // Duplicates, and ids another socket stored meanwhile: only what was stored now costs.
+    // Nothing to give back on the common path, so no second call to the bucket.
+    await messageRate.refund(userId, admission.tokens - accepted.length);
 
     let next = 0;
     const results = slots.map((slot): SendResult => {

@@ -16,15 +16,15 @@ import {
 } from './json-http.ts';
 import { hashSecret, newSecret } from './secrets.ts';
 import type { AccountStore } from './store/account-store.ts';
-import type { TokenBuckets } from './token-bucket.ts';
+import type { RateBuckets } from './token-bucket.ts';
 
 /** A sign-up is a name and a key in a tiny JSON body; bigger ones are drained up to 64 KB. */
 const BODY_LIMITS: BodyLimits = { maxBytes: 1_024, maxDrainedBytes: 64 * 1024 };
 
 export interface SessionApiOptions {
   accounts: AccountStore;
-  /** Sign-ups per client address. */
-  signupRate: TokenBuckets;
+  /** Sign-ups per client address, possibly shared by every process (redis-buckets.ts). */
+  signupRate: RateBuckets;
   /** Called after a session is revoked, to disconnect its live sockets. */
   onRevoked: (tokenHash: string) => void;
   /** Whether the request's Origin may sign up (see origin-check.ts). */
@@ -87,7 +87,7 @@ export function createSessionApi(options: SessionApiOptions) {
     }
 
     const address = req.socket.remoteAddress ?? 'unknown';
-    const wait = signupRate.take(address, 1);
+    const wait = await signupRate.take(address, 1);
     if (wait.granted === 0) {
       setRetryAfter(res, wait.retryAfterMs);
       sendError(res, 429, 'rate_limited', 'too many sign-ups from this address; try again later');
@@ -101,11 +101,11 @@ export function createSessionApi(options: SessionApiOptions) {
       );
     } catch (error) {
       // Nobody was signed up: a busy or failing store must not spend the address's budget.
-      signupRate.refund(address, 1);
+      await signupRate.refund(address, 1);
       throw error;
     }
     // Lost a race with another request carrying the same key: that one was the sign-up.
-    if (!outcome.created) signupRate.refund(address, 1);
+    if (!outcome.created) await signupRate.refund(address, 1);
     const session: Session = { userId: outcome.userId, name: outcome.name, token };
     sendJson(res, outcome.created ? 201 : 200, session);
   }

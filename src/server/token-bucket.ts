@@ -25,6 +25,49 @@ export interface Grant {
   retryAfterMs: number;
 }
 
+/** Tokens a bucket under `limit` gains per millisecond. */
+export function refillPerMs(limit: RateLimit): number {
+  return limit.refillPerMinute / 60_000;
+}
+
+/**
+ * What a request for `cost` tokens is told when the bucket granted `granted` and was left
+ * with `tokensLeft` (a fraction, as it refills). The rest is asked for when a useful chunk
+ * has refilled, not for every single token.
+ */
+export function grantOf(
+  limit: RateLimit,
+  cost: number,
+  granted: number,
+  tokensLeft: number,
+): Grant {
+  if (granted >= cost) return { granted, retryAfterMs: 0 };
+  const wanted = Math.min(cost - granted, Math.max(1, Math.floor(limit.capacity / 10)));
+  return { granted, retryAfterMs: clampRetryAfterMs((wanted - tokensLeft) / refillPerMs(limit)) };
+}
+
+/**
+ * Token buckets by key that may live outside this process: `TokenBuckets` behind promises
+ * (`localRateBuckets`), or buckets in Redis shared by every Ferry process (redis-buckets.ts).
+ * The rules are TokenBuckets' own: a prefix of a request is granted, and the rest is asked
+ * for after `retryAfterMs`.
+ *
+ * Neither method rejects: a limit that cannot be checked falls back to this process's own
+ * count, because a rate limit must never be what stops a send or a sign-up.
+ */
+export interface RateBuckets {
+  /** Takes up to `cost` tokens from `key`'s bucket. */
+  take(key: string, cost: number): Promise<Grant>;
+  /** Gives back tokens that were taken but not used; a full bucket stays full. */
+  refund(key: string, tokens: number): Promise<void>;
+}
+
+/**
+ * Makes the bucket set called `name` (`messages`, `signups`: it keeps sets apart where they
+ * share a store) for `limit`.
+ */
+export type RateBucketsFactory = (name: string, limit: RateLimit) => RateBuckets;
+
 interface Bucket {
   tokens: number;
   at: number;
@@ -75,16 +118,7 @@ export class TokenBuckets {
     const granted = Math.min(cost, Math.floor(bucket.tokens));
     bucket.tokens -= granted;
     this.#store(key, bucket, now);
-    if (granted === cost) return { granted, retryAfterMs: 0 };
-    // Ask the client back when a useful chunk has refilled, not for every single token.
-    const wanted = Math.min(cost - granted, Math.max(1, Math.floor(this.#limit.capacity / 10)));
-    const retryAfterMs = clampRetryAfterMs((wanted - bucket.tokens) / this.#perMs());
-    return { granted, retryAfterMs };
-  }
-
-  /** Whole tokens `key` could take right now, without taking them. */
-  available(key: string): number {
-    return Math.floor(this.#refilled(key, this.#clock()).tokens);
+    return grantOf(this.#limit, cost, granted, bucket.tokens);
   }
 
   /** Gives back tokens that were taken but not used (a resent duplicate costs nothing). */
@@ -96,7 +130,7 @@ export class TokenBuckets {
   }
 
   #perMs(): number {
-    return this.#limit.refillPerMinute / 60_000;
+    return refillPerMs(this.#limit);
   }
 
   /** The key's bucket as of `now` (a fresh full one when it has none); not stored. */
@@ -132,4 +166,13 @@ export class TokenBuckets {
     }
     this.#sweepAt = Math.min(this.#maxKeys + 1, Math.max(MIN_SWEEP_SIZE, this.#buckets.size * 2));
   }
+}
+
+/** In-process `TokenBuckets` as `RateBuckets`: each Ferry process counts on its own. */
+export function localRateBuckets(limit: RateLimit, clock: () => number = Date.now): RateBuckets {
+  const buckets = new TokenBuckets(limit, clock);
+  return {
+    take: async (key, cost) => buckets.take(key, cost),
+    refund: async (key, tokens) => buckets.refund(key, tokens),
+  };
 }

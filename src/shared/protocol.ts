@@ -8,6 +8,7 @@ import type { z } from 'zod';
 import type {
   createRoomAckSchema,
   handshakeAuthSchema,
+  headEventSchema,
   historyAckSchema,
   historyRequestSchema,
   joinAckSchema,
@@ -59,6 +60,7 @@ export type HistoryAck = z.infer<typeof historyAckSchema>;
 export type PingRequest = z.infer<typeof pingRequestSchema>;
 export type PingAck = z.infer<typeof pingAckSchema>;
 export type MessagesEvent = z.infer<typeof messagesEventSchema>;
+export type HeadEvent = z.infer<typeof headEventSchema>;
 
 /** Events a client emits. Every one carries an ack; the server answers each exactly once. */
 export interface ClientToServerEvents {
@@ -73,4 +75,6 @@ export interface ClientToServerEvents {
 /** Events the server emits. */
 export interface ServerToClientEvents {
   messages: (event: MessagesEvent) => void;
+  /** A room's newest seq (see `headEventSchema`). */
+  head: (event: HeadEvent) => void;
 }

@@ -49,6 +49,19 @@ export function runMessageStoreContract(
       expect(await store.latestSeq('empty')).toBe(0);
     });
 
+    it('reads the newest seq of many rooms at once, 0 for a room with no messages', async () => {
+      await store.appendBatch('a', U, [{ id: id(1), body: 'a1' }], 100);
+      await store.appendBatch('a', U, [{ id: id(2), body: 'a2' }], 100);
+      await store.appendBatch('b', U, [{ id: id(3), body: 'b1' }], 100);
+      const seqs = await store.latestSeqs(['a', 'b', 'empty']);
+      expect([...seqs].sort()).toEqual([
+        ['a', 2],
+        ['b', 1],
+        ['empty', 0],
+      ]);
+      expect((await store.latestSeqs([])).size).toBe(0);
+    });
+
     it('makes ts strictly increase within a room even when the clock stalls or goes back', async () => {
       await store.appendBatch(
         'a',

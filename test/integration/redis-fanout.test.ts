@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { newMessageId } from '../../src/client/ids.ts';
-import type { MessagesEvent } from '../../src/shared/protocol.ts';
+import type { HeadEvent, MessagesEvent } from '../../src/shared/protocol.ts';
 import { cleanupsAfterEach } from '../support/cleanups.ts';
 import { connectTo, describeWithPostgres, freshDatabase } from '../support/postgres.ts';
 import {
@@ -30,6 +30,8 @@ const PROBE_EVERY_MS = 100;
 /** The longest wait for fan-out to come back after Redis does. */
 const RESUME_WITHIN_MS = 10_000;
 const HEALTH_WITHIN_MS = 1_000;
+/** How soon after its Redis link is back a process tells its clients their rooms' heads. */
+const HEAD_AFTER_RECOVERY_MS = 2_000;
 
 let rooms = 0;
 const freshRoom = () => `fanout-${++rooms}`;
@@ -72,9 +74,9 @@ async function healthy(server: ServerProcess): Promise<boolean> {
   return server.running && response?.status === 200;
 }
 
-/** Lines of a server's log that contain `text`. */
+/** Lines of a server's log about its Redis fan-out that contain `text`. */
 const logLines = (server: ServerProcess, text: string) =>
-  server.log.filter((line) => line.includes(text));
+  server.log.filter((line) => line.includes('Redis fan-out') && line.includes(text));
 
 /**
  * Two `npm start` processes over one PostgreSQL database: with FERRY_REDIS_URL a broadcast
@@ -218,6 +220,27 @@ describeWithPostgres('live fan-out between two Ferry processes', () => {
       }
       expect(await healthy(a)).toBe(true);
       expect(await healthy(b)).toBe(true);
+    });
+
+    it("tells node B's clients their rooms' newest seq once its Redis is back, so they fetch what they missed", async () => {
+      const room = freshRoom();
+      const alice = await client(a, 'alice', room);
+      const bob = await client(b, 'bob', room);
+      const heads: number[] = [];
+      bob.on('head', (event: HeadEvent) => {
+        if (event.room === room) heads.push(event.latestSeq);
+      });
+      const backBefore = logLines(b, 'back after').length;
+
+      await redis.stop();
+      await waitFor('B to notice', () => logLines(b, 'connection lost').length > 0);
+      const missed = await sendOne(alice, room, 'sent to A while Redis was down');
+      await redis.start();
+      await waitFor('B to reconnect', () => logLines(b, 'back after').length > backBefore);
+      const back = Date.now();
+      // Well before the periodic head check (every 15–25 s).
+      await waitFor('the head to reach bob', () => heads.includes(missed), HEAD_AFTER_RECOVERY_MS);
+      console.log(`head told ${Date.now() - back} ms after B's Redis link was back`);
     });
 
     it('starts, and stores what is sent to it, while its Redis is unreachable', async () => {

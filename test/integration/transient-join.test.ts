@@ -8,7 +8,13 @@ import type { MessageStore } from '../../src/server/store/message-store.ts';
 import { MIN_RETRY_AFTER_MS } from '../../src/shared/limits.ts';
 import { cleanupsAfterEach } from '../support/cleanups.ts';
 import { deviceName, openDevice, type TestDevice, waitFor } from '../support/engine.ts';
-import { beforeAccounts, startTestServer, type TestServer, tempDir } from '../support/server.ts';
+import {
+  beforeAccounts,
+  startTestServer,
+  type TestServer,
+  tempDir,
+  withStoreOverrides,
+} from '../support/server.ts';
 
 const LOCKED = () => new Error('database is locked');
 
@@ -39,9 +45,7 @@ describe('a join or history page the server fails once', () => {
   }
 
   function withFailingPageAfter(store: MessageStore): MessageStore {
-    return {
-      appendBatch: (...args) => store.appendBatch(...args),
-      storedIds: (ids) => store.storedIds(ids),
+    return withStoreOverrides(store, {
       pageAfter: async (...args) => {
         if (failing.pageAfter > 0) {
           failing.pageAfter -= 1;
@@ -49,14 +53,9 @@ describe('a join or history page the server fails once', () => {
         }
         return store.pageAfter(...args);
       },
-      pageBefore: (...args) => store.pageBefore(...args),
-      latestSeq: (room) => store.latestSeq(room),
-      count: (room) => store.count(room),
-      close: () => store.close(),
-    };
+    });
   }
 
-  /** When each `join` for `room` reached the server. */
   /** When each `event` request for `room` reached the server. */
   function requestsOf(server: TestServer, event: string, room: string): number[] {
     const at: number[] = [];

@@ -108,17 +108,27 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** `store` with its `appendBatch` replaced by `append` (which may call the original). */
-export function withAppend(store: MessageStore, append: MessageStore['appendBatch']): MessageStore {
+/** `store` with some of its methods replaced (the replacements may call the originals). */
+export function withStoreOverrides(
+  store: MessageStore,
+  overrides: Partial<MessageStore>,
+): MessageStore {
   return {
-    appendBatch: append,
+    appendBatch: (...args) => store.appendBatch(...args),
     storedIds: (ids) => store.storedIds(ids),
     pageAfter: (...args) => store.pageAfter(...args),
     pageBefore: (...args) => store.pageBefore(...args),
     latestSeq: (room) => store.latestSeq(room),
+    latestSeqs: (rooms) => store.latestSeqs(rooms),
     count: (room) => store.count(room),
     close: () => store.close(),
+    ...overrides,
   };
+}
+
+/** `store` with its `appendBatch` replaced by `append` (which may call the original). */
+export function withAppend(store: MessageStore, append: MessageStore['appendBatch']): MessageStore {
+  return withStoreOverrides(store, { appendBatch: append });
 }
 
 /** The store with `afterAppend` run after each committed batch, before its ack is sent. */

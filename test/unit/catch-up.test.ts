@@ -44,7 +44,8 @@ function idle(): Promise<void> {
  * `after` of each page request and the seqs of each stored page.
  */
 function room(options: { latestSeq: number; cursor?: number; pageSize?: number }) {
-  const state = { latestSeq: options.latestSeq, cursor: options.cursor ?? 0 };
+  /** `seenPast`: a live message past the cursor is stored (a hole), up to that seq. */
+  const state = { latestSeq: options.latestSeq, cursor: options.cursor ?? 0, seenPast: 0 };
   const fetches: number[] = [];
   const stores: number[][] = [];
   const progress: (number | null)[] = [];
@@ -57,6 +58,7 @@ function room(options: { latestSeq: number; cursor?: number; pageSize?: number }
   };
   const deps = {
     cursorOf: vi.fn((_room: string) => state.cursor),
+    hasGap: (_room: string) => state.seenPast > state.cursor + 1,
     fetchPage: vi.fn(async (_room: string, after: number) => {
       fetches.push(after);
       return serve(after);
@@ -106,6 +108,26 @@ describe('CatchUp', () => {
     await Promise.all(runs);
     // Round one caught up to 50; round two asked once more after 50, and found nothing.
     expect(setup.fetches).toEqual([0, 50]);
+  });
+
+  it('goes round once more when a short page was read before a message the device has seen past', async () => {
+    const setup = room({ latestSeq: 5 });
+    setup.state.seenPast = 5;
+    // The server answered from a read shared with an earlier request, before 1..5 were in.
+    setup.deps.fetchPage.mockImplementationOnce(async (_room, after) => {
+      setup.fetches.push(after);
+      return { messages: [], latestSeq: 0 };
+    });
+    await setup.catchUp.run(ROOM);
+    expect(setup.fetches).toEqual([0, 0]);
+    expect(setup.state.cursor).toBe(5);
+  });
+
+  it('goes round only once more for a hole the server cannot fill', async () => {
+    const setup = room({ latestSeq: 3 });
+    setup.state.seenPast = 9;
+    await setup.catchUp.run(ROOM);
+    expect(setup.fetches).toEqual([0, 3]);
   });
 
   it('starts a new run once the previous one has ended', async () => {

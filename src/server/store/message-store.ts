@@ -52,6 +52,8 @@ export interface MessageStore {
   pageBefore(room: string, beforeSeq: number, limit: number): Promise<StoredMessage[]>;
   /** The highest seq in the room, 0 when it has none. */
   latestSeq(room: string): Promise<number>;
+  /** `latestSeq` of many rooms in one read: every room asked is in the map, 0 if empty. */
+  latestSeqs(rooms: readonly string[]): Promise<Map<string, number>>;
   /** How many messages the room holds (tests and the chaos checker use it). */
   count(room: string): Promise<number>;
   close(): Promise<void>;

@@ -176,6 +176,17 @@ export class PgMessageStore implements MessageStore {
     return row?.last_seq ?? 0;
   }
 
+  async latestSeqs(rooms: readonly string[]): Promise<Map<string, number>> {
+    const rows = await queryPg<{ room: string; last_seq: number }>(this.#pool, {
+      name: 'ferry_latest_seqs',
+      text: 'SELECT room, last_seq FROM rooms WHERE room = ANY($1::text[])',
+      values: [rooms],
+    });
+    const seqs = new Map(rooms.map((room) => [room, 0]));
+    for (const row of rows) seqs.set(row.room, row.last_seq);
+    return seqs;
+  }
+
   async count(room: string): Promise<number> {
     const [row] = await queryPg<{ n: number }>(this.#pool, {
       name: 'ferry_count',

@@ -188,6 +188,10 @@ export class SqliteMessageStore implements MessageStore {
     return this.#room.get(room)?.last_seq ?? 0;
   }
 
+  async latestSeqs(rooms: readonly string[]): Promise<Map<string, number>> {
+    return new Map(rooms.map((room) => [room, this.#room.get(room)?.last_seq ?? 0]));
+  }
+
   async count(room: string): Promise<number> {
     return this.#count.get(room)?.n ?? 0;
   }
