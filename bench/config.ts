@@ -24,6 +24,35 @@ export interface BenchConfig {
   app: { storedMessages: number; bigRoomMessages: number; startReps: number };
   /** Tabs of one profile flushing one outbox (the sender is elected; see tab-flush.ts). */
   tabs: { messages: number; tabs: number };
+  /** Appends per second on 1 and 3 nodes (scale-out-appends.ts). */
+  appends: {
+    /** Repetitions at most (fewer if `reps` is): each costs six windows, so a minute holds two. */
+    reps: number;
+    /** Users signed up per cluster (at most 20: main.ts's sign-ups per address). */
+    users: number;
+    hotRoomClients: number;
+    /** The spread case: this many rooms, each with `clientsPerRoom` senders. */
+    rooms: number;
+    clientsPerRoom: number;
+    /** One-message batches each client keeps in flight. */
+    inFlightPerClient: number;
+    warmUpMs: number;
+    windowMs: number;
+  };
+  /** A node holding every client is killed (reconnect-storm.ts). */
+  storm: {
+    /** Repetitions at most (fewer if `reps` is). */
+    reps: number;
+    clients: number;
+    rooms: number;
+    /**
+     * Users signed up; the clients take turns with their sessions. With the writer's, within
+     * the 20 sign-ups main.ts grants an address (per cluster once the budgets live in Redis).
+     */
+    users: number;
+    /** Sent to every room while its clients are away, and fetched by them on their return. */
+    messagesPerRoom: number;
+  };
 }
 
 export const FULL_CONFIG: BenchConfig = {
@@ -41,6 +70,17 @@ export const FULL_CONFIG: BenchConfig = {
   memory: { connections: 1_000 },
   app: { storedMessages: 1_000, bigRoomMessages: 100_000, startReps: 5 },
   tabs: { messages: 1_000, tabs: 3 },
+  appends: {
+    reps: 2,
+    users: 20,
+    hotRoomClients: 20,
+    rooms: 100,
+    clientsPerRoom: 2,
+    inFlightPerClient: 2,
+    warmUpMs: 1_000,
+    windowMs: 2_000,
+  },
+  storm: { reps: 2, clients: 1_000, rooms: 100, users: 10, messagesPerRoom: 5 },
 };
 
 /** The smoke run inside `npm test`: every Node-side harness, tiny, once. */
@@ -59,4 +99,15 @@ export const SMOKE_CONFIG: BenchConfig = {
   memory: { connections: 5 },
   app: { storedMessages: 10, bigRoomMessages: 100, startReps: 1 },
   tabs: { messages: 20, tabs: 3 },
+  appends: {
+    reps: 1,
+    users: 4,
+    hotRoomClients: 4,
+    rooms: 3,
+    clientsPerRoom: 2,
+    inFlightPerClient: 1,
+    warmUpMs: 200,
+    windowMs: 300,
+  },
+  storm: { reps: 1, clients: 30, rooms: 3, users: 3, messagesPerRoom: 2 },
 };

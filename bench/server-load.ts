@@ -16,7 +16,7 @@ const LOAD_TIMEOUT_MS = 120_000;
 const SIGNUP_CONCURRENCY = 10;
 
 /** One connected client of the load test, whatever the server speaks. */
-interface LoadClient {
+export interface LoadClient {
   /** Sends message `n` and resolves on its ack (rejects if the server refused it). */
   send(room: string, n: number): Promise<void>;
   /** Messages of others received so far. */
@@ -30,7 +30,12 @@ export interface LoadSample {
   ackLatenciesMs: number[];
 }
 
-async function ferryClient(url: string, session: Session, room: string): Promise<LoadClient> {
+/** A raw socket.io client speaking Ferry's protocol, joined to `room`. */
+export async function ferryClient(
+  url: string,
+  session: Session,
+  room: string,
+): Promise<LoadClient> {
   const socket = await rawClient(url, { token: session.token });
   let received = 0;
   socket.on('messages', (event) => {

@@ -5,7 +5,9 @@ import type { BenchConfig } from './config.ts';
 import { benchConnectionMemory } from './connection-memory.ts';
 import { benchMerge } from './merge.ts';
 import { benchOutboxFlush } from './outbox-flush.ts';
+import { benchReconnectStorm } from './reconnect-storm.ts';
 import type { ReportRow } from './rows.ts';
+import { benchScaleOutAppends } from './scale-out-appends.ts';
 import { benchServerLoad } from './server-load.ts';
 import { benchTabFlush } from './tab-flush.ts';
 
@@ -15,6 +17,8 @@ export interface BenchDefinition {
   title: string;
   /** Needs headless Chromium (skipped, with a note, where there is none). */
   chromium: boolean;
+  /** Needs PostgreSQL (test/support/postgres.ts) and `redis-server`; fails without them. */
+  scaleOut?: true;
   run(config: BenchConfig): Promise<ReportRow[]>;
 }
 
@@ -33,4 +37,18 @@ export const BENCHMARKS: readonly BenchDefinition[] = [
   { id: 'memory', title: '5. Memory per connection', chromium: false, run: benchConnectionMemory },
   { id: 'app', title: '6. App', chromium: true, run: benchApp },
   { id: 'tabs', title: '7. Tabs of one profile', chromium: false, run: benchTabFlush },
+  {
+    id: 'appends',
+    title: '8. Scale-out: appends per second',
+    chromium: false,
+    scaleOut: true,
+    run: benchScaleOutAppends,
+  },
+  {
+    id: 'storm',
+    title: '9. Reconnect storm',
+    chromium: false,
+    scaleOut: true,
+    run: benchReconnectStorm,
+  },
 ];

@@ -5,7 +5,9 @@ import { SMOKE_CONFIG } from '../bench/config.ts';
 import { renderTable } from '../bench/report.ts';
 import { makeRow, type ReportRow, toResultRow } from '../bench/rows.ts';
 import { median, percentile } from '../bench/stats.ts';
-import { BENCHMARKS } from '../bench/suite.ts';
+import { BENCHMARKS, type BenchDefinition } from '../bench/suite.ts';
+import { describeWithPostgres } from './support/postgres.ts';
+import { describeWithRedis } from './support/redis.ts';
 
 const RESULT_KEYS = ['baseline', 'ferry', 'goal', 'met', 'name', 'ratio', 'unit'];
 
@@ -51,14 +53,27 @@ describe('bench harness', () => {
     expect(makeRow({ name: 'c', unit: 'ms', better: 'lower', ferry: [1] }).met).toBeNull();
   });
 
-  const nodeSide = BENCHMARKS.filter((bench) => !bench.chromium);
+  const nodeSide = BENCHMARKS.filter((bench) => !bench.chromium && !bench.scaleOut);
   it.each(nodeSide.map((bench) => [bench.id, bench] as const))(
     '%s runs tiny and yields well-formed rows',
-    async (_id, bench) => {
-      const rows = await bench.run(SMOKE_CONFIG);
-      expect(rows.length).toBeGreaterThan(0);
-      for (const row of rows) expectWellFormed(row);
-      expect(renderTable(rows)).toContain(rows[0]?.name);
-    },
+    runsTiny,
   );
 });
+
+// The scale-out rows start Ferry nodes over PostgreSQL with a Redis of their own.
+describeWithPostgres('bench harness over PostgreSQL', () => {
+  describeWithRedis('and Redis', () => {
+    const scaleOut = BENCHMARKS.filter((bench) => bench.scaleOut);
+    it.each(scaleOut.map((bench) => [bench.id, bench] as const))(
+      '%s runs tiny and yields well-formed rows',
+      runsTiny,
+    );
+  });
+});
+
+async function runsTiny(_id: string, bench: BenchDefinition): Promise<void> {
+  const rows = await bench.run(SMOKE_CONFIG);
+  expect(rows.length).toBeGreaterThan(0);
+  for (const row of rows) expectWellFormed(row);
+  expect(renderTable(rows)).toContain(rows[0]?.name);
+}
