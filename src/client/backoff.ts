@@ -8,18 +8,22 @@ export interface BackoffPolicy {
 }
 
 /**
- * 1 s, 2 s, 4 s, 8 s, then 15 s: quick enough for a tunnel on a train, slow enough that a
- * thousand phones coming back at once do not flood a restarted server.
+ * Up to 1 s, 2 s, 4 s, 8 s, then 15 s: quick enough for a tunnel on a train, and "full
+ * jitter" (each delay drawn from [0, base]) so that a thousand phones dropped at once by a
+ * process that died come back spread evenly over the first second, not all in its second
+ * half. With "equal jitter" ([½, 1] × base) the reconnect storm bench measured 2.8 times
+ * the even rate in its busiest 100 ms; with full jitter, 1.5 times or less
+ * (docs/benchmarks.md, "Reconnect storm").
  */
 export const DEFAULT_BACKOFF: BackoffPolicy = {
   minMs: 1_000,
   maxMs: 15_000,
   factor: 2,
-  jitter: 0.5,
+  jitter: 1,
 };
 
 /**
- * Exponential backoff with "equal jitter": the delay for attempt n is drawn from
+ * Exponential backoff with jitter: the delay for attempt n is drawn from
  * [base × (1 − jitter), base] with base = min(maxMs, minMs × factor^n), so it never exceeds
  * the cap and a crowd of clients spreads out instead of retrying in lockstep.
  *
