@@ -3,7 +3,7 @@ import type { ServerProcess } from '../support/server-process.ts';
 import type { ChaosDevice } from './chaos-client.ts';
 import type { SlowLink } from './checker.ts';
 import type { SeededRandom } from './random.ts';
-import { type BodySpec, hostileBodies, largeBody } from './workload.ts';
+import { type BodySpec, hostileBodies, labelled, largeBody } from './workload.ts';
 
 type Range = readonly [min: number, max: number];
 
@@ -72,10 +72,27 @@ export type FaultKind =
 
 type ScheduledKind = Exclude<FaultKind, 'cut' | 'latency'>;
 
+/**
+ * A fault the nemesis schedules like its own heavy faults but that something else injects
+ * (the cluster's node, Redis and PostgreSQL faults). External faults run one at a time, on
+ * the chain server kills use, and never during a steady stretch.
+ */
+export interface ExternalFault {
+  /** Its name in the counts, e.g. `node-kill`. */
+  kind: string;
+  /** How many times it fires in a run, spread over the workload. */
+  count: number;
+  /**
+   * Injects one and heals it; resolves once healed, answering whether it happened (it may
+   * find nothing to hit, e.g. no broadcast within its wait).
+   */
+  inject(random: SeededRandom): Promise<boolean>;
+}
+
 interface ScheduledFault {
   /** Share of the workload's attempts after which it fires. */
   at: number;
-  kind: ScheduledKind;
+  kind: ScheduledKind | ExternalFault;
 }
 
 /** Types for a device on a fault's behalf (the workload records every attempt). */
@@ -118,12 +135,16 @@ export class Nemesis {
     hostile: 0,
     burst: 0,
   };
+  /** How often each external fault happened (see `ExternalFault`). */
+  readonly externalCounts: Record<string, number> = {};
+  /** External faults that threw instead of healing: each one fails the run. */
+  readonly externalErrors: string[] = [];
   /** Device faults that hit a device while it was flushing. */
   midFlushHits = 0;
   /** Each slow stretch, with the connections the device opened during it. */
   readonly slowLinks: SlowLink[] = [];
   readonly #devices: readonly ChaosDevice[];
-  readonly #server: ServerProcess;
+  readonly #server: ServerProcess | null;
   readonly #plan: FaultPlan;
   readonly #random: SeededRandom;
   readonly #progress: () => number;
@@ -132,6 +153,7 @@ export class Nemesis {
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
   readonly #inFlight = new Set<Promise<void>>();
   readonly #busy = new Set<ChaosDevice>();
+  readonly #externalRandom = new Map<string, SeededRandom>();
   /** Steady stretches under way (slow, burst): a server kill waits for them. */
   readonly #steady = new Set<Promise<void>>();
   #latency: ProxyMode = NO_LATENCY;
@@ -141,11 +163,13 @@ export class Nemesis {
 
   constructor(options: {
     devices: readonly ChaosDevice[];
-    server: ServerProcess;
+    /** The server the plan's `serverKills` kill; null when there is none (a cluster). */
+    server: ServerProcess | null;
     plan: FaultPlan;
     random: SeededRandom;
     progress: () => number;
     typist: Typist;
+    external?: readonly ExternalFault[];
   }) {
     this.#devices = options.devices;
     this.#server = options.server;
@@ -153,12 +177,18 @@ export class Nemesis {
     this.#random = options.random;
     this.#progress = options.progress;
     this.#typist = options.typist;
-    this.#schedule = drawSchedule(options.plan, options.random.fork('schedule'));
+    const external = options.external ?? [];
+    for (const fault of external) {
+      this.externalCounts[fault.kind] = 0;
+      this.#externalRandom.set(fault.kind, options.random.fork(`external ${fault.kind}`));
+    }
+    this.#schedule = drawSchedule(options.plan, external, options.random.fork('schedule'));
   }
 
-  /** Faults injected so far. */
+  /** Faults injected so far, external ones included. */
   get total(): number {
-    return Object.values(this.counts).reduce((sum, count) => sum + count, 0);
+    const counts = [...Object.values(this.counts), ...Object.values(this.externalCounts)];
+    return counts.reduce((sum, count) => sum + count, 0);
   }
 
   start(): void {
@@ -181,7 +211,9 @@ export class Nemesis {
     const watch = setInterval(() => {
       while (this.#schedule[0] && this.#schedule[0].at <= this.#progress()) {
         const fault = this.#schedule.shift();
-        if (fault) this.#track(this.#fire(fault.kind, events));
+        if (!fault) continue;
+        const { kind } = fault;
+        this.#track(typeof kind === 'string' ? this.#fire(kind, events) : this.#external(kind));
       }
     }, PROGRESS_POLL_MS);
     this.#timers.add(watch);
@@ -198,7 +230,7 @@ export class Nemesis {
     this.#timers.clear();
     while (this.#inFlight.size > 0) await Promise.all(this.#inFlight);
     await this.#serverChain;
-    if (!this.#server.running) await this.#server.start();
+    if (this.#server && !this.#server.running) await this.#server.start();
     this.#blackholed = false;
     this.#latency = NO_LATENCY;
     for (const device of this.#devices) {
@@ -260,12 +292,14 @@ export class Nemesis {
         return this.#blackhole(random.between(...plan.blackholeMs));
       case 'server-kill': {
         const downtimeMs = random.between(...plan.serverDowntimeMs);
+        const server = this.#server;
+        if (!server) return;
         this.#serverChain = this.#serverChain.then(async () => {
           while (this.#steady.size > 0) await Promise.all(this.#steady);
           this.counts['server-kill'] += 1;
-          await this.#server.kill();
+          await server.kill();
           await sleep(downtimeMs);
-          await this.#server.start();
+          await server.start();
         });
         return this.#serverChain;
       }
@@ -315,6 +349,27 @@ export class Nemesis {
         );
       }
     }
+  }
+
+  /**
+   * Queues an external fault on the server chain, after any steady stretch under way. Each
+   * kind draws from its own stream, so one kind finding nothing to hit leaves the others'
+   * draws alone. A fault that throws is recorded, not rethrown: the chain goes on.
+   */
+  #external(fault: ExternalFault): Promise<void> {
+    const random = this.#externalRandom.get(fault.kind) ?? this.#random.fork(fault.kind);
+    this.#serverChain = this.#serverChain.then(async () => {
+      while (this.#steady.size > 0) await Promise.all(this.#steady);
+      try {
+        const happened = await fault.inject(random);
+        if (happened) this.externalCounts[fault.kind] = (this.externalCounts[fault.kind] ?? 0) + 1;
+      } catch (error) {
+        this.externalErrors.push(
+          `${fault.kind}: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      }
+    });
+    return this.#serverChain;
   }
 
   async #blackhole(durationMs: number): Promise<void> {
@@ -457,11 +512,6 @@ export class Nemesis {
   }
 }
 
-/** An ordinary message that says in its text when it was typed, for the person reading notes. */
-function labelled(when: string): BodySpec {
-  return { text: (prefix) => `${prefix} (${when})`, expect: 'delivered' };
-}
-
 /**
  * Records how each connected link of the device ends, as its engines report it: a reason
  * from socket.io (`transport close`, `ping timeout`…), or the client dropping the link itself
@@ -500,10 +550,17 @@ function sumAccepted(device: ChaosDevice): number {
   return device.proxies.reduce((total, proxy) => total + proxy.accepted, 0);
 }
 
-/** Progress points for the heavy faults; server kills spread over the run, one per stretch. */
-function drawSchedule(plan: FaultPlan, random: SeededRandom): ScheduledFault[] {
+/**
+ * Progress points for the heavy faults and the external ones: each kind spread over the
+ * run, one per stretch.
+ */
+function drawSchedule(
+  plan: FaultPlan,
+  external: readonly ExternalFault[],
+  random: SeededRandom,
+): ScheduledFault[] {
   const schedule: ScheduledFault[] = [];
-  const spread = (count: number, kind: ScheduledKind) => {
+  const spread = (count: number, kind: ScheduledFault['kind']) => {
     for (let i = 0; i < count; i++) {
       schedule.push({ kind, at: 0.05 + (0.9 * (i + random.between(0.2, 0.8))) / count });
     }
@@ -517,6 +574,7 @@ function drawSchedule(plan: FaultPlan, random: SeededRandom): ScheduledFault[] {
   spread(plan.slows, 'slow');
   spread(plan.hostiles, 'hostile');
   spread(plan.bursts, 'burst');
+  for (const fault of external) spread(fault.count, fault);
   return schedule.sort((a, b) => a.at - b.at);
 }
 

@@ -2,7 +2,7 @@
 import Database from 'better-sqlite3';
 import { openDB } from 'idb';
 import type { LocalMessage } from '../../src/client/types.ts';
-import { SqliteMessageStore } from '../../src/server/store/sqlite-store.ts';
+import type { MessageStore } from '../../src/server/store/message-store.ts';
 import type { ChaosDevice } from './chaos-client.ts';
 import type { ChaosHistory, MemberView, ObservedMessage } from './checker.ts';
 
@@ -74,36 +74,47 @@ export interface Settled {
   outboxAtDeadline: Map<string, number>;
 }
 
+/** Messages the server stores now, per room: what a device's view must reach. */
+export type StoredCounts = () => Promise<ReadonlyMap<string, number>>;
+
 /**
- * After healing, waits until every device has an empty outbox and every tab is connected and
- * holds, all sent, exactly as many messages as the server stores for its room (read from the
- * SQLite file, read-only), or until `timeoutMs`. What the outboxes hold when the wait ends
- * is what `stuck` counts.
+ * Stored counts read from a SQLite file, read-only, while the server writes it; `close` lets
+ * the file go.
  */
-export async function settle(
-  devices: readonly ChaosDevice[],
-  dbPath: string,
-  timeoutMs: number,
-): Promise<Settled> {
+export function sqliteCounts(dbPath: string): { counts: StoredCounts; close(): void } {
   const db = new Database(dbPath, { readonly: true, fileMustExist: true });
   const countByRoom = db.prepare<[], { room: string; n: number }>(
     'SELECT room, count(*) AS n FROM messages GROUP BY room',
   );
+  return {
+    counts: async () => new Map(countByRoom.all().map((row) => [row.room, row.n])),
+    close: () => {
+      if (db.open) db.close();
+    },
+  };
+}
+
+/**
+ * After healing, waits until every device has an empty outbox and every tab is connected and
+ * holds, all sent, exactly as many messages as the server stores for its room (`stored`),
+ * or until `timeoutMs`. What the outboxes hold when the wait ends is what `stuck` counts.
+ */
+export async function settle(
+  devices: readonly ChaosDevice[],
+  stored: StoredCounts,
+  timeoutMs: number,
+): Promise<Settled> {
   const deadline = Date.now() + timeoutMs;
-  try {
-    for (;;) {
-      const stored = new Map(countByRoom.all().map((row) => [row.room, row.n]));
-      const outboxes = new Map<string, number>();
-      for (const device of devices) outboxes.set(device.name, await outboxCount(device.dbName));
-      const lagging = devices.flatMap((device) =>
-        lagOf(device, outboxes.get(device.name) ?? 0, stored.get(device.room) ?? 0),
-      );
-      if (lagging.length === 0) return { converged: true, lagging, outboxAtDeadline: outboxes };
-      if (Date.now() > deadline) return { converged: false, lagging, outboxAtDeadline: outboxes };
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-    }
-  } finally {
-    db.close();
+  for (;;) {
+    const counts = await stored();
+    const outboxes = new Map<string, number>();
+    for (const device of devices) outboxes.set(device.name, await outboxCount(device.dbName));
+    const lagging = devices.flatMap((device) =>
+      lagOf(device, outboxes.get(device.name) ?? 0, counts.get(device.room) ?? 0),
+    );
+    if (lagging.length === 0) return { converged: true, lagging, outboxAtDeadline: outboxes };
+    if (Date.now() > deadline) return { converged: false, lagging, outboxAtDeadline: outboxes };
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
 }
 
@@ -128,33 +139,28 @@ function lagOf(device: ChaosDevice, outbox: number, stored: number): string[] {
   return problems;
 }
 
-/** The server's truth, read from the SQLite file after its graceful stop. */
+/** The server's truth, read from its store once the servers have stopped. */
 export async function readServerRooms(
-  dbPath: string,
+  store: Pick<MessageStore, 'pageAfter'>,
   views: ReadonlyMap<string, MemberView[]>,
 ): Promise<ChaosHistory['rooms']> {
-  const store = new SqliteMessageStore(dbPath);
-  try {
-    const rooms: ChaosHistory['rooms'][number][] = [];
-    for (const [room, roomViews] of views) {
-      const server: ObservedMessage[] = [];
-      for (;;) {
-        const page = await store.pageAfter(room, server.at(-1)?.seq ?? 0, PAGE);
-        for (const message of page) {
-          server.push({
-            id: message.id,
-            body: message.body,
-            seq: message.seq,
-            status: 'sent',
-            error: null,
-          });
-        }
-        if (page.length < PAGE) break;
+  const rooms: ChaosHistory['rooms'][number][] = [];
+  for (const [room, roomViews] of views) {
+    const server: ObservedMessage[] = [];
+    for (;;) {
+      const page = await store.pageAfter(room, server.at(-1)?.seq ?? 0, PAGE);
+      for (const message of page) {
+        server.push({
+          id: message.id,
+          body: message.body,
+          seq: message.seq,
+          status: 'sent',
+          error: null,
+        });
       }
-      rooms.push({ room, server, views: roomViews });
+      if (page.length < PAGE) break;
     }
-    return rooms;
-  } finally {
-    await store.close();
+    rooms.push({ room, server, views: roomViews });
   }
+  return rooms;
 }

@@ -1,3 +1,4 @@
+import type { ClusterFaultPlan } from './cluster-faults.ts';
 import type { FaultPlan } from './faults.ts';
 import type { WorkloadShape } from './workload.ts';
 
@@ -119,3 +120,117 @@ export const PROFILES: Record<ProfileName, ChaosProfile> = {
 export function isProfileName(name: string): name is ProfileName {
   return name === 'ci' || name === 'long';
 }
+
+/** A run against several nodes (`npm run chaos -- --cluster`): see run-cluster.ts. */
+export interface ClusterProfile extends Omit<ChaosProfile, 'name'> {
+  name: ProfileName;
+  /** Ferry processes behind the load balancer. */
+  nodes: number;
+  cluster: ClusterFaultPlan;
+}
+
+/**
+ * Device faults the cluster runs leave out: they are the single-node run's subject, and a
+ * device offline, asleep or on a slow link would stretch every convergence time timed over
+ * it. Nor is there a blackhole: every link silent until the heartbeat finds it (5–10 s)
+ * stops all sends, and one that overlapped a Redis outage left it no ack to count (seed 33).
+ * Cuts and latency stay (they move clients between nodes), and so do a few tab reloads and
+ * kills, and hostile input (PostgreSQL's text is stricter than SQLite's).
+ */
+const QUIET_DEVICES = {
+  blackholes: 0,
+  blackholeMs: [1_000, 5_000],
+  offlines: 0,
+  offlineMs: [1_000, 6_000],
+  freezes: 0,
+  freezeRealMs: [1_000, 3_000],
+  freezeSleepMs: [40_000, 60_000],
+  slows: 0,
+  slowMs: [14_000, 18_000],
+  slowUpBytesPerSecond: 8_000,
+  slowBurst: [28, 36],
+  slowBodyChars: [3_500, 4_000],
+  bursts: 0,
+  burstMs: [6_000, 10_000],
+  burstSize: [15, 25],
+  serverKills: 0,
+  serverDowntimeMs: [0, 1_000],
+} as const satisfies Partial<FaultPlan>;
+
+/**
+ * The CI profile runs inside `npm test` on a shared 2-core machine next to three node
+ * processes, PostgreSQL and Redis: 12 devices in 3 rooms, about 45 s of typing, one or two
+ * of each cluster fault one after another, and up to 35 s to settle (a head check comes
+ * every 15–25 s). Links are cut every 3 s on average rather than every 150 ms: each
+ * reconnect costs a sign-in, a join and a catch-up against PostgreSQL, and a link that lives
+ * a while leaves a broadcast lost in fan-out to the live repair (a gap, a head) rather than
+ * to the next reconnect's catch-up. Acks are dropped on purpose instead (`ackDrops`).
+ */
+export const CLUSTER_PROFILES: Record<ProfileName, ClusterProfile> = {
+  ci: {
+    name: 'ci',
+    nodes: 3,
+    clients: 12,
+    roomSize: 4,
+    sharedProfiles: 2,
+    sharedTabs: [2, 2],
+    rateLimit: { burst: 10, perMinute: 300 },
+    workload: { messagesPerClient: 130, meanPauseMs: 450, burstChance: 0.15, burstMax: 8 },
+    faults: {
+      ...QUIET_DEVICES,
+      cutMeanMs: 3_000,
+      latencyMaxMs: 40,
+      latencyChangeMeanMs: 2_000,
+      reloads: 2,
+      kills: 2,
+      killDowntimeMs: [100, 1_000],
+      hostiles: 1,
+    },
+    cluster: {
+      nodeKills: 2,
+      nodeDowntimeMs: [500, 2_000],
+      nodePauses: 1,
+      nodePauseMs: [2_000, 4_000],
+      redisRestarts: 1,
+      redisDowntimeMs: [2_000, 4_000],
+      pubsubKills: 1,
+      pgTerminates: 2,
+      commitKills: 2,
+      ackDrops: 2,
+    },
+    settleTimeoutMs: 35_000,
+  },
+  long: {
+    name: 'long',
+    nodes: 3,
+    clients: 30,
+    roomSize: 6,
+    sharedProfiles: 5,
+    sharedTabs: [2, 3],
+    rateLimit: { burst: 10, perMinute: 300 },
+    workload: { messagesPerClient: 500, meanPauseMs: 450, burstChance: 0.15, burstMax: 8 },
+    faults: {
+      ...QUIET_DEVICES,
+      cutMeanMs: 2_000,
+      latencyMaxMs: 40,
+      latencyChangeMeanMs: 2_000,
+      reloads: 20,
+      kills: 20,
+      killDowntimeMs: [100, 1_000],
+      hostiles: 6,
+    },
+    cluster: {
+      nodeKills: 10,
+      nodeDowntimeMs: [500, 5_000],
+      nodePauses: 6,
+      nodePauseMs: [2_000, 8_000],
+      redisRestarts: 5,
+      redisDowntimeMs: [2_000, 10_000],
+      pubsubKills: 6,
+      pgTerminates: 10,
+      commitKills: 8,
+      ackDrops: 15,
+    },
+    settleTimeoutMs: 60_000,
+  },
+};

@@ -28,6 +28,11 @@ function ordinaryBody(random: SeededRandom): BodySpec {
   return { text: (prefix) => `${prefix}${padding}`, expect: 'delivered' };
 }
 
+/** An ordinary message that says in its text when it was typed, for the person reading notes. */
+export function labelled(when: string): BodySpec {
+  return { text: (prefix) => `${prefix} (${when})`, expect: 'delivered' };
+}
+
 /** A long message (a pasted text): `chars` characters, a few KB on the wire. */
 export function largeBody(chars: number): BodySpec {
   return { text: (prefix) => fill(`${prefix} `, 'lorem ipsum ', chars), expect: 'delivered' };

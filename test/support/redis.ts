@@ -64,11 +64,19 @@ export class RedisProcess {
     // A test run that dies must not leave a Redis behind.
     const killOnExit = () => child.kill('SIGKILL');
     process.once('exit', killOnExit);
+    // A redis-server that could not be spawned (not installed) says so with 'error', and
+    // may never say 'exit'.
+    let spawnError: Error | null = null;
     this.#exited = new Promise((resolve) => {
-      child.once('exit', () => {
+      const gone = () => {
         process.off('exit', killOnExit);
         if (this.#child === child) this.#child = null;
         resolve();
+      };
+      child.once('exit', gone);
+      child.once('error', (error) => {
+        spawnError = error;
+        gone();
       });
     });
     let ready = false;
@@ -84,6 +92,7 @@ export class RedisProcess {
       await waitFor(
         'redis-server to accept connections',
         () => {
+          if (spawnError) throw new Error(`redis-server could not start (${spawnError.message})`);
           if (child.exitCode !== null) throw new Error(`redis-server exited (${child.exitCode})`);
           return ready;
         },

@@ -33,6 +33,13 @@ const NO_APP_DIR = join(tmpdir(), 'ferry-test-serves-no-app');
 /** How a server says where it listens, e.g. main.ts's `Ferry listening on http://127.0.0.1:8080 …`. */
 const LISTENING_LINE = /listening on \S+:(\d+)/;
 
+/** How one boot of the server ended: its exit code, or the signal that ended it. */
+export interface ServerExit {
+  boot: number;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
 interface ServerSettings {
   /**
    * Where clients reach the server:
@@ -90,6 +97,7 @@ export class ServerProcess {
   readonly #options: ServerProcessOptions;
   readonly #log: string[] = [];
   readonly #messageListeners = new Set<(message: unknown) => void>();
+  readonly #exitListeners = new Set<(exit: ServerExit) => void>();
   #staticDir: string | undefined;
   #holder: PortHolder | null = null;
   #child: ChildProcess | null = null;
@@ -191,6 +199,15 @@ export class ServerProcess {
     this.#child.send(message);
   }
 
+  /**
+   * Calls `listener` each time a boot of the server exits, whoever ended it (a crash, a
+   * kill, a stop); returns the disposer.
+   */
+  onExit(listener: (exit: ServerExit) => void): () => void {
+    this.#exitListeners.add(listener);
+    return () => this.#exitListeners.delete(listener);
+  }
+
   /** Calls `listener` with every IPC message from the script; returns the disposer. */
   onMessage(listener: (message: unknown) => void): () => void {
     this.#messageListeners.add(listener);
@@ -209,14 +226,16 @@ export class ServerProcess {
       },
     );
     this.boots += 1;
+    const boot = this.boots;
     this.#child = child;
     // A test run that dies must not leave a server behind.
     const killOnExit = () => child.kill('SIGKILL');
     process.once('exit', killOnExit);
     this.#exited = new Promise((resolve) => {
-      child.once('exit', () => {
+      child.once('exit', (code, signal) => {
         process.off('exit', killOnExit);
         if (this.#child === child) this.#child = null;
+        for (const listener of this.#exitListeners) listener({ boot, code, signal });
         resolve();
       });
     });
