@@ -39,8 +39,12 @@ import { ALWAYS_VISIBLE, type Visibility } from './visibility.ts';
 export type { ConnectionOptions } from './connection-options.ts';
 export type { ConnectionState, ConnectionStatus } from './connection-state.ts';
 
-/** Attempts before giving up (about 80 s with the default backoff); see README. */
-export const MAX_RECONNECT_ATTEMPTS = 10;
+/**
+ * Attempts before giving up: about 80 s on average with the default backoff (its delays
+ * are drawn from [0, base], so 14 attempts wait as long as 10 did when they were drawn from
+ * [½, 1] × base); see README.
+ */
+export const MAX_RECONNECT_ATTEMPTS = 14;
 /** A handshake that has not finished by then is abandoned and counts as a failed attempt. */
 export const CONNECT_TIMEOUT_MS = 10_000;
 /**
