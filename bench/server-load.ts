@@ -83,7 +83,7 @@ async function echoClient(url: string, room: string): Promise<LoadClient> {
  * All clients send `messagesPerClient` each, `inFlight` at a time. Timed from the first send
  * until every ack is back and every client has received every other client's messages.
  */
-async function runLoad(
+export async function runLoad(
   clients: LoadClient[],
   room: string,
   config: BenchConfig['server'],
@@ -115,10 +115,10 @@ async function runLoad(
   };
 }
 
-async function withClients(
+export async function withClients<S = LoadSample>(
   open: () => Promise<LoadClient[]>,
-  run: (clients: LoadClient[]) => Promise<LoadSample>,
-): Promise<LoadSample> {
+  run: (clients: LoadClient[]) => Promise<S>,
+): Promise<S> {
   const clients = await open();
   try {
     return await run(clients);

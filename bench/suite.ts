@@ -4,6 +4,7 @@ import { benchCatchUpChromium } from './catch-up-chromium.ts';
 import type { BenchConfig } from './config.ts';
 import { benchConnectionMemory } from './connection-memory.ts';
 import { benchMerge } from './merge.ts';
+import { benchMetricsOverhead } from './metrics-overhead.ts';
 import { benchOutboxFlush } from './outbox-flush.ts';
 import { benchReconnectStorm } from './reconnect-storm.ts';
 import type { ReportRow } from './rows.ts';
@@ -50,5 +51,11 @@ export const BENCHMARKS: readonly BenchDefinition[] = [
     chromium: false,
     scaleOut: true,
     run: benchReconnectStorm,
+  },
+  {
+    id: 'metrics',
+    title: '10. Metrics overhead',
+    chromium: false,
+    run: benchMetricsOverhead,
   },
 ];

@@ -1,10 +1,11 @@
 // The bare socket.io echo server in its own process (see spawn.ts).
 import { startEchoServer } from './echo-server.ts';
-import { memorySample, serveRequests } from './protocol.ts';
+import { cpuMicros, memorySample, serveRequests } from './protocol.ts';
 
 const server = await startEchoServer(0);
 serveRequests((request) => {
   if (request.type === 'memory') return { type: 'memory', id: request.id, sample: memorySample() };
+  if (request.type === 'cpu') return { type: 'cpu', id: request.id, micros: cpuMicros() };
   throw new Error(`the echo server cannot ${request.type}`);
 });
 process.on('SIGTERM', () => {

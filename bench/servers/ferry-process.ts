@@ -2,9 +2,10 @@
 // the test server, with the budgets lifted and a way to seed its store and weigh its heap.
 import { join } from 'node:path';
 import { newMessageId } from '../../src/client/ids.ts';
+import { createLogger } from '../../src/server/logger.ts';
 import type { StoredMessage } from '../../src/shared/protocol.ts';
 import { startTestServer, tempDir } from '../../test/support/server.ts';
-import { memorySample, serveRequests } from './protocol.ts';
+import { cpuMicros, memorySample, serveRequests } from './protocol.ts';
 
 /**
  * The benchmarks measure throughput, so the per-user and per-address budgets are lifted:
@@ -19,9 +20,15 @@ const SEED_AUTHOR = { id: 'bench-seeder', name: 'seeder' };
 const dir = tempDir('ferry-bench-');
 const server = await startTestServer({
   dbPath: join(dir.path, 'ferry.db'),
-  log: (line) => console.error(`[ferry bench server] ${line}`),
+  // Warnings and errors only, on stderr (which the bench prints): stdout is for the listening line.
+  logger: createLogger({
+    level: 'warn',
+    destination: { write: (line) => process.stderr.write(line) },
+  }),
   serverOptions: {
     staticDir: process.env.FERRY_STATIC_DIR ?? '',
+    // FERRY_METRICS=off, as main.ts reads it: the metrics-overhead benchmark runs one of each.
+    metrics: process.env.FERRY_METRICS !== 'off',
     messageRate: UNLIMITED,
     signupRate: UNLIMITED,
   },
@@ -45,6 +52,8 @@ serveRequests(async (request) => {
   switch (request.type) {
     case 'memory':
       return { type: 'memory', id: request.id, sample: memorySample() };
+    case 'cpu':
+      return { type: 'cpu', id: request.id, micros: cpuMicros() };
     case 'seed':
       return { type: 'seeded', id: request.id, messages: await seed(request.room, request.count) };
   }

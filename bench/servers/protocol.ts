@@ -10,11 +10,14 @@ export interface MemorySample {
 /** Parent -> server process. Every request carries an id its reply repeats. */
 export type ServerRequest =
   | { type: 'memory'; id: number }
+  | { type: 'cpu'; id: number }
   | { type: 'seed'; id: number; room: string; count: number };
 
 /** Server process -> parent, each the answer to the request with its id. */
 export type ServerReply =
   | { type: 'memory'; id: number; sample: MemorySample }
+  /** CPU time the process has used so far (user + system), in microseconds. */
+  | { type: 'cpu'; id: number; micros: number }
   | { type: 'seeded'; id: number; messages: StoredMessage[] }
   | { type: 'error'; id: number; message: string };
 
@@ -27,6 +30,12 @@ export function memorySample(): MemorySample {
   gc();
   const usage = process.memoryUsage();
   return { heapUsedBytes: usage.heapUsed, externalBytes: usage.external, rssBytes: usage.rss };
+}
+
+/** Answers `cpu` requests: the process's CPU time so far, user and system, in µs. */
+export function cpuMicros(): number {
+  const { user, system } = process.cpuUsage();
+  return user + system;
 }
 
 /** Sends a reply to the parent over the IPC channel. */

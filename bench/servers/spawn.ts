@@ -17,12 +17,17 @@ export interface BenchServer {
   port: number;
   url: string;
   memory(): Promise<MemorySample>;
+  /** The server process's CPU time so far (user + system), in microseconds. */
+  cpuMicros(): Promise<number>;
   /** Ferry only: appends `count` messages to `room` behind the server's back. */
   seed(room: string, count: number): Promise<StoredMessage[]>;
   stop(): Promise<void>;
 }
 
-type RequestBody = { type: 'memory' } | { type: 'seed'; room: string; count: number };
+type RequestBody =
+  | { type: 'memory' }
+  | { type: 'cpu' }
+  | { type: 'seed'; room: string; count: number };
 
 /**
  * Starts a Ferry or a bare echo server on 127.0.0.1 in a child process (test/support's
@@ -31,7 +36,7 @@ type RequestBody = { type: 'memory' } | { type: 'seed'; room: string; count: num
  */
 export async function spawnServer(
   kind: ServerKind,
-  options: { staticDir?: string } = {},
+  options: { staticDir?: string; env?: Record<string, string> } = {},
 ): Promise<BenchServer> {
   // BENCH_CPU_PROF_DIR=dir writes a V8 CPU profile of every server process (on exit).
   const profileDir = process.env.BENCH_CPU_PROF_DIR;
@@ -43,6 +48,7 @@ export async function spawnServer(
     nodeFlags: ['--expose-gc', ...profile],
     ipc: true,
     printStderr: true,
+    env: options.env,
   });
   await server.start();
 
@@ -76,6 +82,11 @@ export async function spawnServer(
       const answer = await request({ type: 'memory' });
       if (answer.type !== 'memory') throw new Error(`unexpected ${answer.type}`);
       return answer.sample;
+    },
+    async cpuMicros() {
+      const answer = await request({ type: 'cpu' });
+      if (answer.type !== 'cpu') throw new Error(`unexpected ${answer.type}`);
+      return answer.micros;
     },
     async seed(room, count) {
       const answer = await request({ type: 'seed', room, count });

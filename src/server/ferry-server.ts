@@ -9,9 +9,14 @@ import type { AddressInfo } from 'node:net';
 import { Server, type ServerOptions } from 'socket.io';
 import { MAX_PACKET_BYTES } from '../shared/limits.ts';
 import { DEFAULT_FLOOD_LIMITS, type FloodLimits } from './flood-limits.ts';
+import { gateHttp } from './http-gate.ts';
 import { createHttpHandler } from './http-handler.ts';
+import { type Logger, silentLogger } from './logger.ts';
 import { createMessagesApi } from './messages-api.ts';
+import { createServerMetrics, NO_METRICS } from './metrics.ts';
+import { createMetricsRoute } from './metrics-route.ts';
 import { createOriginCheck } from './origin-check.ts';
+import { createReadinessRoute, type ReadinessCheck, storeCheck } from './readiness.ts';
 import { attachRealtime, type FerryIo, sessionRoom } from './realtime.ts';
 import { hashSecret } from './secrets.ts';
 import { createSendHandler } from './send-handler.ts';
@@ -58,7 +63,15 @@ export interface FerryServerOptions {
   /** Origins besides the server's own that may open a socket (e.g. a dev server). */
   allowedOrigins?: readonly string[];
   clock?: () => number;
-  log?: (line: string) => void;
+  /** Where the server's JSON lines go (main.ts's, see logger.ts); nothing is logged when omitted. */
+  logger?: Logger;
+  /**
+   * `GET /metrics` and the counting behind it (on when omitted). A registry of this
+   * server's own: several servers in one process count apart.
+   */
+  metrics?: boolean;
+  /** A bearer token `GET /metrics` asks for (FERRY_METRICS_TOKEN); open when omitted. */
+  metricsToken?: string | null;
   socketOptions?: Partial<ServerOptions>;
   /**
    * socket.io's adapter: how a broadcast reaches the sockets of other processes (Redis
@@ -72,6 +85,11 @@ export interface FerryServerOptions {
   headCheckMs?: number;
   /** Extra GET routes, tried before the API and the app; answers true when it handled one. */
   extraRoutes?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  /**
+   * What `GET /readyz` checks besides the store's `ping()` (see readiness.ts): the Redis
+   * links, which it reports without being unready.
+   */
+  readiness?: readonly ReadinessCheck[];
 }
 
 export interface FerryServer {
@@ -89,12 +107,31 @@ export interface FerryServer {
   revokeSession(token: string): Promise<boolean>;
   /** Disconnects every socket and stops listening. The stores are the caller's to close. */
   close(): Promise<void>;
+  /**
+   * The graceful stop: stops taking connections and requests, lets every request already
+   * taken finish (batches committed and acked) for up to `graceMs`, then disconnects every
+   * socket (clients back off and reconnect, to another process or to this one restarted)
+   * and stops listening. `drained` is false when the grace ran out first. The stores are
+   * the caller's to close.
+   */
+  shutdown(graceMs: number): Promise<{ drained: boolean }>;
 }
 
 /** Builds the HTTP + socket.io server over its stores, without listening yet. */
 export function createFerryServer(options: FerryServerOptions): FerryServer {
   const clock = options.clock ?? Date.now;
-  const log = options.log ?? ((line: string) => console.error(`[ferry] ${line}`));
+  const log = options.logger ?? silentLogger;
+  // `io` is read at each scrape only, once it exists.
+  const metrics =
+    options.metrics === false ? NO_METRICS : createServerMetrics(() => io.of('/').sockets.size);
+  const serveMetrics =
+    options.metrics === false
+      ? () => false
+      : createMetricsRoute(metrics, options.metricsToken ?? null);
+  const stopCountingCommits =
+    options.metrics === false
+      ? undefined
+      : options.store.observeCommits?.((stats) => metrics.commit(stats));
   const accounts = options.accounts ?? new SqliteAccountStore(':memory:');
   const disconnectSession = (tokenHash: string) =>
     io.in(sessionRoom(tokenHash)).disconnectSockets(true);
@@ -109,7 +146,7 @@ export function createFerryServer(options: FerryServerOptions): FerryServer {
     store: options.store,
     messageRate: rateBuckets('messages', options.messageRate ?? DEFAULT_MESSAGE_RATE),
     clock,
-    log,
+    metrics,
   });
   const handleSessionApi = createSessionApi({
     accounts,
@@ -127,13 +164,25 @@ export function createFerryServer(options: FerryServerOptions): FerryServer {
     log,
   });
   const extraRoutes = options.extraRoutes;
-  const handler = createHttpHandler(
-    options.staticDir ?? '',
-    (req, res) =>
-      (extraRoutes?.(req, res) ?? false) ||
-      handleSessionApi(req, res) ||
-      handleMessagesApi(req, res),
+  const handleReadiness = createReadinessRoute(
+    [storeCheck(options.store), ...(options.readiness ?? [])],
+    // readiness.ts says when the process goes unready and back, one line each.
+    log,
   );
+  const httpGate = gateHttp(
+    createHttpHandler(
+      options.staticDir ?? '',
+      (req, res) =>
+        (extraRoutes?.(req, res) ?? false) ||
+        serveMetrics(req, res) ||
+        handleReadiness(req, res) ||
+        handleSessionApi(req, res) ||
+        handleMessagesApi(req, res),
+    ),
+  );
+  const handler = httpGate.handler;
+  /** Set once a shutdown starts: no new socket, no new request. */
+  let shuttingDown = false;
   const http: HttpServer = options.tls
     ? createHttpsServer(options.tls, handler)
     : createServer(handler);
@@ -145,7 +194,7 @@ export function createFerryServer(options: FerryServerOptions): FerryServer {
     pingTimeout: PING_TIMEOUT_MS,
     // Connection-state recovery stays off: it would skip the auth middleware on resume.
     allowRequest: (req, callback) => {
-      const allowed = originAllowed(req);
+      const allowed = !shuttingDown && originAllowed(req);
       callback(allowed ? null : 'origin not allowed', allowed);
     },
     ...(options.adapter ? { adapter: options.adapter } : {}),
@@ -158,6 +207,7 @@ export function createFerryServer(options: FerryServerOptions): FerryServer {
     limits,
     clock,
     log,
+    metrics,
     headCheckMs: options.headCheckMs,
   });
 
@@ -181,8 +231,23 @@ export function createFerryServer(options: FerryServerOptions): FerryServer {
       if (revoked) disconnectSession(tokenHash);
       return revoked;
     },
+    async shutdown(graceMs) {
+      shuttingDown = true;
+      // No new connection; those open stay until their sockets are dropped below.
+      http.close(() => undefined);
+      let timer: NodeJS.Timeout | undefined;
+      const graceOver = new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), graceMs);
+      });
+      const finished = Promise.all([realtime.drain(), httpGate.stop()]).then(() => true);
+      const drained = await Promise.race([finished, graceOver]);
+      clearTimeout(timer);
+      await this.close();
+      return { drained };
+    },
     close() {
       realtime.close();
+      stopCountingCommits?.();
       return new Promise((resolve) => {
         io.close(() => resolve());
         http.closeAllConnections();

@@ -1,6 +1,7 @@
 import type { WireError } from '../shared/errors.ts';
 import { MIN_PROTOCOL_VERSION, UNVERSIONED_PROTOCOL } from '../shared/protocol.ts';
 import { handshakeAuthSchema, handshakeProtocolSchema } from '../shared/schemas.ts';
+import { type Logger, messageOf } from './logger.ts';
 import { hashSecret } from './secrets.ts';
 import type { FerrySocket } from './socket-types.ts';
 import type { AccountStore } from './store/account-store.ts';
@@ -37,7 +38,7 @@ function checkProtocol(auth: unknown): { protocol: number } | { refusal: WireErr
  * not retry by itself. A lookup that fails is the server's fault, not the token's: it is
  * answered `internal`, so the client tries again later instead of giving up.
  */
-export function createHandshake(accounts: AccountStore, log: (line: string) => void) {
+export function createHandshake(accounts: AccountStore, log: Logger) {
   return function authenticate(socket: FerrySocket, next: Next): void {
     const checked = checkProtocol(socket.handshake.auth);
     if ('refusal' in checked) {
@@ -65,7 +66,7 @@ export function createHandshake(accounts: AccountStore, log: (line: string) => v
         next();
       },
       (error: unknown) => {
-        log(`session lookup failed: ${error instanceof Error ? error.message : String(error)}`);
+        log.error({ err: error }, `session lookup failed: ${messageOf(error)}`);
         const message = 'the server could not check the session; retrying is safe';
         next(wireError({ code: 'internal', message }));
       },

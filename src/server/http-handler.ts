@@ -43,6 +43,7 @@ export function createHttpHandler(
   return (req, res) => {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
     const path = (req.url ?? '/').split('?')[0];
+    // Liveness: the process answers, touching nothing. Readiness (the database) is /readyz.
     if (path === '/healthz') {
       res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
       res.end(JSON.stringify({ ok: true }));

@@ -1,3 +1,5 @@
+import type { Logger } from './logger.ts';
+
 /**
  * Tells the log when a link to a service (Redis) goes down and when it comes back: once per
  * change, never once per reconnect attempt, so an outage of an hour is two lines.
@@ -20,7 +22,8 @@ export interface LinkLogOptions {
   name: string;
   /** What the server does without the link, said when it goes down. */
   whileDown: string;
-  log: (line: string) => void;
+  /** `info` when the link is up, `warn` when it goes down; each line carries `link: name`. */
+  log: Logger;
   clock?: () => number;
 }
 
@@ -35,16 +38,19 @@ export function createLinkLog({ name, whileDown, log, clock = Date.now }: LinkLo
       if (state === 'up') return;
       if (state === 'down') {
         const seconds = ((clock() - downSince) / 1_000).toFixed(1);
-        log(`${name}: back after ${seconds} s`);
+        log.info({ link: name, downForS: Number(seconds) }, `${name}: back after ${seconds} s`);
       } else {
-        log(`${name}: connected`);
+        log.info({ link: name }, `${name}: connected`);
       }
       state = 'up';
     },
     down(reason) {
       if (state === 'down') return;
       const what = state === 'up' ? 'connection lost' : 'unreachable';
-      log(`${name}: ${what} (${reason}); ${whileDown}; retrying in the background`);
+      log.warn(
+        { link: name, reason },
+        `${name}: ${what} (${reason}); ${whileDown}; retrying in the background`,
+      );
       state = 'down';
       downSince = clock();
     },

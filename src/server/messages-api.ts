@@ -12,6 +12,7 @@ import {
   sendJson,
   setRetryAfter,
 } from './json-http.ts';
+import { type Logger, messageOf } from './logger.ts';
 import { RateGate } from './rate-gate.ts';
 import { createRoomAccess } from './room-access.ts';
 import type { Sender, SendHandler } from './send-handler.ts';
@@ -63,7 +64,7 @@ export interface MessagesApiOptions {
   sendsInFlight: SlotsPerKey;
   /** Refused Bearer tokens per client address (FloodLimits' `refusedTokenRate`). */
   refusedTokens: TokenBuckets;
-  log: (line: string) => void;
+  log: Logger;
 }
 
 /**
@@ -145,6 +146,7 @@ export function createMessagesApi(options: MessagesApiOptions) {
         gate: new RateGate(),
         mayEnter: (room) => mayEnter(room, user.userId),
         broadcast,
+        log: log.child({ userId: user.userId, via: 'http' }),
       };
       const { ack } = await handleSend(sender, body.json);
       sendAck(res, ack);
@@ -163,7 +165,7 @@ export function createMessagesApi(options: MessagesApiOptions) {
       return true;
     }
     post(req, res).catch((error: unknown) => {
-      log(`POST /api/messages failed: ${error instanceof Error ? error.message : String(error)}`);
+      log.error({ err: error }, `POST /api/messages failed: ${messageOf(error)}`);
       sendFailure(res, error);
     });
     return true;

@@ -1,3 +1,4 @@
+import type { Logger } from './logger.ts';
 import type { FerrySocket } from './socket-types.ts';
 
 /**
@@ -47,7 +48,8 @@ export interface OutboundGuardOptions {
   maxBytes: number;
   stallMs: number;
   clock: () => number;
-  log: (line: string) => void;
+  /** The socket's own logger (see SocketLogs), which says who was dropped. */
+  logOf: (socket: FerrySocket) => Logger;
 }
 
 /** A socket's pending output at its last check, and when it last went down. */
@@ -122,7 +124,7 @@ export class OutboundGuard {
 
   #drop(socket: FerrySocket, why: string): void {
     this.#progress.delete(socket);
-    this.#options.log(`dropping a socket that reads nothing: ${why}`);
+    this.#options.logOf(socket).warn({ why }, `dropping a socket that reads nothing: ${why}`);
     dropSocket(socket);
   }
 }

@@ -1,11 +1,15 @@
 import type { PingAck } from '../shared/protocol.ts';
 import { pingRequestSchema } from '../shared/schemas.ts';
 import { SerialQueue } from '../shared/serial-queue.ts';
+import { recordingRefusals, SocketLogs } from './connection-log.ts';
 import { createCreateRoomHandler } from './create-room-handler.ts';
 import { type FloodLimits, roomCreationRate } from './flood-limits.ts';
 import { createHandshake } from './handshake.ts';
 import { createHistoryHandler } from './history-handler.ts';
+import { InFlight } from './in-flight.ts';
 import { createJoinHandler } from './join-handler.ts';
+import { type Logger, messageOf } from './logger.ts';
+import type { ServerMetrics } from './metrics.ts';
 import { dropSocket, OUTBOUND_SWEEP_MS, OutboundGuard } from './outbound-guard.ts';
 import { RateGate } from './rate-gate.ts';
 import { withBudget } from './request-budget.ts';
@@ -29,6 +33,12 @@ export type { FerryIo, SocketData } from './socket-types.ts';
  * docs/protocol.md, "Transport").
  */
 export const MAX_QUEUED_REQUESTS = 64;
+
+/**
+ * What a request that arrives while the server shuts down is told to wait before asking
+ * again: by then its socket is closed, and it asks the process it reconnects to.
+ */
+export const SHUTDOWN_RETRY_AFTER_MS = 1_000;
 
 /** socket.io rooms every socket is in besides chat rooms: its own id and its session's. */
 const SERVER_ROOMS_PER_SOCKET = 2;
@@ -62,7 +72,9 @@ export interface RealtimeOptions {
   handleSend: SendHandler;
   limits: FloodLimits;
   clock: () => number;
-  log: (line: string) => void;
+  log: Logger;
+  /** Connected sockets are read from `io` at each scrape; the rest is counted here. */
+  metrics: ServerMetrics;
   /** Mean time between head checks (see room-heads.ts). */
   headCheckMs?: number;
 }
@@ -71,6 +83,11 @@ export interface RealtimeOptions {
 export interface Realtime {
   /** Tells every room with a socket here its newest seq now (see RoomHeads.tellAll). */
   tellRoomHeads(): Promise<void>;
+  /**
+   * Stops taking requests (each new one is answered `internal` with a wait, and done
+   * nowhere), and resolves once every request taken before is answered.
+   */
+  drain(): Promise<void>;
   close(): void;
 }
 
@@ -86,7 +103,8 @@ const reply = (answer: unknown): Reply => ({ answer });
  * history, createRoom and ping, each within its flood limits.
  */
 export function attachRealtime(io: FerryIo, options: RealtimeOptions): Realtime {
-  const { store, accounts, handleSend, clock, log, limits } = options;
+  const { store, accounts, handleSend, clock, log, limits, metrics } = options;
+  const socketLogs = new SocketLogs(log);
   const mayEnter = createRoomAccess(accounts);
   const budget = (rate: RateLimit) => new TokenBuckets(rate, clock);
   const handleJoin = withBudget(
@@ -114,13 +132,15 @@ export function attachRealtime(io: FerryIo, options: RealtimeOptions): Realtime 
     maxBytes: limits.maxOutboundBytes,
     stallMs: limits.outboundStallMs,
     clock,
-    log,
+    logOf: (socket) => socketLogs.of(socket),
   });
   const sweep = setInterval(() => outbound.sweep(io.of('/').sockets.values()), OUTBOUND_SWEEP_MS);
   sweep.unref();
 
-  io.use(createHandshake(accounts, log));
-  io.use(createSocketCap(new SlotsPerKey(limits.maxSocketsPerUser)));
+  io.use(recordingRefusals(createHandshake(accounts, log), log, metrics));
+  io.use(
+    recordingRefusals(createSocketCap(new SlotsPerKey(limits.maxSocketsPerUser)), log, metrics),
+  );
 
   /**
    * What each event does. Events run one at a time in arrival order, except pings: they
@@ -140,7 +160,14 @@ export function attachRealtime(io: FerryIo, options: RealtimeOptions): Realtime 
     ['join', { order: 'serial', run: async (s, payload) => reply(await handleJoin(s, payload)) }],
     [
       'history',
-      { order: 'serial', run: async (s, payload) => reply(await handleHistory(s, payload)) },
+      {
+        order: 'serial',
+        run: async (socket, payload) => {
+          const answer = await handleHistory(socket, payload);
+          if (answer.ok) metrics.historyPage();
+          return reply(answer);
+        },
+      },
     ],
     [
       'createRoom',
@@ -178,6 +205,7 @@ export function attachRealtime(io: FerryIo, options: RealtimeOptions): Realtime 
           gate: new RateGate(),
           mayEnter: (room) => mayEnter(room, socket.data.userId),
           broadcast: (room, messages) => socket.to(room).emit('messages', { room, messages }),
+          log: socketLogs.of(socket),
         },
       };
       sessions.set(socket, session);
@@ -212,39 +240,58 @@ export function attachRealtime(io: FerryIo, options: RealtimeOptions): Realtime 
       });
   }
 
+  /** Requests taken and not yet answered; a shutdown waits for them. */
+  const inFlight = new InFlight();
+  let draining = false;
+
   function onEvent(socket: FerrySocket, event: unknown, args: unknown[]): void {
     const handler = typeof event === 'string' ? handlers.get(event) : undefined;
     if (!handler) return; // not an event of ours
     const last = args.at(-1);
     const ack: Ack | null = typeof last === 'function' ? (last as Ack) : null;
     const payload = ack && args.length === 1 ? undefined : args[0];
+    if (draining) {
+      // Every later request on this socket is refused too, so none can overtake this one;
+      // the client asks again, in order, wherever it reconnects.
+      const message = 'the server is shutting down; ask again after reconnecting';
+      ack?.(fail('internal', message, SHUTDOWN_RETRY_AFTER_MS));
+      return;
+    }
+    // A send's ack latency runs from here, its arrival, to its ack (queueing included).
+    const arrivedAt = event === 'send' ? performance.now() : 0;
     const task = () => handler.run(socket, payload);
     const run = handler.order === 'serial' ? runInOrder(socket, task) : task();
     if (!run) {
       // Refusing one request and serving later ones would let a batch overtake another;
       // dropping the socket drops everything queued with it, and the client resends in
       // order after reconnecting.
-      log(`dropping a socket with more than ${MAX_QUEUED_REQUESTS} requests queued`);
+      socketLogs
+        .of(socket)
+        .warn(`dropping a socket with more than ${MAX_QUEUED_REQUESTS} requests queued`);
       dropSocket(socket);
       return;
     }
-    run.then(
+    const answered = run.then(
       (result) => {
         ack?.(result.answer);
+        if (event === 'send') metrics.ackLatency((performance.now() - arrivedAt) / 1_000);
         // After the answer: socket.io flushes it before closing the connection.
         if (result.dropSocket) socket.disconnect(true);
       },
       (error: unknown) => {
-        log(`${event} failed: ${error instanceof Error ? error.message : String(error)}`);
+        const fields = { err: error, event };
+        socketLogs.of(socket).error(fields, `${String(event)} failed: ${messageOf(error)}`);
         ack?.(fail('internal', 'the server failed; retrying is safe'));
         // Batches behind a failed one must not be stored before it is retried, or
         // the sender's order breaks: drop the socket, and with it everything queued.
         if (event === 'send') socket.disconnect(true);
       },
     );
+    void inFlight.track(answered);
   }
 
   io.on('connection', (socket) => {
+    socketLogs.watch(socket);
     void socket.join(sessionRoom(socket.data.tokenHash));
     // Inbound arguments are untrusted: a raw client can emit anything, with or without an
     // ack, so one catch-all listener hands them to the handlers, which validate them.
@@ -255,6 +302,10 @@ export function attachRealtime(io: FerryIo, options: RealtimeOptions): Realtime 
 
   return {
     tellRoomHeads: () => heads.tellAll(),
+    drain: () => {
+      draining = true;
+      return inFlight.idle();
+    },
     close: () => {
       clearInterval(sweep);
       heads.stop();

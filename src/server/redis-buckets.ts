@@ -1,5 +1,7 @@
 import { Redis, type RedisOptions, type Result } from 'ioredis';
 import { createLinkLog } from './link-log.ts';
+import type { Logger } from './logger.ts';
+import { linkCheck, type ReadinessCheck } from './readiness.ts';
 import { withoutPassword } from './redacted-url.ts';
 import { describeRedisError, watchRedisLink } from './redis-link.ts';
 import {
@@ -117,6 +119,8 @@ declare module 'ioredis' {
 export interface RedisRateLimits {
   /** createFerryServer's `rateBuckets` option. */
   buckets: RateBucketsFactory;
+  /** `redisRateLimits` in /readyz: the link's state, reported; limits go local without it. */
+  readiness: ReadinessCheck;
   /** Lets Redis go, without waiting on it; requests after it count locally. */
   close(): void;
 }
@@ -132,10 +136,7 @@ export interface RedisRateLimits {
  * from that and not from a full bucket. The log says once when the limits go local and
  * once when they are shared again.
  */
-export function createRedisRateLimits(
-  url: string,
-  log: (line: string) => void = (line) => console.error(`[ferry] ${line}`),
-): RedisRateLimits {
+export function createRedisRateLimits(url: string, log: Logger): RedisRateLimits {
   const redis = new Redis(url, CONNECTION_OPTIONS);
   redis.defineCommand('ferryRateTake', { numberOfKeys: 1, lua: TAKE_LUA });
   redis.defineCommand('ferryRateRefund', { numberOfKeys: 1, lua: REFUND_LUA });
@@ -155,6 +156,7 @@ export function createRedisRateLimits(
   watchRedisLink(redis, link, { closing: () => closing });
   return {
     buckets: (name, limit) => new RedisBuckets(shared, `${RATE_KEY_PREFIX}${name}:`, limit),
+    readiness: linkCheck('redisRateLimits', link),
     close() {
       closing = true;
       redis.disconnect();

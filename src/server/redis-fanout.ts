@@ -2,6 +2,8 @@ import { createAdapter, type RedisStreamsAdapterOptions } from '@socket.io/redis
 import { Redis, type RedisOptions } from 'ioredis';
 import type { ServerOptions } from 'socket.io';
 import { createLinkLog } from './link-log.ts';
+import type { Logger } from './logger.ts';
+import { linkCheck, type ReadinessCheck } from './readiness.ts';
 import { withoutPassword } from './redacted-url.ts';
 import { watchRedisLink } from './redis-link.ts';
 
@@ -111,6 +113,8 @@ export interface RedisFanout {
   adapter: NonNullable<ServerOptions['adapter']>;
   /** The Redis it uses, for the startup line (never a password). */
   description: string;
+  /** `redisFanout` in /readyz: the link's state, reported; the process stays ready without it. */
+  readiness: ReadinessCheck;
   /**
    * Calls `listener` each time the link comes back after it was lost: the broadcasts
    * published meanwhile by this process and by the others may not have been delivered.
@@ -129,10 +133,7 @@ export interface RedisFanout {
  * in the background and retries forever: Redis carries only live events, the database is
  * the truth, and no send waits for Redis or fails because of it.
  */
-export function createRedisFanout(
-  url: string,
-  log: (line: string) => void = (line) => console.error(`[ferry] ${line}`),
-): RedisFanout {
+export function createRedisFanout(url: string, log: Logger): RedisFanout {
   const description = withoutPassword(url);
   const publisher = new PublisherConnection(url, PUBLISHER_OPTIONS);
   const link = createLinkLog({
@@ -152,6 +153,7 @@ export function createRedisFanout(
   return {
     adapter: createAdapter(publisher, ADAPTER_OPTIONS),
     description,
+    readiness: linkCheck('redisFanout', link),
     onRecovered: (listener) => recovered.push(listener),
     close() {
       closing = true;

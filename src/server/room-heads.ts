@@ -1,3 +1,4 @@
+import { type Logger, messageOf } from './logger.ts';
 import type { FerryIo } from './socket-types.ts';
 import type { MessageStore } from './store/message-store.ts';
 
@@ -19,7 +20,7 @@ const SESSION_ROOM_PREFIX = 'session:';
 
 export interface RoomHeadsOptions {
   store: MessageStore;
-  log: (line: string) => void;
+  log: Logger;
   /** Mean time between checks; HEAD_CHECK_MS unless a test says otherwise. */
   intervalMs?: number;
   random?: () => number;
@@ -96,7 +97,7 @@ export function startRoomHeads(io: FerryIo, options: RoomHeadsOptions): RoomHead
         } while (again && !stopped);
       } catch (error) {
         // The next check tries again; clients meanwhile rely on live messages and reconnects.
-        log(`head check failed: ${error instanceof Error ? error.message : String(error)}`);
+        log.error({ err: error }, `head check failed: ${messageOf(error)}`);
       } finally {
         running = null;
       }

@@ -1,6 +1,9 @@
+import type { WireError } from '../shared/errors.ts';
 import { MAX_BATCH_MESSAGES } from '../shared/limits.ts';
 import type { SendAck, SendResult, StoredMessage } from '../shared/protocol.ts';
 import { checkBody, outgoingMessageSchema, sendBatchSchema } from '../shared/schemas.ts';
+import { type Logger, messageOf } from './logger.ts';
+import { countSendResults, type ServerMetrics } from './metrics.ts';
 import type { HoldReason, RateGate } from './rate-gate.ts';
 import type { AppendInput, AppendOutcome, Author, MessageStore } from './store/message-store.ts';
 import { STORE_RETRY_AFTER_MS } from './store/store-errors.ts';
@@ -16,6 +19,8 @@ export interface Sender {
   mayEnter(room: string): Promise<boolean>;
   /** Sends newly stored messages to the room's other members. */
   broadcast(room: string, messages: StoredMessage[]): void;
+  /** The sender's logger: its lines carry the user (and the socket, if any). */
+  log: Logger;
 }
 
 export interface SendHandlerDeps {
@@ -23,7 +28,8 @@ export interface SendHandlerDeps {
   /** The per-user message budget, possibly shared by every process (redis-buckets.ts). */
   messageRate: RateBuckets;
   clock: () => number;
-  log: (line: string) => void;
+  /** Counts each batch's outcomes (NO_METRICS when metrics are off). */
+  metrics: ServerMetrics;
 }
 
 /** Answers one `send` batch from `sender`; `payload` is untrusted and validated here. */
@@ -110,8 +116,24 @@ export function createSendHandler({
   store,
   messageRate,
   clock,
-  log,
+  metrics,
 }: SendHandlerDeps): SendHandler {
+  /**
+   * A batch refused whole: counted and logged (at `level`) with `reason`, the refusal's code
+   * unless an older client is told another (see `refusalCode`).
+   */
+  function refuse(
+    sender: Sender,
+    refusal: { ok: false; error: WireError },
+    fields: object,
+    options: { level?: 'debug' | 'info'; dropSocket?: boolean; reason?: string } = {},
+  ): SendReply {
+    const { level = 'info', dropSocket = false, reason = refusal.error.code } = options;
+    metrics.batchRefused(reason);
+    sender.log[level]({ ...fields, code: reason }, `batch refused: ${reason}`);
+    return reply(refusal, dropSocket);
+  }
+
   /**
    * Charges the user's bucket for the ids that are new, and cuts the batch at the first new
    * id past the grant. Ids already stored cost nothing: a resend after a lost ack is the
@@ -171,12 +193,19 @@ export function createSendHandler({
     valid: readonly AppendInput[],
   ): Promise<SendReply> {
     if (!(await sender.mayEnter(room)))
-      return reply(fail('forbidden', 'you are not a member of this room'));
+      return refuse(sender, fail('forbidden', 'you are not a member of this room'), { room });
 
     const userId = sender.author.id;
     const admission = await admit(userId, valid);
     const firstHeld = valid[admission.cut];
-    if (firstHeld) sender.gate.hold(firstHeld.id, clock() + admission.retryAfterMs, 'rate_limited');
+    if (firstHeld) {
+      sender.gate.hold(firstHeld.id, clock() + admission.retryAfterMs, 'rate_limited');
+      metrics.rateLimitHold();
+      const held = valid.length - admission.cut;
+      const { retryAfterMs } = admission;
+      const fields = { room, messageId: firstHeld.id, held, retryAfterMs };
+      sender.log.info(fields, `rate-limit hold: ${held} of the batch held back`);
+    }
 
     const inputs = valid.slice(0, admission.cut);
     let outcomes: AppendOutcome[];
@@ -219,13 +248,17 @@ export function createSendHandler({
     });
 
     if (accepted.length > 0) sender.broadcast(room, accepted);
+    const rejected = countSendResults(results, metrics);
+    if (rejected.length > 0) {
+      sender.log.info({ room, codes: rejected }, `messages rejected: ${rejected.join(', ')}`);
+    }
     return reply({ ok: true, results });
   }
 
   return async function handleSend(sender: Sender, payload: unknown): Promise<SendReply> {
     const parsed = sendBatchSchema.safeParse(payload);
     if (!parsed.success) {
-      return reply(refuseEnvelope(parsed.error.issues, describeIssue(parsed.error)));
+      return refuse(sender, refuseEnvelope(parsed.error.issues, describeIssue(parsed.error)), {});
     }
     const { room, messages, head = false } = parsed.data;
     const slots = checkMessages(messages);
@@ -235,16 +268,26 @@ export function createSendHandler({
     if (verdict.kind !== 'pass') {
       const code = refusalCode(verdict.reason, sender.protocol);
       const refusal = fail(code, HELD_REFUSALS[verdict.reason], verdict.retryAfterMs);
-      return reply(refusal, verdict.kind === 'drop');
+      // Debug: the batches a client had in flight behind a hold are refused as a matter of
+      // course; the hold itself is the line that matters.
+      const dropSocket = verdict.kind === 'drop';
+      return refuse(
+        sender,
+        refusal,
+        { room },
+        { level: dropSocket ? 'info' : 'debug', dropSocket, reason: verdict.reason },
+      );
     }
     try {
       return await deliver(sender, room, slots, valid);
     } catch (error) {
-      log(`send failed: ${error instanceof Error ? error.message : String(error)}`);
       const first = valid[0];
       if (first) sender.gate.hold(first.id, clock() + STORE_RETRY_AFTER_MS, 'internal');
       const message = 'the server could not store this batch; resend it from its first message';
       const code = refusalCode('internal', sender.protocol);
+      metrics.batchRefused('internal');
+      const fields = { err: error, room, messages: valid.length };
+      sender.log.error(fields, `send failed: ${messageOf(error)}`);
       return reply(fail(code, message, STORE_RETRY_AFTER_MS));
     }
   };

@@ -206,10 +206,12 @@ describeWithPostgres('npm run cluster', () => {
       ]);
       expect(code).toBe(0);
       for (const node of nodes) {
-        // SIGTERM, main.ts's graceful stop, not the SIGKILL that follows a hung one.
-        expect(script.lines).toContain(
-          `[node ${node.index}] SIGTERM: closing connections and the database`,
+        // SIGTERM, main.ts's graceful stop, not the SIGKILL that follows a hung one. Each
+        // node's lines are JSON (docs/operations.md, "Logs"): its `msg` says it.
+        const stopping = script.lines.filter(
+          (line) => line.startsWith(`[node ${node.index}] {`) && line.includes('SIGTERM'),
         );
+        expect(stopping, `node ${node.index}'s lines`).not.toEqual([]);
         expect(isAlive(node.pid), `node ${node.index}'s process`).toBe(false);
         expect(await answers(node.url), node.url).toBe(false);
       }

@@ -11,6 +11,7 @@ import {
 import type { MessagesEvent, Session } from '../../src/shared/protocol.ts';
 import { sendAckSchema } from '../../src/shared/schemas.ts';
 import { cleanupsAfterEach } from '../support/cleanups.ts';
+import { captureLog } from '../support/log-capture.ts';
 import {
   emitRaw,
   type MessagesAnswer,
@@ -367,10 +368,10 @@ describe('POST /api/messages when the server is in trouble', () => {
     const dir = tempDir();
     cleanups.push(dir.dispose);
     const trouble: { append: Error | null; lookup: Error | null } = { append: null, lookup: null };
-    const log: string[] = [];
+    const { logger, lines: log } = captureLog();
     const server = await startTestServer({
       dbPath: `${dir.path}/ferry.db`,
-      log: (line) => log.push(line),
+      logger,
       wrapStore: (store) =>
         withAppend(store, (...args) =>
           trouble.append ? Promise.reject(trouble.append) : store.appendBatch(...args),
@@ -446,10 +447,10 @@ describe('POST /api/messages with batches in flight', () => {
       letThrough = resolve;
     });
     let waiting = 0;
-    const log: string[] = [];
+    const { logger, lines: log } = captureLog();
     const server = await startTestServer({
       dbPath: `${dir.path}/ferry.db`,
-      log: (line) => log.push(line),
+      logger,
       wrapStore: (store) =>
         withAppend(store, async (...args) => {
           waiting += 1;

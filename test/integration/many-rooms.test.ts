@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { newMessageId } from '../../src/client/ids.ts';
 import { cleanupsAfterEach } from '../support/cleanups.ts';
 import { allSent, deviceName, openDevice, waitFor } from '../support/engine.ts';
+import { captureLog } from '../support/log-capture.ts';
 import { startTestServer, tempDir } from '../support/server.ts';
 
 const ROOM_COUNT = 100;
@@ -19,13 +20,9 @@ describe('a tab with a hundred open rooms', () => {
   it('joins and catches up every room, and flushes its outbox, without its connection ever being dropped', async () => {
     const dir = tempDir();
     cleanups.push(dir.dispose);
-    const dropLog: string[] = [];
-    const server = await startTestServer({
-      dbPath: `${dir.path}/ferry.db`,
-      log: (line) => {
-        if (line.includes('dropping')) dropLog.push(line);
-      },
-    });
+    const log = captureLog('warn');
+    const server = await startTestServer({ dbPath: `${dir.path}/ferry.db`, logger: log.logger });
+    const dropLog = log.messages;
     cleanups.push(() => server.stop());
     let disconnects = 0;
     server.server.io.on('connection', (socket) => {

@@ -162,6 +162,17 @@ export function runMessageStoreContract(
       expect((await store.pageBefore('a', 2, 3)).map((m) => m.seq)).toEqual([1]);
     });
 
+    it('answers a ping, empty or not, and many pings at once', async () => {
+      await store.ping();
+      await store.appendBatch('a', U, [{ id: id(1), body: 'a1' }], 1);
+      await Promise.all(Array.from({ length: 20 }, () => store.ping()));
+    });
+
+    it('fails a ping once closed, with a reason', async () => {
+      await store.close();
+      await expect(store.ping()).rejects.toThrow(/\w/);
+    });
+
     it('keeps messages, seqs and dedup across a reopen', async () => {
       await store.appendBatch('a', U, [{ id: id(1), body: 'kept' }], 1);
       await store.close();

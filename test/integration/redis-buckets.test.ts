@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../src/server/logger.ts';
 import {
   createRedisRateLimits,
   RATE_COMMAND_TIMEOUT_MS,
@@ -8,6 +9,7 @@ import {
 import { localRateBuckets, type RateLimit } from '../../src/server/token-bucket.ts';
 import { cleanupsAfterEach } from '../support/cleanups.ts';
 import { FaultProxy } from '../support/fault-proxy.ts';
+import { captureLog } from '../support/log-capture.ts';
 import { describeWithRedis, RedisProcess } from '../support/redis.ts';
 import { freePort } from '../support/server.ts';
 import { waitFor } from '../support/wait.ts';
@@ -22,7 +24,7 @@ runRateBucketsContract('in process', async () => ({
 
 /** A Redis nothing listens on: every request counts on the process's own buckets. */
 runRateBucketsContract('Redis unreachable, counting locally', async () => {
-  const limits = createRedisRateLimits(`redis://127.0.0.1:${await freePort()}`, () => {});
+  const limits = createRedisRateLimits(`redis://127.0.0.1:${await freePort()}`, silentLogger);
   return { buckets: limits.buckets, dispose: async () => limits.close() };
 });
 
@@ -49,8 +51,8 @@ describeWithRedis('rate buckets in Redis', () => {
 
   /** The limits of one Ferry process over `url`, connected, with the lines it logs. */
   async function processLimits(url = redis.url): Promise<RedisRateLimits & { lines: string[] }> {
-    const lines: string[] = [];
-    const limits = createRedisRateLimits(url, (line) => lines.push(line));
+    const { logger, messages: lines } = captureLog();
+    const limits = createRedisRateLimits(url, logger);
     await waitFor('the limits to reach Redis', () => lines.some((l) => l.endsWith(': connected')));
     return Object.assign(limits, { lines });
   }

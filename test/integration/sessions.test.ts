@@ -5,6 +5,7 @@ import type { FerryServerOptions } from '../../src/server/ferry-server.ts';
 import { SqliteAccountStore } from '../../src/server/store/sqlite-accounts.ts';
 import { sessionSchema } from '../../src/shared/schemas.ts';
 import { cleanupsAfterEach } from '../support/cleanups.ts';
+import { captureLog } from '../support/log-capture.ts';
 import {
   emitRaw,
   newSignupKey,
@@ -311,10 +312,10 @@ describe('the handshake when the session store fails', () => {
         throw new Error('database is locked');
       }
     }
-    const logged: string[] = [];
+    const { logger, lines: logged } = captureLog();
     const server = await startTestServer({
       dbPath: `${dir.path}/ferry.db`,
-      log: (line) => logged.push(line),
+      logger,
       serverOptions: { accounts: new FailingLookups(':memory:') },
     });
     try {

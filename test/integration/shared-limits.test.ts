@@ -6,6 +6,7 @@ import type { MessageStore } from '../../src/server/store/message-store.ts';
 import type { RateLimit } from '../../src/server/token-bucket.ts';
 import { cleanupsAfterEach } from '../support/cleanups.ts';
 import { bodies } from '../support/engine.ts';
+import { captureLog } from '../support/log-capture.ts';
 import {
   postSession,
   type RawSocket,
@@ -14,7 +15,7 @@ import {
   signUp,
 } from '../support/raw-client.ts';
 import { describeWithRedis, RedisProcess } from '../support/redis.ts';
-import { startTestServer, type TestServer, tempDir } from '../support/server.ts';
+import { startTestServer, type TestServer, tempDir, withAppend } from '../support/server.ts';
 import { waitFor } from '../support/wait.ts';
 
 /** A budget of 10 that no test lasts long enough to see refill. */
@@ -73,8 +74,8 @@ describeWithRedis('limits shared by two Ferry nodes through Redis', () => {
     const dir = tempDir();
     cleanups.push(dir.dispose);
     const node = async ({ wrapStore, ...rates }: NodeOptions): Promise<Node> => {
-      const lines: string[] = [];
-      const limits = createRedisRateLimits(redis.url, (line) => lines.push(line));
+      const { logger, messages: lines } = captureLog();
+      const limits = createRedisRateLimits(redis.url, logger);
       cleanups.push(() => limits.close());
       const server = await startTestServer({
         dbPath: `${dir.path}/ferry.db`,
@@ -135,15 +136,12 @@ describeWithRedis('limits shared by two Ferry nodes through Redis', () => {
 
   it('gives the shared budget back the tokens of a batch one node could not store', async () => {
     let failNextAppend = true;
-    const failingOnce = (store: MessageStore): MessageStore => ({
-      ...store,
-      storedIds: (ids) => store.storedIds(ids),
-      appendBatch: async (...args) => {
+    const failingOnce = (store: MessageStore): MessageStore =>
+      withAppend(store, async (...args) => {
         if (!failNextAppend) return store.appendBatch(...args);
         failNextAppend = false;
         throw new Error('the disk is full');
-      },
-    });
+      });
     const [a, b] = await twoNodes(
       { messageRate: TEN_MESSAGES, wrapStore: failingOnce },
       { messageRate: TEN_MESSAGES },

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { renameSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { BUSY_TIMEOUT_MS } from '../../src/server/store/sqlite-db.ts';
@@ -81,6 +82,13 @@ describe('SQLite under a write lock held by another connection', () => {
     await dispose();
   });
 
+  it('still answers a ping: reads go on under the lock', async () => {
+    const { store, dispose } = await locked();
+    await expect(store.appendBatch('a', author, message(), 1)).rejects.toSatisfy(isStoreBusy);
+    await store.ping();
+    await dispose();
+  });
+
   it('stores again once the lock is released and the pause is over', async () => {
     const { store, release, dispose } = await locked();
     await expect(store.appendBatch('a', author, message(), 1)).rejects.toSatisfy(isStoreBusy);
@@ -89,5 +97,28 @@ describe('SQLite under a write lock held by another connection', () => {
     const outcomes = await store.appendBatch('a', author, message(), 1);
     expect(outcomes.map((outcome) => outcome.status)).toEqual(['accepted']);
     await dispose();
+  });
+});
+
+describe('SQLite ping', () => {
+  it('fails once the database file is removed or replaced under the open store', async () => {
+    const dir = tempDir();
+    const path = `${dir.path}/ferry.db`;
+    const store = new SqliteMessageStore(path);
+    await store.ping();
+    renameSync(path, `${path}.moved`);
+    await expect(store.ping()).rejects.toThrow(`the database file ${path} was removed while open`);
+    // What a restore over a running server does: another file moved in under the name.
+    await new SqliteMessageStore(`${dir.path}/other.db`).close();
+    renameSync(`${dir.path}/other.db`, path);
+    await expect(store.ping()).rejects.toThrow(`the database file ${path} was replaced while open`);
+    await store.close();
+    dir.dispose();
+  });
+
+  it('answers for an in-memory database', async () => {
+    const store = new SqliteMessageStore(':memory:');
+    await store.ping();
+    await store.close();
   });
 });

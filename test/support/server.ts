@@ -7,6 +7,7 @@ import {
   type FerryServer,
   type FerryServerOptions,
 } from '../../src/server/ferry-server.ts';
+import { type Logger, silentLogger } from '../../src/server/logger.ts';
 import type { AccountStore } from '../../src/server/store/account-store.ts';
 import type { MessageStore } from '../../src/server/store/message-store.ts';
 import { SqliteAccountStore } from '../../src/server/store/sqlite-accounts.ts';
@@ -39,7 +40,8 @@ export interface TestServerOptions {
   wrapStore?: (store: MessageStore, server: () => FerryServer) => MessageStore;
   /** Wraps the accounts, e.g. to slow sign-ups down or make a lookup fail. */
   wrapAccounts?: (accounts: AccountStore) => AccountStore;
-  log?: (line: string) => void;
+  /** Where the server logs (see log-capture.ts); nowhere when omitted. */
+  logger?: Logger;
   /** Anything else for createFerryServer (rate limits, origins, ...). */
   serverOptions?: Partial<FerryServerOptions>;
 }
@@ -61,7 +63,7 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
     server = createFerryServer({
       store,
       accounts,
-      log: options.log ?? (() => {}),
+      logger: options.logger ?? silentLogger,
       ...options.serverOptions,
     });
     port = (await server.listen(port, '127.0.0.1')).port;
@@ -121,6 +123,7 @@ export function withStoreOverrides(
     latestSeq: (room) => store.latestSeq(room),
     latestSeqs: (rooms) => store.latestSeqs(rooms),
     count: (room) => store.count(room),
+    ping: () => store.ping(),
     close: () => store.close(),
     ...overrides,
   };

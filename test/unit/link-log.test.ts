@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { createLinkLog } from '../../src/server/link-log.ts';
+import { captureLog } from '../support/log-capture.ts';
 
 function linkLog() {
-  const lines: string[] = [];
+  const { logger, messages: lines } = captureLog();
   let now = 0;
   const link = createLinkLog({
     name: 'Redis',
     whileDown: 'local only',
-    log: (line) => lines.push(line),
+    log: logger,
     clock: () => now,
   });
   return { link, lines, advance: (ms: number) => (now += ms) };

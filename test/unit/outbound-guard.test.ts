@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { silentLogger } from '../../src/server/logger.ts';
 import { OUTBOUND_SWEEP_MS, OutboundGuard } from '../../src/server/outbound-guard.ts';
 import type { FerrySocket } from '../../src/server/socket-types.ts';
 
@@ -38,7 +39,7 @@ function guardWithClock() {
     maxBytes: MAX_BYTES,
     stallMs: STALL_MS,
     clock: () => now,
-    log: () => {},
+    logOf: () => silentLogger,
   });
   return {
     guard,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { configFromEnv } from '../../src/server/config.ts';
+import { ConfigError, configFromEnv } from '../../src/server/config.ts';
 import { DEFAULT_FLOOD_LIMITS } from '../../src/server/flood-limits.ts';
 
 describe('configFromEnv', () => {
@@ -113,5 +113,86 @@ describe('configFromEnv', () => {
     ['not a url', 'must be a URL like redis://'],
   ])('refuses FERRY_REDIS_URL=%s and says why', (value, why) => {
     expect(() => configFromEnv({ FERRY_REDIS_URL: value })).toThrow(why);
+  });
+});
+
+describe('configFromEnv on its zod schema', () => {
+  it('keeps every default when nothing is set', () => {
+    const config = configFromEnv({});
+    expect(config).toEqual({
+      port: 8080,
+      host: '0.0.0.0',
+      database: { kind: 'sqlite', path: expect.stringMatching(/data\/ferry\.db$/) },
+      redisUrl: null,
+      staticDir: expect.stringMatching(/dist$/),
+      allowedOrigins: [],
+      messageRate: { capacity: 1_000, refillPerMinute: 100 },
+      floodLimits: DEFAULT_FLOOD_LIMITS,
+      https: null,
+      logLevel: 'info',
+      shutdownGraceMs: 10_000,
+      metrics: { enabled: true, token: null },
+    });
+  });
+
+  it('takes an empty variable for an unset one', () => {
+    expect(configFromEnv({ PORT: '', FERRY_LOG_LEVEL: '', FERRY_RATE_BURST: '' })).toEqual(
+      configFromEnv({}),
+    );
+  });
+
+  it('reads the log level, the shutdown grace and the metrics switch and token', () => {
+    const config = configFromEnv({
+      FERRY_LOG_LEVEL: 'WARN',
+      FERRY_SHUTDOWN_GRACE_MS: '30000',
+      FERRY_METRICS: 'off',
+      FERRY_METRICS_TOKEN: 'a-long-enough-scrape-token',
+    });
+    expect(config.logLevel).toBe('warn');
+    expect(config.shutdownGraceMs).toBe(30_000);
+    expect(config.metrics).toEqual({ enabled: false, token: 'a-long-enough-scrape-token' });
+  });
+
+  it.each([
+    ['PORT', '70000', 'must be an integer from 0 to 65535, got "70000"'],
+    ['FERRY_LOG_LEVEL', 'verbose', 'must be one of trace, debug, info, warn, error, fatal, silent'],
+    ['FERRY_SHUTDOWN_GRACE_MS', '999', 'must be an integer from 1000 to 600000'],
+    ['FERRY_SHUTDOWN_GRACE_MS', '600001', 'must be an integer from 1000 to 600000'],
+    [
+      'FERRY_SHUTDOWN_GRACE_MS',
+      'soon',
+      'must be an integer from 1000 to 600000 (one second to ten minutes), got "soon"',
+    ],
+    ['FERRY_METRICS', 'maybe', 'must be on or off'],
+  ])('refuses %s=%s with a message that names the variable', (name, value, why) => {
+    expect(() => configFromEnv({ [name]: value })).toThrow(`${name} ${why}`);
+  });
+
+  it('refuses a short FERRY_METRICS_TOKEN without repeating it', () => {
+    expect(() => configFromEnv({ FERRY_METRICS_TOKEN: 'hunter2' })).toThrow(
+      /^FERRY_METRICS_TOKEN must be at least 16 characters long$/,
+    );
+  });
+
+  it('never repeats a password from a database URL it refuses', () => {
+    const refuse = () => configFromEnv({ FERRY_DATABASE_URL: 'mysql://ferry:s3cret@db/ferry' });
+    expect(refuse).toThrow('FERRY_DATABASE_URL must start with postgres://');
+    expect(refuse).not.toThrow('s3cret');
+  });
+
+  it('names every wrong variable at once, one a line, as a ConfigError', () => {
+    let thrown: unknown;
+    try {
+      configFromEnv({ PORT: 'x', FERRY_JOIN_BURST: '0', FERRY_METRICS: 'yes' });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    const lines = (thrown as Error).message.split('\n');
+    expect(lines.map((line) => line.split(' ')[0])).toEqual([
+      'PORT',
+      'FERRY_JOIN_BURST',
+      'FERRY_METRICS',
+    ]);
   });
 });

@@ -25,6 +25,16 @@ export type AppendOutcome =
   | { id: string; status: 'conflict' };
 
 /**
+ * One commit of appends: the `appendBatch` calls (`batches`) that went into one transaction,
+ * and how long the commit took. SQLite groups the calls of one turn of the event loop,
+ * PostgreSQL those that waited for their room's previous call (see each store).
+ */
+export interface CommitStats {
+  batches: number;
+  durationMs: number;
+}
+
+/**
  * The server's message store. Contract (checked by test/integration/message-store.contract.ts
  * for every implementation):
  * - `appendBatch` appends in input order inside one transaction, so either every outcome is
@@ -56,5 +66,17 @@ export interface MessageStore {
   latestSeqs(rooms: readonly string[]): Promise<Map<string, number>>;
   /** How many messages the room holds (tests and the chaos checker use it). */
   count(room: string): Promise<number>;
+  /**
+   * Calls `listener` after each successful commit of appends, for the server's metrics;
+   * returns the disposer. Optional: a store that wraps another may leave it out.
+   */
+  observeCommits?(listener: (stats: CommitStats) => void): () => void;
+  /**
+   * Resolves once the database answers a trivial read; rejects with what is wrong. For
+   * `GET /readyz` (see readiness.ts): cheap enough for a probe every second, and settled
+   * within about a second even when the database does not answer at all. It says nothing
+   * about writes: SQLite reads go on while another process holds the write lock.
+   */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }

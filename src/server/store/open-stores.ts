@@ -1,3 +1,4 @@
+import type { Logger } from '../logger.ts';
 import { withoutPassword } from '../redacted-url.ts';
 import type { AccountStore } from './account-store.ts';
 import type { MessageStore } from './message-store.ts';
@@ -29,10 +30,9 @@ export interface Stores {
  * start` needs no service), or PostgreSQL when FERRY_DATABASE_URL is set, which several
  * Ferry processes can share. Both stores share one connection (SQLite) or one pool.
  */
-export async function openStores(
-  database: DatabaseConfig,
-  warn: (line: string) => void = console.warn,
-): Promise<Stores> {
+export async function openStores(database: DatabaseConfig, log: Logger): Promise<Stores> {
+  // What the database layers say: a folder open to others, an idle connection that failed.
+  const warn = (line: string) => log.warn(line);
   if (database.kind === 'sqlite') {
     const db = openSqlite(database.path, warn);
     const store = new SqliteMessageStore(db);

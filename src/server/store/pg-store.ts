@@ -1,7 +1,14 @@
-import type { Pool } from 'pg';
+import type { Pool, QueryConfig } from 'pg';
 import type { StoredMessage } from '../../shared/protocol.ts';
+import { CommitListeners } from './commit-listeners.ts';
 import { KeyedCoalescer } from './keyed-coalescer.ts';
-import type { AppendInput, AppendOutcome, Author, MessageStore } from './message-store.ts';
+import type {
+  AppendInput,
+  AppendOutcome,
+  Author,
+  CommitStats,
+  MessageStore,
+} from './message-store.ts';
 import { openMigratedPgPool, queryPg } from './pg-db.ts';
 import { asStoreError, isPgUnavailable } from './pg-errors.ts';
 
@@ -11,7 +18,24 @@ import { asStoreError, isPgUnavailable } from './pg-errors.ts';
  */
 export const MAX_MESSAGES_PER_APPEND_CALL = 1_000;
 
+/**
+ * How long `ping` waits for PostgreSQL before it says it did not answer: a LAN round trip
+ * is a millisecond, and /readyz must answer in a second or two even over a dead link.
+ */
+export const PG_PING_TIMEOUT_MS = 1_000;
+
 const COLUMNS = 'id, room, seq, ts, author_id AS "authorId", author, body';
+
+/**
+ * The ping's query. Its `query_timeout` (node-postgres's, missing from its types) fails it
+ * even when it was sent on a connection that went silent, and the pool then drops that
+ * connection instead of handing it out again. Twice the ping's timeout, so that the caller
+ * hears the ping's own message first.
+ */
+const PING_QUERY: QueryConfig & { query_timeout: number } = {
+  text: 'SELECT 1',
+  query_timeout: 2 * PG_PING_TIMEOUT_MS,
+};
 
 /** One `appendBatch` call, as it waits for its room's next `ferry_append` call. */
 interface AppendJob {
@@ -48,6 +72,9 @@ export class PgMessageStore implements MessageStore {
   readonly #ownsPool: boolean;
   readonly #appends: KeyedCoalescer<AppendJob, AppendOutcome[]>;
   #closing: Promise<void> | null = null;
+  readonly #commits = new CommitListeners();
+  /** The ping under way, which every caller meanwhile shares: one query at a time. */
+  #pinging: Promise<void> | null = null;
 
   /** Opens a pool to `connectionString`, migrates the database, and owns the pool. */
   static async open(
@@ -125,11 +152,16 @@ export class PgMessageStore implements MessageStore {
         nows.push(job.nowMs);
       }
     }
+    const started = performance.now();
     const { rows } = await this.#pool.query<AppendRow>({
       name: 'ferry_append',
       text: APPEND_SQL,
       values: [room, ids, bodies, authorIds, authors, nows],
     });
+    // One call is one transaction: the group commit of the batches that waited for it.
+    if (this.#commits.active) {
+      this.#commits.emit({ batches: jobs.length, durationMs: performance.now() - started });
+    }
     if (rows.length !== ids.length) {
       throw new Error(`ferry_append answered ${rows.length} outcomes for ${ids.length} messages`);
     }
@@ -137,6 +169,10 @@ export class PgMessageStore implements MessageStore {
     return jobs.map((job) =>
       job.items.map((item) => toOutcome(room, item.id, rows[next++] as AppendRow)),
     );
+  }
+
+  observeCommits(listener: (stats: CommitStats) => void): () => void {
+    return this.#commits.add(listener);
   }
 
   async storedIds(ids: readonly string[]): Promise<Set<string>> {
@@ -194,6 +230,37 @@ export class PgMessageStore implements MessageStore {
       values: [room],
     });
     return row?.n ?? 0;
+  }
+
+  /**
+   * `SELECT 1` on the pool, answered within PG_PING_TIMEOUT_MS. Taking a connection may
+   * wait longer (PG_CONNECT_TIMEOUT_MS, or a pool whose every connection is busy): the
+   * caller hears at the timeout, and callers until that ping settles share it, so a
+   * probe every second never piles up queries on a database that does not answer.
+   */
+  async ping(): Promise<void> {
+    if (this.#closing) throw new Error('the message store is closed');
+    this.#pinging ??= queryPg(this.#pool, PING_QUERY).then(
+      () => {
+        this.#pinging = null;
+      },
+      (error: unknown) => {
+        this.#pinging = null;
+        throw error;
+      },
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`PostgreSQL did not answer within ${PG_PING_TIMEOUT_MS} ms`)),
+        PG_PING_TIMEOUT_MS,
+      );
+    });
+    try {
+      await Promise.race([this.#pinging, late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Refuses new appends, lets the ones under way finish, then ends an owned pool. */

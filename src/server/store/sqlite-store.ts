@@ -1,6 +1,14 @@
+import { statSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import type { StoredMessage } from '../../shared/protocol.ts';
-import type { AppendInput, AppendOutcome, Author, MessageStore } from './message-store.ts';
+import { CommitListeners } from './commit-listeners.ts';
+import type {
+  AppendInput,
+  AppendOutcome,
+  Author,
+  CommitStats,
+  MessageStore,
+} from './message-store.ts';
 import { openSqlite } from './sqlite-db.ts';
 import { isStoreBusy } from './store-errors.ts';
 
@@ -37,6 +45,12 @@ interface PendingAppend {
 
 type Settle = () => void;
 
+/** Which file a path names: a file replaced under the same name is another one. */
+interface FileIdentity {
+  dev: number;
+  ino: number;
+}
+
 /** The embedded default message store: one SQLite file (or `:memory:`). */
 export class SqliteMessageStore implements MessageStore {
   readonly #db: Database.Database;
@@ -44,6 +58,7 @@ export class SqliteMessageStore implements MessageStore {
   readonly #appendTx: AppendTx;
   readonly #groupTx: Database.Transaction<(group: readonly PendingAppend[]) => Settle[]>;
   #pending: PendingAppend[] = [];
+  readonly #commits = new CommitListeners();
   /** The last lock failure, repeated to every commit until `until` (performance.now()). */
   #locked: { until: number; error: unknown } | null = null;
   readonly #byId: Database.Statement<[string], StoredMessage>;
@@ -54,6 +69,9 @@ export class SqliteMessageStore implements MessageStore {
   readonly #before: Database.Statement<[string, number, number], StoredMessage>;
   readonly #count: Database.Statement<[string], { n: number }>;
   readonly #stored: Database.Statement<[string], { id: string }>;
+  readonly #ping: Database.Statement<[], unknown>;
+  /** The database file as it was opened; null for `:memory:`. */
+  readonly #file: FileIdentity | null;
 
   /** Opens the file at `path` (migrating it), or shares an already open database. */
   constructor(source: string | Database.Database) {
@@ -81,6 +99,9 @@ export class SqliteMessageStore implements MessageStore {
     this.#stored = db.prepare(
       'SELECT id FROM messages WHERE id IN (SELECT value FROM json_each(?))',
     );
+    // A read transaction over a real table, not `SELECT 1`, which touches no file at all.
+    this.#ping = db.prepare('SELECT 1 FROM rooms LIMIT 1');
+    this.#file = db.memory || !db.name ? null : identityOf(db.name);
 
     this.#appendTx = db.transaction(
       (room: string, author: Author, items: readonly AppendInput[], nowMs: number) => {
@@ -146,6 +167,7 @@ export class SqliteMessageStore implements MessageStore {
       return;
     }
     let settles: Settle[];
+    const started = performance.now();
     try {
       // BEGIN IMMEDIATE takes the write lock first, so a lock held elsewhere costs one
       // busy wait for the whole group, not one per batch, and fails before any work.
@@ -154,6 +176,9 @@ export class SqliteMessageStore implements MessageStore {
       if (isStoreBusy(error)) this.#locked = { until: performance.now() + LOCKED_PAUSE_MS, error };
       for (const append of group) append.reject(error);
       return;
+    }
+    if (this.#commits.active) {
+      this.#commits.emit({ batches: group.length, durationMs: performance.now() - started });
     }
     for (const settle of settles) settle();
   }
@@ -169,6 +194,10 @@ export class SqliteMessageStore implements MessageStore {
       this.#pending.push({ room, author, items, nowMs, resolve, reject });
       if (this.#pending.length === 1) setImmediate(() => this.#commitPending());
     });
+  }
+
+  observeCommits(listener: (stats: CommitStats) => void): () => void {
+    return this.#commits.add(listener);
   }
 
   async storedIds(ids: readonly string[]): Promise<Set<string>> {
@@ -196,7 +225,39 @@ export class SqliteMessageStore implements MessageStore {
     return this.#count.get(room)?.n ?? 0;
   }
 
+  /**
+   * A read, plus a check that the file at the database's path is still the one open: a file
+   * removed or replaced under a running server (a restore without stopping it) keeps
+   * answering from the old file, and every message stored from then on is lost at the next
+   * start. A write lock held by another process does not fail it (see docs/operations.md,
+   * "Readiness": every process on the file waits on the same lock, and reads still work).
+   */
+  async ping(): Promise<void> {
+    // The file first: once it is replaced, the read may fail in ways that hide why.
+    if (this.#file) this.#checkFile(this.#file);
+    this.#ping.get();
+  }
+
+  #checkFile(opened: FileIdentity): void {
+    const path = this.#db.name;
+    let now: FileIdentity;
+    try {
+      now = identityOf(path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      throw new Error(`the database file ${path} was removed while open: restart the server`);
+    }
+    if (now.dev !== opened.dev || now.ino !== opened.ino) {
+      throw new Error(`the database file ${path} was replaced while open: restart the server`);
+    }
+  }
+
   async close(): Promise<void> {
     if (this.#ownsDb && this.#db.open) this.#db.close();
   }
+}
+
+function identityOf(path: string): FileIdentity {
+  const { dev, ino } = statSync(path);
+  return { dev, ino };
 }
