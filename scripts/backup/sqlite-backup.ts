@@ -5,6 +5,7 @@ import {
   fsyncSync,
   linkSync,
   openSync,
+  realpathSync,
   renameSync,
   rmSync,
   statSync,
@@ -63,17 +64,21 @@ export async function backupSqlite(
 ): Promise<BackupSummary> {
   const source = resolve(sourcePath);
   const destination = resolve(destinationPath);
-  if ([source, `${source}-wal`, `${source}-shm`].includes(destination)) {
-    throw new BackupUsageError(`${destination} is the database itself: back it up elsewhere`);
-  }
-  if (existsSync(destination) && !force) {
-    throw new BackupUsageError(`${destination} already exists: pass --force to replace it`);
-  }
   if (!existsSync(dirname(destination))) {
     throw new Error(`the folder ${dirname(destination)} does not exist`);
   }
   if (!existsSync(source)) {
     throw new Error(`there is no database at ${source} (FERRY_DB): nothing to back up`);
+  }
+  // Compared through symbolic links: `--force` onto the live file by another path would
+  // replace the database under the running server.
+  const realSource = realpathSync(source);
+  const realDestination = join(realpathSync(dirname(destination)), basename(destination));
+  if ([realSource, `${realSource}-wal`, `${realSource}-shm`].includes(realDestination)) {
+    throw new BackupUsageError(`${destination} is the database itself: back it up elsewhere`);
+  }
+  if (existsSync(destination) && !force) {
+    throw new BackupUsageError(`${destination} already exists: pass --force to replace it`);
   }
 
   const started = performance.now();

@@ -34,8 +34,14 @@ interface RoomOrder {
   handed: number;
   /** Live messages past a hole, by seq. */
   held: Map<number, StoredMessage>;
-  /** The room's newest seq as the server last told it (0: no word). */
+  /** The room's newest seq as the server last told it in a `head` (0: no word). */
   target: number;
+  /**
+   * The room's newest seq as a join or history answer gave it: the catch-up running then
+   * is to reach it, so no wait is armed for it, but the catch-up goes round once more if it
+   * ended short of it (see `behind`).
+   */
+  expected: number;
   timer: TimerHandle | null;
 }
 
@@ -45,7 +51,7 @@ interface RoomOrder {
  * a hole is held. A hole still open after HOLE_WAIT_MS is handed to the room's catch-up,
  * which fetches after the cursor (one run per room), and the held messages are stored
  * meanwhile so the user sees them. The server's word on a room's newest seq (a `head`
- * event, sent every 15–30 s and when a process's fan-out recovers) opens the same kind of
+ * event, sent every 15–25 s and when a process's fan-out recovers) opens the same kind of
  * hole: a quiet room whose last message was lost in fan-out is repaired too.
  */
 export class LiveOrder {
@@ -89,6 +95,22 @@ export class LiveOrder {
     this.#settle(room, order);
   }
 
+  /** A join or history answer says the room's newest seq is `latestSeq`. */
+  expect(room: string, latestSeq: number): void {
+    const order = this.#order(room);
+    if (!order) return;
+    order.expected = Math.max(order.expected, latestSeq);
+    this.#settle(room, order);
+  }
+
+  /**
+   * The room's cursor moved by other means (a catch-up page, an ack of this device's own
+   * message, another tab): hands on what that unblocked.
+   */
+  cursorMoved(room: string): void {
+    if (this.#rooms.has(room)) this.receive(room, []);
+  }
+
   /**
    * Whether the room's cursor is still short of a seq the server sent or named: a catch-up
    * that ended there read its last page a moment too early (see CatchUp).
@@ -96,7 +118,8 @@ export class LiveOrder {
   behind(room: string): boolean {
     const order = this.#rooms.get(room);
     const cursor = this.#deps.cursorOf(room);
-    return order !== undefined && cursor !== null && Math.max(order.handed, order.target) > cursor;
+    if (order === undefined || cursor === null) return false;
+    return Math.max(order.handed, order.target, order.expected) > cursor;
   }
 
   /** Stops every wait (the engine is closing); what is held is fetched again next time. */
@@ -115,7 +138,7 @@ export class LiveOrder {
     }
     let order = this.#rooms.get(room);
     if (!order) {
-      order = { cursor, handed: cursor, held: new Map(), target: 0, timer: null };
+      order = { cursor, handed: cursor, held: new Map(), target: 0, expected: 0, timer: null };
       this.#rooms.set(room, order);
     }
     order.cursor = cursor;
@@ -126,15 +149,19 @@ export class LiveOrder {
   }
 
   /**
-   * Waits out an open hole; forgets a room with nothing to wait for and no hole left to
-   * its catch-up.
+   * Waits out an open hole (a new hole gets a wait of its own: the wait of one that closed
+   * is dropped); forgets a room with nothing to wait for and nothing left to its catch-up.
    */
   #settle(room: string, order: RoomOrder): void {
     if (order.held.size > 0 || order.target > order.handed) {
       order.timer ??= this.#deps.timers.setTimeout(() => this.#expire(room), HOLE_WAIT_MS);
-    } else if (order.timer === null && order.cursor >= order.handed) {
-      this.#rooms.delete(room);
+      return;
     }
+    if (order.timer !== null) {
+      this.#deps.timers.clearTimeout(order.timer);
+      order.timer = null;
+    }
+    if (order.cursor >= Math.max(order.handed, order.expected)) this.#rooms.delete(room);
   }
 
   /** The hole stayed open: from here on it is the catch-up's to fill. */

@@ -241,6 +241,7 @@ export class RoomSync {
       const cursor = open.known ? advanceCursor(open.cursor, seqs) : open.cursor;
       return { ...open, view: view.withSent(sent), cursor };
     });
+    this.#live.cursorMoved(room);
   }
 
   async #load(room: string, invite: string | undefined): Promise<void> {
@@ -289,6 +290,7 @@ export class RoomSync {
       const cursor = advanceCursor({ cursor: start, ahead: new Set() }, open.cursor.ahead);
       return { ...joined, cursor, floor: start + 1, known: true };
     });
+    this.#live.expect(room, latestSeq);
     await this.#catchUp.run(room);
   }
 
@@ -300,6 +302,7 @@ export class RoomSync {
       ),
     );
     if (!ack.ok) throw new Error(`history refused: ${ack.error.code}`);
+    this.#live.expect(room, ack.latestSeq);
     return ack;
   }
 
@@ -356,6 +359,7 @@ export class RoomSync {
       for (const message of failed) if (!view.hasSent(message.id)) view = view.withLocal(message);
       return { ...current, view, cursor: cursor ?? current.cursor };
     });
+    if (sent.length > 0) this.#live.cursorMoved(room);
     if (cursor && hasGap(cursor) && this.#deps.connection.connected) void this.#catchUp.run(room);
   }
 }

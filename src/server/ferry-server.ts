@@ -5,7 +5,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { Server, type ServerOptions } from 'socket.io';
 import { MAX_PACKET_BYTES } from '../shared/limits.ts';
 import { DEFAULT_FLOOD_LIMITS, type FloodLimits } from './flood-limits.ts';
@@ -43,6 +43,24 @@ export const PING_INTERVAL_MS = 25_000;
 export const PING_TIMEOUT_MS = 10_000;
 /** Sign-ups per client address: a burst of 20, then 10 a minute. */
 export const DEFAULT_SIGNUP_RATE: RateLimit = { capacity: 20, refillPerMinute: 10 };
+
+/**
+ * How long a shutdown lets the sockets it disconnected close their connections before it
+ * cuts those still open: a client that reads answers within a round trip.
+ */
+const SOCKET_LINGER_MS = 1_000;
+
+/** Resolves once every connection of `connections` has closed, or after `ms`. */
+function allClosed(connections: Set<Socket>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const deadline = Date.now() + ms;
+    const poll = () => {
+      if (connections.size === 0 || Date.now() >= deadline) resolve();
+      else setTimeout(poll, 20);
+    };
+    poll();
+  });
+}
 
 export interface FerryServerOptions {
   store: MessageStore;
@@ -186,6 +204,12 @@ export function createFerryServer(options: FerryServerOptions): FerryServer {
   const http: HttpServer = options.tls
     ? createHttpsServer(options.tls, handler)
     : createServer(handler);
+  /** Open TCP connections, so that a shutdown can end those that outlive their sockets. */
+  const connections = new Set<Socket>();
+  http.on('connection', (connection: Socket) => {
+    connections.add(connection);
+    connection.once('close', () => connections.delete(connection));
+  });
   const io: FerryIo = new Server(http, {
     serveClient: false,
     // socket.io's 1 MB default would let any client make the server buffer a megabyte.
@@ -194,7 +218,11 @@ export function createFerryServer(options: FerryServerOptions): FerryServer {
     pingTimeout: PING_TIMEOUT_MS,
     // Connection-state recovery stays off: it would skip the auth middleware on resume.
     allowRequest: (req, callback) => {
-      const allowed = !shuttingDown && originAllowed(req);
+      if (shuttingDown) {
+        callback('the server is shutting down', false);
+        return;
+      }
+      const allowed = originAllowed(req);
       callback(allowed ? null : 'origin not allowed', allowed);
     },
     ...(options.adapter ? { adapter: options.adapter } : {}),
@@ -242,6 +270,13 @@ export function createFerryServer(options: FerryServerOptions): FerryServer {
       const finished = Promise.all([realtime.drain(), httpGate.stop()]).then(() => true);
       const drained = await Promise.race([finished, graceOver]);
       clearTimeout(timer);
+      // Closed this way, each socket first writes out what it still holds (its last acks);
+      // closing the server at once would discard engine.io's write buffers.
+      io.disconnectSockets(true);
+      await allClosed(connections, SOCKET_LINGER_MS);
+      // What is left is a peer that does not read (a phone gone out of coverage): the
+      // WebSocket closing handshake would wait 30 s for its answer.
+      for (const connection of connections) connection.destroy();
       await this.close();
       return { drained };
     },

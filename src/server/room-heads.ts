@@ -97,7 +97,8 @@ export function startRoomHeads(io: FerryIo, options: RoomHeadsOptions): RoomHead
         } while (again && !stopped);
       } catch (error) {
         // The next check tries again; clients meanwhile rely on live messages and reconnects.
-        log.error({ err: error }, `head check failed: ${messageOf(error)}`);
+        // A check cut short by the server stopping (its store closed under it) is no error.
+        if (!stopped) log.error({ err: error }, `head check failed: ${messageOf(error)}`);
       } finally {
         running = null;
       }

@@ -198,7 +198,7 @@ export const pingAckSchema = z.discriminatedUnion('ok', [
 
 /**
  * A room's newest seq, sent to the room's sockets when it moved since the last word (every
- * 15–30 s) and when a process's fan-out recovers: a quiet room whose last live message was
+ * 15–25 s) and when a process's fan-out recovers: a quiet room whose last live message was
  * lost on the way learns of the hole.
  */
 export const headEventSchema = z.object({ room: roomIdSchema, latestSeq: seqSchema });

@@ -35,6 +35,7 @@ export const REGRESSION_SEEDS: readonly {
     found:
       'diverged=1 misrefused=1: in a shared profile an over-limit body failed by one tab ' +
       "stayed pending in the other tab's view until a reload",
+    ownTest: 'test/integration/shared-profile.test.ts',
   },
 ];
 

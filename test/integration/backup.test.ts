@@ -1,5 +1,13 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -237,6 +245,14 @@ describe('npm run backup', () => {
         `${target} is the database itself: back it up elsewhere`,
       );
     }
+    // The same file by another path: a folder linked to the database's own.
+    symlinkSync(dir, join(dir, 'linked'));
+    const aliased = join(dir, 'linked', 'ferry.db');
+    const refused = await backupSqlite(dbPath, aliased, { force: true }).catch((e: unknown) => e);
+    expect((refused as Error).message).toBe(
+      `${aliased} is the database itself: back it up elsewhere`,
+    );
+    rmSync(join(dir, 'linked'));
     await expect(backupSqlite(dbPath, join(dir, 'missing', 'b.db'))).rejects.toThrow(
       `the folder ${join(dir, 'missing')} does not exist`,
     );

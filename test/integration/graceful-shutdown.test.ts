@@ -8,6 +8,7 @@ import type { SentMessage } from '../../src/client/types.ts';
 import { cleanupsAfterEach } from '../support/cleanups.ts';
 import { deviceName, openDevice, type TestDevice, waitFor } from '../support/engine.ts';
 import { rawClient, sendBatch, signUp } from '../support/raw-client.ts';
+import { RawWebSocket } from '../support/raw-websocket.ts';
 import { startTestServer, tempDir, withAppend } from '../support/server.ts';
 import { type ServerExit, ServerProcess } from '../support/server-process.ts';
 
@@ -89,6 +90,20 @@ describe('graceful shutdown', () => {
     expect(await first).toMatchObject({ ok: true });
     await shutdown;
     expect(await server.store.count('lobby')).toBe(1);
+  });
+
+  it('stops within a second when a client has stopped reading (a phone gone out of coverage)', async () => {
+    const server = await slowServer(0);
+    const { token } = await signUp(server.url, 'ada');
+    const gone = await RawWebSocket.open(server.url, token);
+    cleanups.push(() => gone.close());
+    const alive = await rawClient(server.url, { token });
+    cleanups.push(() => void alive.close());
+    gone.stopReading();
+    const started = Date.now();
+    expect(await server.server.shutdown(GRACE_MS)).toEqual({ drained: true });
+    expect(Date.now() - started).toBeLessThan(1_500);
+    expect(alive.connected).toBe(false);
   });
 
   it('gives up waiting when the grace runs out, and says it did not drain', async () => {

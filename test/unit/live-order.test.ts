@@ -157,6 +157,40 @@ describe('LiveOrder', () => {
     expect(order.behind(ROOM)).toBe(false);
   });
 
+  it('gives a new hole a wait of its own when an earlier hole closed', () => {
+    const { state, order } = harness(10);
+    order.receive(ROOM, [message(12)]);
+    vi.advanceTimersByTime(HOLE_WAIT_MS - 10);
+    order.receive(ROOM, [message(11)]);
+    vi.advanceTimersByTime(5);
+    order.receive(ROOM, [message(14)]);
+    vi.advanceTimersByTime(HOLE_WAIT_MS - 1);
+    expect(state.delivered).toEqual([[11, 12]]);
+    vi.advanceTimersByTime(1);
+    expect(state.delivered).toEqual([[11, 12], [14]]);
+  });
+
+  it('hands on a held message as soon as the cursor moves over its hole by other means', () => {
+    const { state, order } = harness(5);
+    order.receive(ROOM, [message(7)]);
+    // This device's own message 6 was acked and stored: no live event brings it.
+    state.cursor = 6;
+    order.cursorMoved(ROOM);
+    expect(state.delivered).toEqual([[7]]);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("counts a room as behind a join's newest seq without a wait or a fetch of its own", () => {
+    const { state, order } = harness(10);
+    order.expect(ROOM, 15);
+    expect(order.behind(ROOM)).toBe(true);
+    expect(vi.getTimerCount()).toBe(0);
+    vi.advanceTimersByTime(HOLE_WAIT_MS * 2);
+    expect(state.repairs).toBe(0);
+    state.cursor = 15;
+    expect(order.behind(ROOM)).toBe(false);
+  });
+
   it('passes messages straight through for a room whose start is not known yet', () => {
     const { state, order } = harness(null);
     order.receive(ROOM, [message(40), message(38)]);
