@@ -1,5 +1,4 @@
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/server/logger.ts';
 import {
   createRedisRateLimits,
@@ -10,7 +9,7 @@ import { localRateBuckets, type RateLimit } from '../../src/server/token-bucket.
 import { cleanupsAfterEach } from '../support/cleanups.ts';
 import { FaultProxy } from '../support/fault-proxy.ts';
 import { captureLog } from '../support/log-capture.ts';
-import { describeWithRedis, RedisProcess } from '../support/redis.ts';
+import { describeWithRedis, redisForSuite } from '../support/redis.ts';
 import { freePort } from '../support/server.ts';
 import { waitFor } from '../support/wait.ts';
 import { runRateBucketsContract } from './rate-buckets.contract.ts';
@@ -29,28 +28,12 @@ runRateBucketsContract('Redis unreachable, counting locally', async () => {
 });
 
 describeWithRedis('rate buckets in Redis', () => {
-  let redis: RedisProcess;
-  /** The test's own look into Redis. */
-  let inspector: Redis;
-
-  beforeAll(async () => {
-    redis = await RedisProcess.start();
-    inspector = new Redis(redis.url);
-    // It reconnects by itself when a test restarts Redis; each failed attempt is no news.
-    inspector.on('error', () => {});
-  });
-  afterAll(async () => {
-    inspector?.disconnect();
-    await redis?.stop();
-  });
-  // A test that failed, or ended, with Redis stopped must not take the next ones down.
-  beforeEach(async () => {
-    if (!redis.running) await redis.start();
-    await inspector.flushall();
-  });
+  const suite = redisForSuite();
 
   /** The limits of one Ferry process over `url`, connected, with the lines it logs. */
-  async function processLimits(url = redis.url): Promise<RedisRateLimits & { lines: string[] }> {
+  async function processLimits(
+    url = suite.redis.url,
+  ): Promise<RedisRateLimits & { lines: string[] }> {
     const { logger, messages: lines } = captureLog();
     const limits = createRedisRateLimits(url, logger);
     await waitFor('the limits to reach Redis', () => lines.some((l) => l.endsWith(': connected')));
@@ -92,11 +75,15 @@ describeWithRedis('rate buckets in Redis', () => {
       const [a] = await twoProcesses();
       // Ten tokens a second: three taken are full again within 300 ms.
       await a.buckets('signups', { capacity: 10, refillPerMinute: 600 }).take('127.0.0.1', 3);
-      expect(await inspector.keys('*')).toEqual(['ferry:rate:signups:127.0.0.1']);
-      const ttl = await inspector.pttl('ferry:rate:signups:127.0.0.1');
+      expect(await suite.inspector.keys('*')).toEqual(['ferry:rate:signups:127.0.0.1']);
+      const ttl = await suite.inspector.pttl('ferry:rate:signups:127.0.0.1');
       expect(ttl).toBeGreaterThan(0);
       expect(ttl).toBeLessThanOrEqual(300);
-      await waitFor('the bucket to expire', async () => (await inspector.dbsize()) === 0, 2_000);
+      await waitFor(
+        'the bucket to expire',
+        async () => (await suite.inspector.dbsize()) === 0,
+        2_000,
+      );
     });
 
     it('keeps no key for a bucket a refund made full again', async () => {
@@ -104,13 +91,13 @@ describeWithRedis('rate buckets in Redis', () => {
       const messages = a.buckets('messages', SLOW_REFILL);
       await messages.take('alice', 3);
       await messages.refund('alice', 3);
-      expect(await inspector.dbsize()).toBe(0);
+      expect(await suite.inspector.dbsize()).toBe(0);
     });
 
     it('keeps no key for a request of nothing', async () => {
       const [a] = await twoProcesses();
       await a.buckets('messages', SLOW_REFILL).take('alice', 0);
-      expect(await inspector.dbsize()).toBe(0);
+      expect(await suite.inspector.dbsize()).toBe(0);
     });
   });
 
@@ -122,7 +109,7 @@ describeWithRedis('rate buckets in Redis', () => {
       cleanups.push(() => limits.close());
       const messages = limits.buckets('messages', SLOW_REFILL);
       await messages.take('alice', 7);
-      await redis.stop();
+      await suite.redis.stop();
 
       expect((await messages.take('alice', 10)).granted).toBe(3);
       expect((await messages.take('bob', 10)).granted).toBe(10);
@@ -133,10 +120,10 @@ describeWithRedis('rate buckets in Redis', () => {
       cleanups.push(() => limits.close());
       const other = await processLimits();
       cleanups.push(() => other.close());
-      await redis.stop();
+      await suite.redis.stop();
       await limits.buckets('messages', SLOW_REFILL).take('alice', 10);
 
-      await redis.start();
+      await suite.redis.start();
       await waitFor('both processes to be back on Redis', () =>
         [limits, other].every((p) => p.lines.some((line) => line.includes('back after'))),
       );
@@ -148,10 +135,10 @@ describeWithRedis('rate buckets in Redis', () => {
     it('logs one line when Redis is lost and one when it is back, however many requests came between', async () => {
       const limits = await processLimits();
       cleanups.push(() => limits.close());
-      await redis.stop();
+      await suite.redis.stop();
       const messages = limits.buckets('messages', SLOW_REFILL);
       for (let i = 0; i < 20; i++) await messages.take(`user ${i}`, 1);
-      await redis.start();
+      await suite.redis.start();
       await waitFor('the link to come back', () => limits.lines.length >= 3);
       await messages.take('alice', 1);
 
@@ -165,7 +152,7 @@ describeWithRedis('rate buckets in Redis', () => {
     });
 
     it('counts locally within the command timeout while Redis does not answer (a half-open link)', async () => {
-      const proxy = await FaultProxy.start({ port: redis.port });
+      const proxy = await FaultProxy.start({ port: suite.redis.port });
       cleanups.push(() => proxy.stop());
       const limits = await processLimits(`redis://127.0.0.1:${proxy.port}`);
       cleanups.push(() => limits.close());

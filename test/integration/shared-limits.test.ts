@@ -1,5 +1,4 @@
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { newMessageId } from '../../src/client/ids.ts';
 import { createRedisRateLimits } from '../../src/server/redis-buckets.ts';
 import type { MessageStore } from '../../src/server/store/message-store.ts';
@@ -14,7 +13,7 @@ import {
   sendBatch,
   signUp,
 } from '../support/raw-client.ts';
-import { describeWithRedis, RedisProcess } from '../support/redis.ts';
+import { describeWithRedis, redisForSuite } from '../support/redis.ts';
 import { startTestServer, type TestServer, tempDir, withAppend } from '../support/server.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -50,32 +49,14 @@ interface NodeOptions {
  */
 describeWithRedis('limits shared by two Ferry nodes through Redis', () => {
   const cleanups = cleanupsAfterEach();
-  let redis: RedisProcess;
-  /** The test's own look into Redis. */
-  let inspector: Redis;
-
-  beforeAll(async () => {
-    redis = await RedisProcess.start();
-    inspector = new Redis(redis.url);
-    // It reconnects by itself when a test restarts Redis; each failed attempt is no news.
-    inspector.on('error', () => {});
-  });
-  afterAll(async () => {
-    inspector?.disconnect();
-    await redis?.stop();
-  });
-  // A test that failed, or ended, with Redis stopped must not take the next ones down.
-  beforeEach(async () => {
-    if (!redis.running) await redis.start();
-    await inspector.flushall();
-  });
+  const suite = redisForSuite();
 
   async function twoNodes(a: NodeOptions = {}, b: NodeOptions = {}): Promise<[Node, Node]> {
     const dir = tempDir();
     cleanups.push(dir.dispose);
     const node = async ({ wrapStore, ...rates }: NodeOptions): Promise<Node> => {
       const { logger, messages: lines } = captureLog();
-      const limits = createRedisRateLimits(redis.url, logger);
+      const limits = createRedisRateLimits(suite.redis.url, logger);
       cleanups.push(() => limits.close());
       const server = await startTestServer({
         dbPath: `${dir.path}/ferry.db`,
@@ -173,7 +154,7 @@ describeWithRedis('limits shared by two Ferry nodes through Redis', () => {
     const rates = { messageRate: TEN_MESSAGES, signupRate };
     const [a, b] = await twoNodes(rates, rates);
     const [onA, onB] = await aliceOnBoth(a, b);
-    await redis.stop();
+    await suite.redis.stop();
     await waitFor('both nodes to see Redis gone', () => linesOf([a, b], 'connection lost'));
 
     expect(outcomes(await sendBatch(onA, 'lobby', messages('A', 10)))).toEqual(
@@ -189,9 +170,9 @@ describeWithRedis('limits shared by two Ferry nodes through Redis', () => {
   it('shares the limits again once Redis is back', async () => {
     const [a, b] = await twoNodes({ messageRate: TEN_MESSAGES }, { messageRate: TEN_MESSAGES });
     const [onA, onB] = await aliceOnBoth(a, b);
-    await redis.stop();
+    await suite.redis.stop();
     await waitFor('both nodes to see Redis gone', () => linesOf([a, b], 'connection lost'));
-    await redis.start();
+    await suite.redis.start();
     await waitFor('both nodes to be back on Redis', () => linesOf([a, b], 'back after'));
 
     expect(outcomes(await sendBatch(onA, 'lobby', messages('A', 6)))).toEqual(

@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { describeWithCommand } from './required-command.ts';
 import { freePort } from './server.ts';
 import { waitFor } from './wait.ts';
@@ -118,4 +120,44 @@ export class RedisProcess {
     await this.stop();
     await this.start();
   }
+}
+
+/** A suite's own Redis and the test's own connection to look into it. */
+export interface SuiteRedis {
+  readonly redis: RedisProcess;
+  readonly inspector: Redis;
+}
+
+/**
+ * Starts a Redis for the enclosing suite (call it inside `describeWithRedis`), flushed
+ * before each test and started again if a test left it stopped.
+ */
+export function redisForSuite(): SuiteRedis {
+  let redis: RedisProcess | undefined;
+  let inspector: Redis | undefined;
+  beforeAll(async () => {
+    redis = await RedisProcess.start();
+    inspector = new Redis(redis.url);
+    // It reconnects by itself when a test restarts Redis; each failed attempt is no news.
+    inspector.on('error', () => {});
+  });
+  afterAll(async () => {
+    inspector?.disconnect();
+    await redis?.stop();
+  });
+  // A test that failed, or ended, with Redis stopped must not take the next ones down.
+  beforeEach(async () => {
+    if (redis && !redis.running) await redis.start();
+    await inspector?.flushall();
+  });
+  return {
+    get redis() {
+      if (!redis) throw new Error('the suite Redis is not started yet');
+      return redis;
+    },
+    get inspector() {
+      if (!inspector) throw new Error('the suite Redis is not started yet');
+      return inspector;
+    },
+  };
 }
