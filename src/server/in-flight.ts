@@ -6,14 +6,9 @@ export class InFlight {
   #count = 0;
   #waiters: (() => void)[] = [];
 
-  get count(): number {
-    return this.#count;
-  }
-
   /** Counts `work` until it settles; answers it as it is. */
   track<T>(work: Promise<T>): Promise<T> {
-    this.#count += 1;
-    return work.finally(() => this.#finish());
+    return work.finally(this.begin());
   }
 
   /** Counts one unit of work until `done` is called (exactly once). */

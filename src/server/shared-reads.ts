@@ -15,9 +15,4 @@ export class SharedReads<T> {
     this.#running.set(key, started);
     return started;
   }
-
-  /** Reads in flight now (tests). */
-  get size(): number {
-    return this.#running.size;
-  }
 }
