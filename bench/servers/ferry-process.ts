@@ -43,7 +43,11 @@ async function seed(room: string, count: number): Promise<StoredMessage[]> {
       body: `missed message ${start + i}: the quick brown fox jumps over the lazy dog`,
     }));
     const outcomes = await server.store.appendBatch(room, SEED_AUTHOR, items, Date.now());
-    for (const outcome of outcomes) if (outcome.status !== 'conflict') stored.push(outcome.message);
+    for (const outcome of outcomes) {
+      if (outcome.status === 'accepted' || outcome.status === 'duplicate') {
+        stored.push(outcome.message as StoredMessage);
+      }
+    }
   }
   return stored;
 }

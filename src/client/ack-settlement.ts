@@ -1,11 +1,16 @@
 import { PERMANENT_MESSAGE_ERRORS } from '../shared/errors.ts';
-import type { SendAck } from '../shared/protocol.ts';
+import type { SendAck, StoredOp } from '../shared/protocol.ts';
+import type { FailedOp } from './local-store.ts';
 import type { FailedMessage, MessageError, OutboxEntry, SentMessage } from './types.ts';
 
 /** What one `send` ack does to the local state. */
 export interface Settlement {
   sent: SentMessage[];
   failed: FailedMessage[];
+  /** Edits and deletes the server stored, as they stand in the room log. */
+  ops: StoredOp[];
+  /** Edits and deletes it refused for good. */
+  failedOps: FailedOp[];
   /** Outbox entries that are done (sent or failed for good). The others are sent again. */
   settledOutboxKeys: number[];
   /**
@@ -44,6 +49,8 @@ export function settleAck(
   const settlement: Settlement = {
     sent: [],
     failed: [],
+    ops: [],
+    failedOps: [],
     settledOutboxKeys: [],
     retryAfterMs: null,
   };
@@ -68,7 +75,9 @@ export function settleAck(
       const result = ack.results[index];
       if (result?.id !== entry.id) return; // unanswered: send again
       if (result.status !== 'rejected') {
-        settlement.sent.push({ ...base, status: 'sent', seq: result.seq, ts: result.ts });
+        const { seq, ts } = result;
+        if (entry.op) settlement.ops.push({ ...base, ...entry.op, seq, ts });
+        else settlement.sent.push({ ...base, status: 'sent', seq, ts });
         settlement.settledOutboxKeys.push(entry.key);
         return;
       }
@@ -82,31 +91,51 @@ export function settleAck(
       error = { code: ack.error.code, reason: ack.error.message };
     }
     if (error === NOT_ANSWERED) return;
-    const createdAt = entry.createdAt || context.now;
-    settlement.failed.push({ ...base, status: 'failed', order: entry.key, createdAt, error });
-    settlement.settledOutboxKeys.push(entry.key);
+    failEntry(settlement, entry, error, context);
   });
   return settlement;
 }
 
-/** A message no batch can carry (far over the length limit) fails on the device. */
+/** An entry refused for good: a message fails (the user may edit, retry or discard it), an operation is dropped and its refusal shown on its message. */
+function failEntry(
+  settlement: Settlement,
+  entry: OutboxEntry,
+  error: MessageError,
+  context: SettleContext,
+): void {
+  settlement.settledOutboxKeys.push(entry.key);
+  if (entry.op) {
+    settlement.failedOps.push({ id: entry.id, target: entry.op.target, error });
+    return;
+  }
+  settlement.failed.push({
+    id: entry.id,
+    room: entry.room,
+    authorId: context.author.id,
+    author: entry.author || context.author.name,
+    body: entry.body,
+    status: 'failed',
+    order: entry.key,
+    createdAt: entry.createdAt || context.now,
+    error,
+  });
+}
+
+/** A message (or an edit) no batch can carry (far over the length limit) fails on the device. */
 export function settleOversize(entry: OutboxEntry, context: SettleContext): Settlement {
-  return {
+  const settlement: Settlement = {
     sent: [],
-    failed: [
-      {
-        id: entry.id,
-        room: entry.room,
-        authorId: context.author.id,
-        author: entry.author || context.author.name,
-        body: entry.body,
-        status: 'failed',
-        order: entry.key,
-        createdAt: entry.createdAt || context.now,
-        error: { code: 'body_too_long', reason: 'the message is too long to send' },
-      },
-    ],
-    settledOutboxKeys: [entry.key],
+    failed: [],
+    ops: [],
+    failedOps: [],
+    settledOutboxKeys: [],
     retryAfterMs: null,
   };
+  failEntry(
+    settlement,
+    entry,
+    { code: 'body_too_long', reason: 'the message is too long to send' },
+    context,
+  );
+  return settlement;
 }

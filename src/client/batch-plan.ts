@@ -1,4 +1,5 @@
 import { MAX_BATCH_BODY_BYTES, MAX_BATCH_MESSAGES } from '../shared/limits.ts';
+import type { OutgoingItem } from '../shared/protocol.ts';
 import type { OutboxEntry } from './types.ts';
 
 /** Caps for one `send` batch. */
@@ -54,9 +55,17 @@ export function planBatch(
   return { kind: 'batch', entries, bytes };
 }
 
-/** The UTF-8 bytes of the message as the batch carries it: `{"id":…,"body":…},`. */
-export function wireBytes(entry: Pick<OutboxEntry, 'id' | 'body'>): number {
-  return utf8Length(JSON.stringify({ id: entry.id, body: entry.body })) + 1;
+/** An outbox entry as a `send` batch carries it: a message, an edit or a delete. */
+export function outgoingItemOf(entry: Pick<OutboxEntry, 'id' | 'body' | 'op'>): OutgoingItem {
+  const { id, body, op } = entry;
+  if (op?.kind === 'edit') return { id, kind: 'edit', target: op.target, body };
+  if (op?.kind === 'delete') return { id, kind: 'delete', target: op.target };
+  return { id, body };
+}
+
+/** The UTF-8 bytes of the item as the batch carries it: `{"id":…,"body":…},`. */
+export function wireBytes(entry: Pick<OutboxEntry, 'id' | 'body' | 'op'>): number {
+  return utf8Length(JSON.stringify(outgoingItemOf(entry))) + 1;
 }
 
 /**

@@ -1,8 +1,8 @@
-import type { StoredMessage } from '../shared/protocol.ts';
+import type { LogEntry } from '../shared/protocol.ts';
 
 /** One page of a room's history, ascending, and the room's newest seq when it was read. */
 export interface HistoryPage {
-  messages: StoredMessage[];
+  messages: LogEntry[];
   latestSeq: number;
 }
 
@@ -17,7 +17,7 @@ export interface CatchUpDeps {
   /** One page of history after `after`, ascending; rejects when the link drops. */
   fetchPage(room: string, after: number): Promise<HistoryPage>;
   /** Stores a page (one transaction) and advances the cursor. */
-  storePage(room: string, messages: StoredMessage[]): Promise<void>;
+  storePage(room: string, messages: LogEntry[]): Promise<void>;
   /** How many messages are still missing, for "catching up… N messages"; null when done. */
   onProgress(room: string, remaining: number | null): void;
   pageSize: number;

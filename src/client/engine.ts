@@ -13,8 +13,9 @@ import { Flusher, type FlushStats } from './flusher.ts';
 import { IDENTITY_LOCK_MAX_WAIT_MS, IdentityKeeper, InvalidInputError } from './identity-keeper.ts';
 import { newMessageId } from './ids.ts';
 import { Listeners } from './listeners.ts';
-import { LocalStore } from './local-store.ts';
+import { LocalStore, type OpOrigin } from './local-store.ts';
 import { identityLockName, platformLocks, senderLockName, withLockIfPossible } from './locks.ts';
+import { shown } from './message-state.ts';
 import type { RoomSnapshot } from './open-rooms.ts';
 import { askPatiently } from './patient-request.ts';
 import { NO_CHANNEL, openProfileChannel, type ProfileChange } from './profile-channel.ts';
@@ -22,7 +23,7 @@ import { RoomSync } from './room-sync.ts';
 import { SenderElection } from './sender-election.ts';
 import type { Leadership } from './sender-lock.ts';
 import { type Timers, timersWithClock } from './timers.ts';
-import type { Identity, PendingMessage } from './types.ts';
+import type { Identity, LocalMessage, PendingMessage } from './types.ts';
 import { ALWAYS_VISIBLE } from './visibility.ts';
 
 export type { EngineOptions, StorageLoss } from './engine-options.ts';
@@ -293,6 +294,41 @@ export class Engine {
     this.#queued(await this.#store.enqueue(failed));
   }
 
+  /**
+   * Changes the body of one of the user's messages, offline too. A pending message that has
+   * not left the device is rewritten in place; a sent one (or one that may be on its way)
+   * gets an edit queued behind it, shown at once and sent in order; a failed one takes the
+   * new body and goes back in the outbox.
+   */
+  async edit(room: string, id: string, typed: string): Promise<void> {
+    const body = toStorable(typed);
+    if (checkBody(body) === 'body_empty') {
+      throw new InvalidInputError('a message needs some text: delete it instead');
+    }
+    const message = this.#ownMessage(room, id);
+    if (message.status === 'failed') {
+      this.#queued(await this.#store.enqueue({ ...message, body }));
+      return;
+    }
+    const changed = await this.#store.queueEdit(id, body, this.#opOrigin());
+    await this.#queuedOp(room, id, changed);
+  }
+
+  /**
+   * Deletes one of the user's messages, offline too. A pending message that has not left
+   * the device is taken back (the server never sees it); a failed one is discarded; any
+   * other gets a delete queued behind it, and shows as deleted at once.
+   */
+  async deleteMessage(room: string, id: string): Promise<void> {
+    const message = this.#ownMessage(room, id);
+    if (message.status === 'failed') {
+      await this.discard(room, id);
+      return;
+    }
+    const changed = await this.#store.queueDelete(id, this.#opOrigin());
+    await this.#queuedOp(room, id, changed);
+  }
+
   /** Deletes a failed message; pending ones cannot be taken back (they may be stored already). */
   async discard(room: string, id: string): Promise<void> {
     const failed = this.#rooms.findLocal(room, id);
@@ -354,6 +390,34 @@ export class Engine {
     if (leadership.kind === 'follower') this.#flusher.stop();
     else this.#flusher.start();
     this.#listeners.emit();
+  }
+
+  /** A message of the user's that an edit or delete may change; throws when there is none. */
+  #ownMessage(room: string, id: string): LocalMessage {
+    assertRoom(room);
+    this.#assertStorage();
+    const message = this.#rooms.find(room, id);
+    if (!message) throw new InvalidInputError('there is no such message here');
+    const mine = message.status !== 'sent' || message.authorId === this.#identity.author.id;
+    if (!mine) throw new InvalidInputError('only its author may change a message');
+    if (shown(message).deleted) throw new InvalidInputError('this message was deleted');
+    return message;
+  }
+
+  /** The id, author and time of an edit or delete typed now. */
+  #opOrigin(): OpOrigin {
+    return { id: newMessageId(), author: this.#identity.author.name, createdAt: this.#clock() };
+  }
+
+  /** An edit or delete was queued (or done in place): show it, count it, send it. */
+  async #queuedOp(room: string, id: string, changed: LocalMessage | undefined): Promise<void> {
+    this.#rooms.showChanged(room, id, changed);
+    await this.#refreshOutboxCount();
+    this.#flusher.wake();
+    if (this.#outboxCount > 0 && !this.#connection.connected && !this.#syncAsked) {
+      this.#syncAsked = true;
+      this.#onOutboxWaiting();
+    }
   }
 
   #queued(pending: PendingMessage): void {

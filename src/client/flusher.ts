@@ -1,6 +1,12 @@
 import { clampRetryAfterMs, MAX_RETRY_AFTER_MS, MIN_RETRY_AFTER_MS } from '../shared/limits.ts';
 import type { SendAck, SendBatch } from '../shared/protocol.ts';
-import { type BatchCaps, DEFAULT_BATCH_CAPS, planBatch } from './batch-plan.ts';
+import {
+  type BatchCaps,
+  type BatchPlan,
+  DEFAULT_BATCH_CAPS,
+  outgoingItemOf,
+  planBatch,
+} from './batch-plan.ts';
 import { SYSTEM_TIMERS, type TimerHandle, type Timers } from './timers.ts';
 import type { OutboxEntry } from './types.ts';
 
@@ -48,8 +54,15 @@ export const SETTLE_RETRY_MS = 2_000;
 
 /** The outbox as the flusher reads it. */
 export interface OutboxReader {
-  /** Up to `limit` entries after `afterKey`, in outbox order. */
-  readOutbox(afterKey: number, limit: number): Promise<OutboxEntry[]>;
+  /**
+   * Plans a batch from up to `limit` entries after `afterKey`, in outbox order, and marks
+   * the planned ones as possibly sent (see LocalStore.claimBatch).
+   */
+  claimBatch(
+    afterKey: number,
+    limit: number,
+    plan: (candidates: OutboxEntry[]) => BatchPlan,
+  ): Promise<BatchPlan>;
 }
 
 /** What the flusher needs from the rest of the engine: the wire, and the local record. */
@@ -199,8 +212,10 @@ export class Flusher {
       // With nothing in flight, read from the head: whatever is still queued then is
       // unsettled, and the batch can tell the server it starts at the head of the outbox.
       const head = this.#inFlight === 0;
-      const candidates = await this.#outbox.readOutbox(head ? 0 : this.#sentUpTo, limit);
-      const plan = planBatch(candidates, this.#caps, this.#fillBytes());
+      const fillBytes = this.#fillBytes();
+      const plan = await this.#outbox.claimBatch(head ? 0 : this.#sentUpTo, limit, (candidates) =>
+        planBatch(candidates, this.#caps, fillBytes),
+      );
       if (epoch !== this.#epoch) continue;
       if (plan.kind === 'empty') return;
       if (plan.kind === 'oversize') {
@@ -234,7 +249,7 @@ export class Flusher {
     const sentAt = this.#timers.now();
     const batch: SendBatch = {
       room: (entries[0] as OutboxEntry).room,
-      messages: entries.map(({ id, body }) => ({ id, body })),
+      messages: entries.map(outgoingItemOf),
       ...(head ? { head } : {}),
     };
     let ack: SendAck;

@@ -1,4 +1,4 @@
-import type { StoredMessage } from '../shared/protocol.ts';
+import type { LogEntry } from '../shared/protocol.ts';
 import type { TimerHandle, Timers } from './timers.ts';
 
 /**
@@ -17,7 +17,7 @@ export interface LiveOrderDeps {
    */
   cursorOf(room: string): number | null;
   /** Stores live messages, ascending; those next in order, or those a hole held too long. */
-  deliver(room: string, messages: StoredMessage[]): void;
+  deliver(room: string, messages: LogEntry[]): void;
   /** A hole stayed open for HOLE_WAIT_MS: fetch the room after its cursor. */
   repair(room: string): void;
   timers: Timers;
@@ -33,7 +33,7 @@ interface RoomOrder {
    */
   handed: number;
   /** Live messages past a hole, by seq. */
-  held: Map<number, StoredMessage>;
+  held: Map<number, LogEntry>;
   /** The room's newest seq as the server last told it in a `head` (0: no word). */
   target: number;
   /**
@@ -63,13 +63,13 @@ export class LiveOrder {
   }
 
   /** Live messages of one room, in any order. */
-  receive(room: string, messages: readonly StoredMessage[]): void {
+  receive(room: string, messages: readonly LogEntry[]): void {
     const order = this.#order(room);
     if (!order) {
       this.#deps.deliver(room, [...messages]);
       return;
     }
-    const ready: StoredMessage[] = [];
+    const ready: LogEntry[] = [];
     for (const message of messages) {
       if (message.seq > order.handed) order.held.set(message.seq, message);
       // Inside a hole left to the catch-up: not awaited, but welcome before the fetch.

@@ -1,4 +1,5 @@
 import { type DBSchema, type IDBPDatabase, openDB } from 'idb';
+import type { Amendment } from './message-state.ts';
 import type { Identity, LocalMessage, OutboxEntry, RoomRecord } from './types.ts';
 
 /** The IndexedDB schema. Bump DB_VERSION and add a step to `upgrade` for every change. */
@@ -16,12 +17,19 @@ export interface FerryDBSchema extends DBSchema {
   };
   rooms: { key: string; value: RoomRecord };
   session: { key: 'identity'; value: Identity };
+  /** Edits and deletes heard for messages not on this device yet, by the message's id. */
+  amendments: { key: string; value: Amendment };
+  /**
+   * `claimed`: the highest outbox key ever put in a batch. An entry above it has never left
+   * the device, so it can still be changed or taken back in place (see LocalStore.claimBatch).
+   */
+  outboxClaims: { key: 'claimed'; value: number };
 }
 
 export type FerryDB = IDBPDatabase<FerryDBSchema>;
 
 /** The schema's own version: bump it and add a step to `upgrade` for every change. */
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 /**
  * Test builds only: `VITE_FERRY_TEST_DB_VERSION_BUMP=1 vite build` makes a build that opens
@@ -98,6 +106,10 @@ function openWithUpgrades(name: string, options: OpenOptions): Promise<FerryDB> 
         messages.createIndex('by-room-seq', ['room', 'seq']);
         db.createObjectStore('rooms', { keyPath: 'room' });
         db.createObjectStore('session');
+      }
+      if (oldVersion < 2) {
+        db.createObjectStore('amendments', { keyPath: 'target' });
+        db.createObjectStore('outboxClaims');
       }
     },
     blocked() {

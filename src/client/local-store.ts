@@ -1,25 +1,52 @@
 import type { IDBPObjectStore, StoreNames } from 'idb';
+import type { StoredOp } from '../shared/protocol.ts';
+import type { BatchPlan } from './batch-plan.ts';
 import { type FerryDB, type FerryDBSchema, type OpenOptions, openFerryDb } from './local-db.ts';
+import { amend, applyOp, mergeCopy, withAmendment } from './message-state.ts';
 import type {
   FailedMessage,
   Identity,
   LocalMessage,
+  MessageError,
   OutboxEntry,
   PendingMessage,
   RoomRecord,
   SentMessage,
 } from './types.ts';
 
+/** An edit or delete typed here that the server refused for good. */
+export interface FailedOp {
+  /** The operation's id. */
+  id: string;
+  target: string;
+  error: MessageError;
+}
+
 /** Everything one server answer changes, written in a single transaction. */
 export interface Commit {
-  /** Messages the server stored: put as `sent` (idempotent: the server's data never changes). */
+  /**
+   * Messages the server stored, put as `sent` over what the device holds of them: the later
+   * state of each wins (see message-state.ts), so a repeat or an older copy changes nothing.
+   */
   sent?: readonly SentMessage[];
+  /** Edits and deletes from the room log, applied to their messages (or kept for later). */
+  ops?: readonly StoredOp[];
+  /** Edits and deletes typed here that the server refused for good. */
+  failedOps?: readonly FailedOp[];
   /** Messages the server refused for good. */
   failed?: readonly FailedMessage[];
   /** Outbox entries that are settled (acked, or seen as sent) and must not be sent again. */
   settledOutboxKeys?: readonly number[];
   /** The room's new cursor and floor. */
   room?: RoomRecord;
+}
+
+/** Who typed an edit or delete, and when: its outbox entry carries both. */
+export interface OpOrigin {
+  /** The operation's own id. */
+  id: string;
+  author: string;
+  createdAt: number;
 }
 
 /** What a room holds locally when it is opened. */
@@ -72,30 +99,198 @@ export class LocalStore {
     // One getAll request rather than a cursor step per entry: far fewer round trips into
     // IndexedDB (see docs/benchmarks.md, outbox flush).
     const stored = await this.#db.getAll('outbox', IDBKeyRange.lowerBound(afterKey, true), limit);
-    // Entries queued by versions before 0.2 carry no author or typing time.
-    return stored.map((entry) => ({
-      ...entry,
-      key: entry.key ?? 0,
-      author: entry.author ?? '',
-      createdAt: entry.createdAt ?? 0,
-    }));
+    return stored.map(withDefaults);
   }
 
   async outboxCount(): Promise<number> {
     return this.#db.count('outbox');
   }
 
-  async commit(change: Commit): Promise<void> {
-    const tx = this.#db.transaction(['outbox', 'messages', 'rooms'], 'readwrite');
+  /**
+   * Reads the outbox after `afterKey` and plans a batch from it, and records in the same
+   * transaction that the batch's entries may have left the device. An entry past the
+   * highest key ever claimed has not, so an edit or delete of it can still change it in
+   * place (queueEdit, queueDelete); one at or below may be on the server already.
+   */
+  async claimBatch(
+    afterKey: number,
+    limit: number,
+    plan: (candidates: OutboxEntry[]) => BatchPlan,
+  ): Promise<BatchPlan> {
+    const tx = this.#db.transaction(['outbox', 'outboxClaims'], 'readwrite');
+    const [stored, claimed = 0] = await Promise.all([
+      tx.objectStore('outbox').getAll(IDBKeyRange.lowerBound(afterKey, true), limit),
+      tx.objectStore('outboxClaims').get('claimed'),
+    ]);
+    const planned = plan(stored.map(withDefaults));
+    const last =
+      planned.kind === 'batch'
+        ? planned.entries.at(-1)?.key
+        : planned.kind === 'oversize'
+          ? planned.entry.key
+          : undefined;
+    if (last !== undefined && last > claimed) tx.objectStore('outboxClaims').put(last, 'claimed');
+    await tx.done;
+    return planned;
+  }
+
+  /**
+   * Records what the server said, in one transaction; answers every message as it now
+   * stands that the change touched (put, edited, deleted, or refused an operation).
+   */
+  async commit(change: Commit): Promise<LocalMessage[]> {
+    const tx = this.#db.transaction(['outbox', 'messages', 'rooms', 'amendments'], 'readwrite');
     const messages = tx.objectStore('messages');
     const outbox = tx.objectStore('outbox');
     const writes: Promise<unknown>[] = [];
-    for (const range of keyRuns(change.settledOutboxKeys ?? [])) writes.push(outbox.delete(range));
-    for (const message of change.sent ?? []) writes.push(messages.put(message));
-    for (const message of change.failed ?? []) writes.push(putUnlessSent(messages, message));
+    const settledKeys = [...(change.settledOutboxKeys ?? [])];
+    const touched = new Map<string, LocalMessage>();
+    const put = (message: LocalMessage) => {
+      touched.set(message.id, message);
+      writes.push(messages.put(message));
+    };
+    const read = async (id: string) => touched.get(id) ?? (await messages.get(id));
+
+    const sent = change.sent ?? [];
+    if (sent.length > 0) {
+      const amendments = tx.objectStore('amendments');
+      const anyAmendment = (await amendments.count()) > 0;
+      const [stored, amended] = await Promise.all([
+        Promise.all(sent.map((message) => messages.get(message.id))),
+        anyAmendment ? Promise.all(sent.map((message) => amendments.get(message.id))) : [],
+      ]);
+      sent.forEach((message, index) => {
+        let merged = mergeCopy(stored[index], message);
+        const amendment = amended[index];
+        if (amendment) {
+          merged = withAmendment(merged, amendment);
+          writes.push(amendments.delete(amendment.target));
+        }
+        put(merged);
+      });
+    }
+    for (const message of change.failed ?? []) {
+      const stored = await read(message.id);
+      // A refusal of a message the server already stored (a resend racing another tab's,
+      // say) says nothing about the stored message: `sent` is final.
+      if (stored?.status === 'sent') continue;
+      const { pendingOp, opError } = stored ?? {};
+      put({ ...message, ...(pendingOp ? { pendingOp } : {}), ...(opError ? { opError } : {}) });
+    }
+    for (const op of change.ops ?? []) {
+      const target = await read(op.target);
+      const typedHere = target?.pendingOp?.id === op.id ? target.pendingOp : undefined;
+      if (typedHere) settledKeys.push(typedHere.key);
+      if (target?.status === 'sent') {
+        const applied = applyOp(target, op);
+        put(typedHere ? withoutPendingOp(applied) : applied);
+        continue;
+      }
+      if (target && typedHere) put(withoutPendingOp(target));
+      const amendments = tx.objectStore('amendments');
+      writes.push(amendments.put(amend(await amendments.get(op.target), op)));
+    }
+    for (const failedOp of change.failedOps ?? []) {
+      const target = await read(failedOp.target);
+      if (!target) continue;
+      const rest = target.pendingOp?.id === failedOp.id ? withoutPendingOp(target) : target;
+      put({ ...rest, opError: failedOp.error });
+    }
+    for (const range of keyRuns(settledKeys)) writes.push(outbox.delete(range));
     if (change.room) writes.push(tx.objectStore('rooms').put(change.room));
     writes.push(tx.done);
     await Promise.all(writes);
+    return [...touched.values()];
+  }
+
+  /**
+   * Queues an edit of the message `id` (pending or sent) and answers the message as it now
+   * stands. A pending message that never left the device is rewritten in place, and so is
+   * an edit of it still waiting unsent; otherwise the edit joins the end of the outbox.
+   */
+  async queueEdit(id: string, body: string, origin: OpOrigin): Promise<LocalMessage | undefined> {
+    return this.#changeQueued(id, async ({ message, outbox, claimed }) => {
+      if (message.status === 'pending' && message.order > claimed) {
+        const entry = await outbox.get(message.order);
+        if (entry) {
+          await outbox.put({ ...entry, body });
+          return { ...message, body };
+        }
+      }
+      const op = message.pendingOp;
+      if (op?.kind === 'edit' && op.key > claimed) {
+        const entry = await outbox.get(op.key);
+        if (entry) {
+          await outbox.put({ ...entry, body });
+          return { ...message, pendingOp: { ...op, body } };
+        }
+      }
+      const entry = opEntry(message, origin, { kind: 'edit', target: id }, body);
+      const key = await outbox.add(entry);
+      const { opError: _opError, ...rest } = message;
+      return { ...rest, pendingOp: { kind: 'edit', id: origin.id, key, body } };
+    });
+  }
+
+  /**
+   * Queues a delete of the message `id` (pending or sent). A pending message that never
+   * left the device is taken out of the outbox, with anything queued for it, and answered
+   * undefined: the server never sees it. An edit of it waiting unsent becomes the delete
+   * (its body gone with it); otherwise the delete joins the end of the outbox.
+   */
+  async queueDelete(id: string, origin: OpOrigin): Promise<LocalMessage | undefined> {
+    return this.#changeQueued(id, async ({ message, outbox, messages, claimed }) => {
+      if (message.status === 'pending' && message.order > claimed) {
+        const entry = await outbox.get(message.order);
+        if (entry) {
+          await outbox.delete(message.order);
+          if (message.pendingOp) await outbox.delete(message.pendingOp.key);
+          await messages.delete(id);
+          return undefined;
+        }
+      }
+      const op = message.pendingOp;
+      if (op && op.key > claimed) {
+        const entry = await outbox.get(op.key);
+        if (entry) {
+          await outbox.put({ ...entry, body: '', op: { kind: 'delete', target: id } });
+          return { ...message, pendingOp: { kind: 'delete', id: op.id, key: op.key } };
+        }
+      }
+      const entry = opEntry(message, origin, { kind: 'delete', target: id }, '');
+      const key = await outbox.add(entry);
+      const { opError: _opError, ...rest } = message;
+      return { ...rest, pendingOp: { kind: 'delete', id: origin.id, key } };
+    });
+  }
+
+  /**
+   * One transaction over the outbox and the message `id`: `change` answers the message as
+   * it should be stored (undefined when it is gone), after queuing its writes.
+   */
+  async #changeQueued(
+    id: string,
+    change: (parts: {
+      message: LocalMessage;
+      outbox: OutboxStore;
+      messages: MessagesStore;
+      claimed: number;
+    }) => Promise<LocalMessage | undefined>,
+  ): Promise<LocalMessage | undefined> {
+    const tx = this.#db.transaction(['outbox', 'outboxClaims', 'messages'], 'readwrite');
+    const messages = tx.objectStore('messages');
+    const [message, claimed = 0] = await Promise.all([
+      messages.get(id),
+      tx.objectStore('outboxClaims').get('claimed'),
+    ]);
+    if (!message) {
+      await tx.done;
+      return undefined;
+    }
+    const changed = await change({ message, outbox: tx.objectStore('outbox'), messages, claimed });
+    if (changed) await messages.put(changed);
+    await tx.done;
+    return changed;
   }
 
   async loadRoom(room: string): Promise<StoredRoom> {
@@ -151,17 +346,46 @@ export class LocalStore {
 }
 
 type StoreName = StoreNames<FerryDBSchema>;
+type Writable<Name extends StoreName> = IDBPObjectStore<
+  FerryDBSchema,
+  ArrayLike<StoreName>,
+  Name,
+  'readwrite'
+>;
+type OutboxStore = Writable<'outbox'>;
+type MessagesStore = Writable<'messages'>;
+type StoredEntry = FerryDBSchema['outbox']['value'];
 
-/**
- * A refusal of a message the server already stored (a resend racing another tab's, say)
- * says nothing about the stored message: `sent` is final, and is never overwritten.
- */
-async function putUnlessSent(
-  messages: IDBPObjectStore<FerryDBSchema, ArrayLike<StoreName>, 'messages', 'readwrite'>,
-  message: FailedMessage,
-): Promise<void> {
-  const stored = await messages.get(message.id);
-  if (stored?.status !== 'sent') await messages.put(message);
+/** An outbox entry as read back: entries queued by versions before 0.2 carry no author or typing time. */
+function withDefaults(entry: StoredEntry): OutboxEntry {
+  return {
+    ...entry,
+    key: entry.key ?? 0,
+    author: entry.author ?? '',
+    createdAt: entry.createdAt ?? 0,
+  };
+}
+
+/** The outbox entry of an edit or delete of `message`. */
+function opEntry(
+  message: LocalMessage,
+  origin: OpOrigin,
+  op: NonNullable<OutboxEntry['op']>,
+  body: string,
+): StoredEntry {
+  return {
+    id: origin.id,
+    room: message.room,
+    body,
+    author: origin.author,
+    createdAt: origin.createdAt,
+    op,
+  };
+}
+
+function withoutPendingOp<Message extends LocalMessage>(message: Message): Message {
+  const { pendingOp: _pendingOp, ...rest } = message;
+  return rest as Message;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { clampRetryAfterMs } from '../shared/limits.ts';
 import type { SendBatch } from '../shared/protocol.ts';
 import { type Settlement, settleAck, settleOversize } from './ack-settlement.ts';
-import { type BatchCaps, DEFAULT_BATCH_CAPS, planBatch } from './batch-plan.ts';
+import { type BatchCaps, DEFAULT_BATCH_CAPS, outgoingItemOf, planBatch } from './batch-plan.ts';
 import { type PostOutcome, postSendBatch } from './http-send.ts';
 import { IDENTITY_LOCK_MAX_WAIT_MS, IdentityKeeper } from './identity-keeper.ts';
 import { LocalStore } from './local-store.ts';
@@ -152,11 +152,12 @@ async function drain(deps: OutboxSyncDeps, run: { stolen: boolean }): Promise<Ou
     reason,
   });
   const record = async (room: string, settlement: Settlement) => {
-    const { sent, failed, settledOutboxKeys } = settlement;
-    await store.commit({ sent, failed, settledOutboxKeys });
-    tally.sent += sent.length;
-    tally.failed += failed.length;
+    const { sent, failed, ops, failedOps, settledOutboxKeys } = settlement;
+    await store.commit({ sent, failed, ops, failedOps, settledOutboxKeys });
+    tally.sent += sent.length + ops.length;
+    tally.failed += failed.length + failedOps.length;
     const ids = [...sent, ...failed].map((message) => message.id);
+    for (const op of [...ops, ...failedOps]) ids.push(op.target);
     if (ids.length > 0) channel.post({ kind: 'messages', room, ids });
   };
 
@@ -165,7 +166,9 @@ async function drain(deps: OutboxSyncDeps, run: { stolen: boolean }): Promise<Ou
   let waitedMs = 0;
   let signedInAgain = false;
   while (!run.stolen) {
-    const plan = planBatch(await store.readOutbox(0, caps.maxMessages), caps);
+    const plan = await store.claimBatch(0, caps.maxMessages, (candidates) =>
+      planBatch(candidates, caps),
+    );
     if (plan.kind === 'empty') return { kind: 'done', ...tally };
     const context = () => ({ author: identity.author, now: timers.now() });
     if (plan.kind === 'oversize') {
@@ -181,7 +184,7 @@ async function drain(deps: OutboxSyncDeps, run: { stolen: boolean }): Promise<Ou
     const room = plan.entries[0]?.room ?? '';
     const batch: SendBatch = {
       room,
-      messages: plan.entries.map(({ id, body }) => ({ id, body })),
+      messages: plan.entries.map(outgoingItemOf),
       head: true,
     };
     let outcome: PostOutcome;

@@ -1,11 +1,11 @@
-import type { StoredMessage } from '../shared/protocol.ts';
+import { isOp, type LogEntry, type StoredOp } from '../shared/protocol.ts';
 import { historyAckSchema, joinAckSchema } from '../shared/schemas.ts';
 import { SerialQueue } from '../shared/serial-queue.ts';
 import type { Settlement } from './ack-settlement.ts';
 import { CatchUp, type HistoryPage } from './catch-up.ts';
 import type { Connection } from './connection.ts';
 import { LiveOrder } from './live-order.ts';
-import type { LocalStore } from './local-store.ts';
+import type { FailedOp, LocalStore } from './local-store.ts';
 import { OpenRooms, type RoomSnapshot } from './open-rooms.ts';
 import { askPatiently, type RefusableAck } from './patient-request.ts';
 import type { MessagesChange, ProfileChannel } from './profile-channel.ts';
@@ -13,7 +13,16 @@ import { RequestSlots } from './request-slots.ts';
 import { RoomView } from './room-view.ts';
 import { advanceCursor, hasGap } from './seq-cursor.ts';
 import type { Timers } from './timers.ts';
-import type { FailedMessage, PendingMessage, SentMessage } from './types.ts';
+import type { FailedMessage, LocalMessage, PendingMessage, SentMessage } from './types.ts';
+
+/** What one commit records (see LocalStore.commit). */
+interface Change {
+  sent?: readonly SentMessage[];
+  failed?: readonly FailedMessage[];
+  ops?: readonly StoredOp[];
+  failedOps?: readonly FailedOp[];
+  settledOutboxKeys?: readonly number[];
+}
 
 /** A device that opens a room for the first time loads this much recent history. */
 export const INITIAL_HISTORY_MESSAGES = 200;
@@ -96,6 +105,11 @@ export class RoomSync {
     return this.#rooms.get(room)?.view.findLocal(id);
   }
 
+  /** A message of an open room, whatever its status. */
+  find(room: string, id: string): LocalMessage | undefined {
+    return this.#rooms.get(room)?.view.find(id);
+  }
+
   /** Loads a room from the device (once), then joins it if connected. */
   async open(room: string, invite: string | undefined): Promise<void> {
     const loading = this.#opening.get(room);
@@ -159,6 +173,18 @@ export class RoomSync {
     this.#deps.channel.post({ kind: 'messages', room: message.room, ids: [message.id] });
   }
 
+  /**
+   * Shows a message an edit or delete typed here changed (undefined: `id` is gone, taken
+   * back before it left the device), here and in the other tabs.
+   */
+  showChanged(room: string, id: string, message: LocalMessage | undefined): void {
+    this.#rooms.update(room, (open) => ({
+      ...open,
+      view: message ? open.view.withChanged([message]) : open.view.without(id),
+    }));
+    this.#deps.channel.post({ kind: 'messages', room, ids: [id] });
+  }
+
   /** Forgets a failed message the user discarded, here and in the other tabs. */
   remove(room: string, id: string): void {
     this.#rooms.update(room, (open) => ({ ...open, view: open.view.without(id) }));
@@ -190,8 +216,8 @@ export class RoomSync {
     return this.#otherTabRead;
   }
 
-  /** Live messages from the server, in whatever order they came: stored in order. */
-  receiveLive(room: string, messages: readonly StoredMessage[]): void {
+  /** Live log entries from the server, in whatever order they came: stored in order. */
+  receiveLive(room: string, messages: readonly LogEntry[]): void {
     this.#live.receive(room, messages);
   }
 
@@ -205,17 +231,16 @@ export class RoomSync {
     this.#live.close();
   }
 
-  /** Stores server-confirmed messages (a history page, or live messages in order). */
-  storeSent(room: string, messages: readonly StoredMessage[]): Promise<void> {
+  /** Stores server-confirmed log entries (a history page, or live ones in order). */
+  storeSent(room: string, messages: readonly LogEntry[]): Promise<void> {
     return this.#writes.push(() => this.#storeSent(room, messages));
   }
 
   /** Records what one `send` ack settled, in one transaction; tells the other tabs. */
   applySettlement(room: string, settlement: Settlement): Promise<void> {
     return this.#writes.push(async () => {
-      const { sent, failed, settledOutboxKeys } = settlement;
-      await this.#commit(room, sent, failed, settledOutboxKeys);
-      const ids = [...sent, ...failed].map((message) => message.id);
+      const changed = await this.#commit(room, settlement);
+      const ids = changed.map((message) => message.id);
       if (ids.length > 0) this.#deps.channel.post({ kind: 'messages', room, ids });
     });
   }
@@ -318,48 +343,72 @@ export class RoomSync {
     });
   }
 
-  async #storeSent(room: string, messages: readonly StoredMessage[]): Promise<void> {
-    if (messages.length === 0) return;
+  async #storeSent(room: string, entries: readonly LogEntry[]): Promise<void> {
+    if (entries.length === 0) return;
     const open = this.#rooms.get(room);
     const sent: SentMessage[] = [];
+    const ops: StoredOp[] = [];
     const settledOutboxKeys: number[] = [];
-    for (const message of messages) {
-      sent.push({ ...message, status: 'sent' });
+    for (const entry of entries) {
+      if (isOp(entry)) {
+        ops.push(entry);
+        continue;
+      }
+      sent.push({ ...entry, status: 'sent' });
       // Our own pending message came back (another tab sent it): it must not go out again.
-      const local = open?.view.findLocal(message.id);
+      // An operation of ours that came back is settled by the store, which finds its key.
+      const local = open?.view.findLocal(entry.id);
       if (local?.status === 'pending') settledOutboxKeys.push(local.order);
     }
-    await this.#commit(room, sent, [], settledOutboxKeys);
+    await this.#commit(room, { sent, ops, settledOutboxKeys });
   }
 
-  /** One transaction for what the server confirmed or refused; then the cursor and view. */
-  async #commit(
-    room: string,
-    sent: readonly SentMessage[],
-    failed: readonly FailedMessage[],
-    settledOutboxKeys: readonly number[],
-  ): Promise<void> {
-    if (sent.length === 0 && failed.length === 0 && settledOutboxKeys.length === 0) return;
+  /**
+   * One transaction for what the server confirmed or refused; then the cursor and view.
+   * Answers the messages the commit changed.
+   */
+  async #commit(room: string, change: Change): Promise<LocalMessage[]> {
+    const { sent = [], failed = [], ops = [], failedOps = [], settledOutboxKeys = [] } = change;
+    if (
+      sent.length + failed.length + ops.length + failedOps.length + settledOutboxKeys.length ===
+      0
+    ) {
+      return [];
+    }
     const open = this.#rooms.get(room);
-    const cursor = open?.known
-      ? advanceCursor(
-          open.cursor,
-          sent.map((message) => message.seq),
-        )
-      : undefined;
-    await this.#deps.store.commit({
+    const seqs = [...sent, ...ops].map((entry) => entry.seq);
+    const cursor = open?.known ? advanceCursor(open.cursor, seqs) : undefined;
+    const outboxBefore = settledOutboxKeys.length;
+    const changed = await this.#deps.store.commit({
       sent,
       failed,
+      ops,
+      failedOps,
       settledOutboxKeys,
       room: open && cursor ? { room, cursor: cursor.cursor, floor: open.floor } : undefined,
     });
-    if (settledOutboxKeys.length > 0) await this.#deps.onOutboxSettled();
+    // Operations and refusals of ours settle outbox entries the store found by itself.
+    if (outboxBefore > 0 || ops.length > 0 || failedOps.length > 0)
+      await this.#deps.onOutboxSettled();
+    const arrived = new Set(sent.map((message) => message.id));
+    const refused = new Set(failed.map((message) => message.id));
     this.#rooms.update(room, (current) => {
-      let view = current.view.withSent(sent);
-      for (const message of failed) if (!view.hasSent(message.id)) view = view.withLocal(message);
+      const newSent: SentMessage[] = [];
+      const others: LocalMessage[] = [];
+      for (const message of changed) {
+        if (message.status === 'sent' && arrived.has(message.id)) newSent.push(message);
+        else if (!refused.has(message.id)) others.push(message);
+      }
+      let view = current.view.withSent(newSent).withChanged(others);
+      for (const message of changed) {
+        if (message.status === 'failed' && refused.has(message.id) && !view.hasSent(message.id)) {
+          view = view.withLocal(message);
+        }
+      }
       return { ...current, view, cursor: cursor ?? current.cursor };
     });
-    if (sent.length > 0) this.#live.cursorMoved(room);
+    if (seqs.length > 0) this.#live.cursorMoved(room);
     if (cursor && hasGap(cursor) && this.#deps.connection.connected) void this.#catchUp.run(room);
+    return changed;
   }
 }

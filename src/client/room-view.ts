@@ -8,8 +8,8 @@ export function compareSent(a: SentMessage, b: SentMessage): number {
 
 /**
  * Merges `incoming` into the sorted, duplicate-free `existing`, returning a new array.
- * The server never changes a stored message, so two copies of one id compare equal and
- * the merge drops the second. Costs O(k log k) for k incoming plus one pass over the
+ * Two copies of one message compare equal (same ts and id) and the incoming one stays: it
+ * is the newer state (an edit, a delete) as the local store merged it. Costs O(k log k) for k incoming plus one pass over the
  * part of `existing` at or after the first incoming message; a page that lands after
  * everything (the usual case) costs O(k) plus one array copy.
  */
@@ -37,28 +37,34 @@ export function mergeSent(
     else if (b === undefined) next = existing[i++] as SentMessage;
     else {
       const order = compareSent(a, b);
-      if (order <= 0) {
+      if (order < 0) {
         next = a;
         i++;
-        if (order === 0) j++;
+      } else if (order === 0) {
+        next = b;
+        i++;
+        j++;
       } else {
         next = b;
         j++;
       }
     }
-    const last = result[result.length - 1];
-    if (last === undefined || compareSent(last, next) !== 0) result.push(next);
+    pushLatest(result, next);
   }
   return result;
 }
 
-/** `sorted` without its repeated messages (equal neighbours), as a new array. */
+/** Appends `message` to the sorted `result`, replacing a copy of it that ends it. */
+function pushLatest(result: SentMessage[], message: SentMessage): void {
+  const last = result[result.length - 1];
+  if (last !== undefined && compareSent(last, message) === 0) result[result.length - 1] = message;
+  else result.push(message);
+}
+
+/** `sorted` with one copy of each message, the last of its repeats (equal neighbours). */
 function withoutRepeats(sorted: readonly SentMessage[]): SentMessage[] {
   const result: SentMessage[] = [];
-  for (const message of sorted) {
-    const last = result[result.length - 1];
-    if (last === undefined || compareSent(last, message) !== 0) result.push(message);
-  }
+  for (const message of sorted) pushLatest(result, message);
   return result;
 }
 
@@ -144,6 +150,30 @@ export class RoomView {
       ? this.local.filter((message) => !ids.has(message.id))
       : this.local;
     return new RoomView(mergeSent(this.sent, incoming), local);
+  }
+
+  /** A message of the view by id, whatever its status. */
+  find(id: string): LocalMessage | undefined {
+    const local = this.findLocal(id);
+    if (local) return local;
+    for (let i = this.sent.length - 1; i >= 0; i--)
+      if (this.sent[i]?.id === id) return this.sent[i];
+    return undefined;
+  }
+
+  /**
+   * Replaces the messages of the view that changed (edited, deleted, an operation typed or
+   * refused); one the view does not show (older than what it holds) is left out.
+   */
+  withChanged(changed: readonly LocalMessage[]): RoomView {
+    let view: RoomView = this;
+    const sent: SentMessage[] = [];
+    for (const message of changed) {
+      if (message.status === 'sent') {
+        if (view.hasSent(message.id)) sent.push(message);
+      } else if (view.findLocal(message.id)) view = view.withLocal(message);
+    }
+    return sent.length === 0 ? view : new RoomView(mergeSent(view.sent, sent), view.local);
   }
 
   /** Adds or replaces a pending or failed message, keeping typing order. */

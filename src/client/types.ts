@@ -6,6 +6,14 @@ export interface MessageError {
   reason: string;
 }
 
+/**
+ * An edit or delete typed on this device that the server has not confirmed yet: the
+ * message is shown with it applied. `id` is the operation's own id, `key` its outbox key.
+ */
+export type PendingOp =
+  | { kind: 'edit'; id: string; key: number; body: string }
+  | { kind: 'delete'; id: string; key: number };
+
 interface MessageBase {
   id: string;
   room: string;
@@ -14,19 +22,34 @@ interface MessageBase {
   /** The sender's display name. */
   author: string;
   body: string;
+  /** The newest edit or delete of it typed here and not confirmed yet. */
+  pendingOp?: PendingOp;
+  /** Why the server refused the last edit or delete of it typed here (shown until the next). */
+  opError?: MessageError;
+}
+
+/**
+ * What the room log says of a message's state: the latest edit's body (or none once
+ * deleted), and `version`, the seq of the last operation applied (absent while none was).
+ */
+export interface MessageState {
+  edited?: true;
+  deleted?: true;
+  version?: number;
 }
 
 /**
  * A message as this device knows it. The status decides which fields exist, so a sent
  * message always has its `seq` and `ts` and a pending one never does.
  * - `pending`: in the outbox; `order` is its outbox key (the order it was typed in).
- * - `sent`: the server stored it; `seq`/`ts` are the server's.
+ * - `sent`: the server stored it; `seq`/`ts` are the server's, and so is its state (edited,
+ *   deleted) as far as this device has heard.
  * - `failed`: the server refused it for good; it left the outbox and waits for the user
  *   to retry or discard it.
  */
 export type LocalMessage =
   | (MessageBase & { status: 'pending'; order: number; createdAt: number })
-  | (MessageBase & { status: 'sent'; seq: number; ts: number })
+  | (MessageBase & MessageState & { status: 'sent'; seq: number; ts: number })
   | (MessageBase & { status: 'failed'; order: number; createdAt: number; error: MessageError });
 
 export type PendingMessage = Extract<LocalMessage, { status: 'pending' }>;
@@ -42,7 +65,10 @@ export interface OutboxEntry {
   key: number;
   id: string;
   room: string;
+  /** The message's body, an edit's new body, or empty for a delete. */
   body: string;
+  /** Set on an edit or delete of the message `target` (absent on a message). */
+  op?: { kind: 'edit' | 'delete'; target: string };
   /** The display name it was typed under. */
   author: string;
   createdAt: number;

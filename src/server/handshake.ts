@@ -61,8 +61,6 @@ export function createHandshake(accounts: AccountStore, log: Logger) {
         socket.data.userId = user.userId;
         socket.data.name = user.name;
         socket.data.tokenHash = tokenHash;
-        // Some answers are worded for older clients: see `refusalCode` in send-handler.ts.
-        socket.data.protocol = checked.protocol;
         next();
       },
       (error: unknown) => {

@@ -1,4 +1,4 @@
-import type { HistoryAck, StoredMessage } from '../shared/protocol.ts';
+import type { HistoryAck, LogEntry } from '../shared/protocol.ts';
 import { historyRequestSchema } from '../shared/schemas.ts';
 import { SharedReads } from './shared-reads.ts';
 import type { FerrySocket } from './socket-types.ts';
@@ -16,7 +16,7 @@ export interface HistoryHandlerDeps {
  * of a room is the same for every member who may see it).
  */
 export function createHistoryHandler({ store, mayEnter }: HistoryHandlerDeps) {
-  const pages = new SharedReads<StoredMessage[]>();
+  const pages = new SharedReads<LogEntry[]>();
   const latest = new SharedReads<number>();
   return async function handleHistory(socket: FerrySocket, payload: unknown): Promise<HistoryAck> {
     const parsed = historyRequestSchema.safeParse(payload);

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorCode } from '../shared/errors.ts';
 import { MAX_PACKET_BYTES, MIN_RETRY_AFTER_MS } from '../shared/limits.ts';
-import { PROTOCOL_VERSION, type SendAck, type StoredMessage } from '../shared/protocol.ts';
+import type { LogEntry, SendAck } from '../shared/protocol.ts';
 import { createBearerAuth } from './bearer-auth.ts';
 import {
   type BodyLimits,
@@ -52,6 +52,9 @@ const REFUSAL_STATUS: Record<ErrorCode, number> = {
   rate_limited: 429,
   internal: 503,
   upgrade_required: 400,
+  not_found: 400,
+  not_author: 400,
+  message_deleted: 400,
 };
 
 export interface MessagesApiOptions {
@@ -59,7 +62,7 @@ export interface MessagesApiOptions {
   /** The send handler the sockets use: one code path, one rate budget, one dedup. */
   handleSend: SendHandler;
   /** Sends newly stored messages to every socket in the room (no socket sent them). */
-  broadcast: (room: string, messages: StoredMessage[]) => void;
+  broadcast: (room: string, messages: LogEntry[]) => void;
   /** Requests in flight per user (FloodLimits' `maxHttpSendsPerUser`). */
   sendsInFlight: SlotsPerKey;
   /** Refused Bearer tokens per client address (FloodLimits' `refusedTokenRate`). */
@@ -142,7 +145,6 @@ export function createMessagesApi(options: MessagesApiOptions) {
       if (!body) return;
       const sender: Sender = {
         author: { id: user.userId, name: user.name },
-        protocol: PROTOCOL_VERSION,
         gate: new RateGate(),
         mayEnter: (room) => mayEnter(room, user.userId),
         broadcast,

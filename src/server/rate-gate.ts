@@ -9,9 +9,8 @@ import { clampRetryAfterMs } from '../shared/limits.ts';
 export const LATE_BATCHES_ALLOWED = 16;
 
 /**
- * Why a message is held, which is also what the batches refused behind it are answered
- * (but see `refusalCode` in send-handler.ts for clients older than protocol 2): the rate
- * limit cut a batch short, or the store could not write a batch.
+ * Why a message is held, which is also what the batches refused behind it are answered:
+ * the rate limit cut a batch short, or the store could not write a batch.
  */
 export type HoldReason = 'rate_limited' | 'internal';
 

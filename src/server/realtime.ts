@@ -201,7 +201,6 @@ export function attachRealtime(io: FerryIo, options: RealtimeOptions): Realtime 
         queued: 0,
         sender: {
           author: { id: socket.data.userId, name: socket.data.name },
-          protocol: socket.data.protocol,
           gate: new RateGate(),
           mayEnter: (room) => mayEnter(room, socket.data.userId),
           broadcast: (room, messages) => socket.to(room).emit('messages', { room, messages }),

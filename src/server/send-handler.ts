@@ -1,24 +1,28 @@
 import type { WireError } from '../shared/errors.ts';
 import { MAX_BATCH_MESSAGES } from '../shared/limits.ts';
-import type { SendAck, SendResult, StoredMessage } from '../shared/protocol.ts';
-import { checkBody, outgoingMessageSchema, sendBatchSchema } from '../shared/schemas.ts';
+import type { LogEntry, SendAck, SendResult } from '../shared/protocol.ts';
+import { checkBody, parseOutgoingItem, sendBatchSchema } from '../shared/schemas.ts';
 import { type Logger, messageOf } from './logger.ts';
 import { countSendResults, type ServerMetrics } from './metrics.ts';
 import type { HoldReason, RateGate } from './rate-gate.ts';
-import type { AppendInput, AppendOutcome, Author, MessageStore } from './store/message-store.ts';
+import type {
+  AppendInput,
+  AppendOutcome,
+  Author,
+  MessageStore,
+  OpRefusal,
+} from './store/message-store.ts';
 import { STORE_RETRY_AFTER_MS } from './store/store-errors.ts';
 import type { Grant, RateBuckets } from './token-bucket.ts';
 import { describeIssue, fail } from './wire.ts';
 
 export interface Sender {
   author: Author;
-  /** The protocol the sender's client speaks: it decides how a store failure is worded. */
-  protocol: number;
   gate: RateGate;
   /** Whether the sender may write to the room (checked on every batch). */
   mayEnter(room: string): Promise<boolean>;
-  /** Sends newly stored messages to the room's other members. */
-  broadcast(room: string, messages: StoredMessage[]): void;
+  /** Sends newly stored log entries (messages, edits, deletes) to the room's other members. */
+  broadcast(room: string, messages: LogEntry[]): void;
   /** The sender's logger: its lines carry the user (and the socket, if any). */
   log: Logger;
 }
@@ -41,19 +45,6 @@ const HELD_REFUSALS: Record<HoldReason, string> = {
   internal: 'an earlier batch could not be stored; resend from it',
 };
 
-/**
- * The first protocol whose clients wait out an `internal` answer's `retryAfterMs`. The
- * builds before it reconnect at once on `internal`, which a locked store (answered at
- * once) turns into a tight loop; they pause on `rate_limited` and then resend from the head
- * of their outbox, which is all a store-failure hold asks, so that is what they are told.
- */
-const WAITS_OUT_INTERNAL_PROTOCOL = 2;
-
-/** The code a hold's refusal carries to a client that speaks `protocol`. */
-function refusalCode(reason: HoldReason, protocol: number): HoldReason {
-  return reason === 'internal' && protocol < WAITS_OUT_INTERNAL_PROTOCOL ? 'rate_limited' : reason;
-}
-
 /** The answer to one batch, and whether the socket must be dropped once it is sent. */
 export interface SendReply {
   ack: SendAck;
@@ -62,10 +53,17 @@ export interface SendReply {
 
 const reply = (ack: SendAck, dropSocket = false): SendReply => ({ ack, dropSocket });
 
-/** Checks each message on its own: a bad one is rejected alone, the rest go on in order. */
+/** What the sender of a refused edit or delete is told. */
+const OP_REFUSALS: Record<OpRefusal, string> = {
+  not_found: 'there is no such message in this room',
+  not_author: 'only its author may edit or delete a message',
+  message_deleted: 'the message was deleted',
+};
+
+/** Checks each item on its own: a bad one is rejected alone, the rest go on in order. */
 function checkMessages(messages: readonly unknown[]): (SendResult | AppendInput)[] {
   return messages.map((raw) => {
-    const message = outgoingMessageSchema.safeParse(raw);
+    const message = parseOutgoingItem(raw);
     if (!message.success) {
       const rawId = (raw as { id?: unknown } | null)?.id;
       const id = typeof rawId === 'string' ? rawId.slice(0, 64) : '';
@@ -76,6 +74,7 @@ function checkMessages(messages: readonly unknown[]): (SendResult | AppendInput)
         reason: describeIssue(message.error),
       };
     }
+    if (message.data.kind === 'delete') return message.data;
     const bodyError = checkBody(message.data.body);
     if (!bodyError) return message.data;
     const reason = bodyError === 'body_empty' ? 'the message is empty' : 'the message is too long';
@@ -109,8 +108,7 @@ interface Admission {
  * A store that fails (a database locked by another process, a full disk) is answered
  * `internal` with a `retryAfterMs`, and the batch's first message is held: the socket
  * stays up, and the batches in flight behind the failed one are refused until the client
- * resends from it, so none is stored ahead of it. Clients older than protocol 2 are told
- * `rate_limited` instead, with the same wait (see WAITS_OUT_INTERNAL_PROTOCOL).
+ * resends from it, so none is stored ahead of it.
  */
 export function createSendHandler({
   store,
@@ -118,10 +116,7 @@ export function createSendHandler({
   clock,
   metrics,
 }: SendHandlerDeps): SendHandler {
-  /**
-   * A batch refused whole: counted and logged (at `level`) with `reason`, the refusal's code
-   * unless an older client is told another (see `refusalCode`).
-   */
+  /** A batch refused whole: counted and logged (at `level`) with `reason`, the refusal's code by default. */
   function refuse(
     sender: Sender,
     refusal: { ok: false; error: WireError },
@@ -215,7 +210,7 @@ export function createSendHandler({
       await messageRate.refund(userId, admission.tokens);
       throw error;
     }
-    const accepted: StoredMessage[] = [];
+    const accepted: LogEntry[] = [];
     for (const outcome of outcomes)
       if (outcome.status === 'accepted') accepted.push(outcome.message);
     // Duplicates, and ids another socket stored meanwhile: only what was stored now costs.
@@ -238,6 +233,10 @@ export function createSendHandler({
           code: 'id_conflict',
           reason: 'this id is taken',
         };
+      }
+      if (outcome.status === 'refused') {
+        const { code } = outcome;
+        return { id: outcome.id, status: 'rejected', code, reason: OP_REFUSALS[code] };
       }
       return {
         id: outcome.id,
@@ -266,8 +265,7 @@ export function createSendHandler({
     // Before anything that can fail: a batch the gate refuses must leave its hold as it is.
     const verdict = sender.gate.check(valid[0]?.id, clock(), head);
     if (verdict.kind !== 'pass') {
-      const code = refusalCode(verdict.reason, sender.protocol);
-      const refusal = fail(code, HELD_REFUSALS[verdict.reason], verdict.retryAfterMs);
+      const refusal = fail(verdict.reason, HELD_REFUSALS[verdict.reason], verdict.retryAfterMs);
       // Debug: the batches a client had in flight behind a hold are refused as a matter of
       // course; the hold itself is the line that matters.
       const dropSocket = verdict.kind === 'drop';
@@ -284,11 +282,10 @@ export function createSendHandler({
       const first = valid[0];
       if (first) sender.gate.hold(first.id, clock() + STORE_RETRY_AFTER_MS, 'internal');
       const message = 'the server could not store this batch; resend it from its first message';
-      const code = refusalCode('internal', sender.protocol);
       metrics.batchRefused('internal');
       const fields = { err: error, room, messages: valid.length };
       sender.log.error(fields, `send failed: ${messageOf(error)}`);
-      return reply(fail(code, message, STORE_RETRY_AFTER_MS));
+      return reply(fail('internal', message, STORE_RETRY_AFTER_MS));
     }
   };
 }

@@ -9,8 +9,6 @@ export interface SocketData {
   userId: string;
   name: string;
   tokenHash: string;
-  /** The handshake's `auth.protocol`, or UNVERSIONED_PROTOCOL when it sent none. */
-  protocol: number;
 }
 
 // biome-ignore lint/complexity/noBannedTypes: socket.io's slot for inter-server events, unused

@@ -30,6 +30,12 @@ export const ERROR_CODES = [
   'internal',
   /** Handshake: the client's protocol is older than the server serves; reload the app. */
   'upgrade_required',
+  /** An edit or delete names a message this room does not hold (or one that is itself an edit or delete). */
+  'not_found',
+  /** An edit or delete names another user's message: only the author may change it. */
+  'not_author',
+  /** An edit names a message that was deleted: a tombstone stays as it is. */
+  'message_deleted',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -45,6 +51,9 @@ export const PERMANENT_MESSAGE_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCod
   'body_too_long',
   'id_conflict',
   'invalid_room',
+  'not_found',
+  'not_author',
+  'message_deleted',
 ]);
 
 export interface WireError {

@@ -13,7 +13,10 @@ import type {
   historyRequestSchema,
   joinAckSchema,
   joinRequestSchema,
+  logEntrySchema,
   messagesEventSchema,
+  outgoingDeleteSchema,
+  outgoingEditSchema,
   outgoingMessageSchema,
   pingAckSchema,
   pingRequestSchema,
@@ -21,6 +24,7 @@ import type {
   sendResultSchema,
   sessionSchema,
   storedMessageSchema,
+  storedOpSchema,
 } from './schemas.ts';
 
 /**
@@ -28,19 +32,32 @@ import type {
  * change old clients cannot live with, and raise the server's MIN_PROTOCOL_VERSION to it:
  * older tabs are then told `upgrade_required` and asked to reload, instead of failing.
  * Version 2 added the version itself, lenient error codes and `internal` with a wait.
+ * Version 3 added edits and deletes: the room log holds operations at their own seqs,
+ * which an older client would show as new messages, so it is asked to reload.
  */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 /**
  * What a handshake without `auth.protocol` speaks: the builds from before versions, which
  * this server still serves (nothing they rely on has changed).
  */
 export const UNVERSIONED_PROTOCOL = 1;
 /** The oldest client protocol the server serves; an older handshake gets `upgrade_required`. */
-export const MIN_PROTOCOL_VERSION = 1;
+export const MIN_PROTOCOL_VERSION = 3;
 
-/** A message as the server stored it: `seq` is per room, `ts` strictly increases with it. */
+/**
+ * A message as the server holds it (its latest state): `seq` is per room, `ts` strictly
+ * increases with it.
+ */
 export type StoredMessage = z.infer<typeof storedMessageSchema>;
+/** An edit or a delete in the room log. */
+export type StoredOp = z.infer<typeof storedOpSchema>;
+/** What one seq of a room's log holds. */
+export type LogEntry = z.infer<typeof logEntrySchema>;
 export type OutgoingMessage = z.infer<typeof outgoingMessageSchema>;
+export type OutgoingEdit = z.infer<typeof outgoingEditSchema>;
+export type OutgoingDelete = z.infer<typeof outgoingDeleteSchema>;
+/** One item of a `send` batch. */
+export type OutgoingItem = OutgoingMessage | OutgoingEdit | OutgoingDelete;
 export type SendResult = z.infer<typeof sendResultSchema>;
 export type HandshakeAuth = z.infer<typeof handshakeAuthSchema>;
 export type Session = z.infer<typeof sessionSchema>;
@@ -48,7 +65,7 @@ export type CreateRoomAck = z.infer<typeof createRoomAckSchema>;
 
 export interface SendBatch {
   room: string;
-  messages: OutgoingMessage[];
+  messages: OutgoingItem[];
   /** The batch starts at the head of the sender's outbox (see `sendBatchSchema`). */
   head?: boolean;
 }
@@ -77,4 +94,9 @@ export interface ServerToClientEvents {
   messages: (event: MessagesEvent) => void;
   /** A room's newest seq (see `headEventSchema`). */
   head: (event: HeadEvent) => void;
+}
+
+/** Whether a log entry is an edit or a delete rather than a message. */
+export function isOp(entry: LogEntry): entry is StoredOp {
+  return 'kind' in entry && entry.kind !== undefined;
 }

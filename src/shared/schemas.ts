@@ -108,12 +108,43 @@ export const sendBatchSchema = z.object({
   head: z.boolean().optional(),
 });
 
+const storableBodySchema = z
+  .string()
+  .refine(isStorable, 'the body is not valid text (a lone surrogate or a NUL character)');
+
+/** A new message. `kind` is usually left out; `message` says the same. */
 export const outgoingMessageSchema = z.object({
   id: messageIdSchema,
-  body: z
-    .string()
-    .refine(isStorable, 'the body is not valid text (a lone surrogate or a NUL character)'),
+  kind: z.literal('message').optional(),
+  body: storableBodySchema,
 });
+
+/** Replaces the body of `target`, one of the sender's messages in the same room. */
+export const outgoingEditSchema = z.object({
+  id: messageIdSchema,
+  kind: z.literal('edit'),
+  target: messageIdSchema,
+  body: storableBodySchema,
+});
+
+/** Deletes `target`, one of the sender's messages in the same room: its body is erased. */
+export const outgoingDeleteSchema = z.object({
+  id: messageIdSchema,
+  kind: z.literal('delete'),
+  target: messageIdSchema,
+});
+
+/**
+ * One item of a `send` batch: a message, or an operation on one (see docs/protocol.md,
+ * "Edit and delete"). Each has its own id, so a resent operation is applied once. Chosen
+ * by `kind` so that a malformed edit is told what is wrong with it as an edit.
+ */
+export function parseOutgoingItem(raw: unknown) {
+  const kind = (raw as { kind?: unknown } | null)?.kind;
+  if (kind === 'edit') return outgoingEditSchema.safeParse(raw);
+  if (kind === 'delete') return outgoingDeleteSchema.safeParse(raw);
+  return outgoingMessageSchema.safeParse(raw);
+}
 
 /** Body rules, separate from the shape so each failure gets its own error code. */
 export function checkBody(body: string): 'body_empty' | 'body_too_long' | null {
@@ -137,15 +168,42 @@ export const pingRequestSchema = z.object({ sentAt: z.number().finite() });
 
 // ---- server -> client -------------------------------------------------------
 
-export const storedMessageSchema = z.object({
+const logEntryBase = {
   id: messageIdSchema,
   room: roomIdSchema,
   authorId: z.string(),
   author: z.string(),
-  body: z.string(),
   seq: z.int().min(1),
   ts: z.number().finite(),
+};
+
+/**
+ * A message as the server holds it now: the latest edit's body, or an empty body once
+ * deleted. `version` is the seq of the last operation applied to it (absent while none
+ * was), so a device can tell a newer state of a message from an older copy.
+ */
+export const storedMessageSchema = z.object({
+  ...logEntryBase,
+  body: z.string(),
+  edited: z.literal(true).optional(),
+  deleted: z.literal(true).optional(),
+  version: z.int().min(1).optional(),
 });
+
+/**
+ * An edit or a delete, as it stands in the room log at its own seq. An edit's body is the
+ * new one; it is erased (and `deleted` set) once its message is deleted.
+ */
+export const storedOpSchema = z.object({
+  ...logEntryBase,
+  kind: z.enum(['edit', 'delete']),
+  target: messageIdSchema,
+  body: z.string(),
+  deleted: z.literal(true).optional(),
+});
+
+/** One entry of a room's log: every seq holds a message or an operation on one. */
+export const logEntrySchema = z.union([storedOpSchema, storedMessageSchema]);
 
 export const sendResultSchema = z.discriminatedUnion('status', [
   z.object({
@@ -180,7 +238,7 @@ export const historyAckSchema = z.discriminatedUnion('ok', [
   z.object({
     ok: z.literal(true),
     room: roomIdSchema,
-    messages: z.array(storedMessageSchema),
+    messages: z.array(logEntrySchema),
     latestSeq: seqSchema,
   }),
   failedAckSchema,
@@ -205,5 +263,5 @@ export const headEventSchema = z.object({ room: roomIdSchema, latestSeq: seqSche
 
 export const messagesEventSchema = z.object({
   room: roomIdSchema,
-  messages: z.array(storedMessageSchema).min(1),
+  messages: z.array(logEntrySchema).min(1),
 });

@@ -1,6 +1,7 @@
 import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newMessageId } from '../../src/client/ids.ts';
+import { PROTOCOL_VERSION } from '../../src/shared/protocol.ts';
 import { emitRaw, type RawSocket, rawClient, signUp } from '../support/raw-client.ts';
 import { startTestServer, type TestServer, tempDir } from '../support/server.ts';
 
@@ -20,7 +21,7 @@ describe('hostile transport', () => {
   function connectWithOrigin(origin: string): Promise<string> {
     const socket = io(server.url, {
       transports: ['websocket'],
-      auth: { token },
+      auth: { token, protocol: PROTOCOL_VERSION },
       reconnection: false,
       extraHeaders: { Origin: origin },
     });

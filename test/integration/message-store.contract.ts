@@ -185,5 +185,131 @@ export function runMessageStoreContract(
       });
       expect(next).toMatchObject({ status: 'accepted', message: { seq: 2 } });
     });
+
+    describe('edits and deletes', () => {
+      const edit = (n: number, target: number, body: string) => ({
+        id: id(n),
+        kind: 'edit' as const,
+        target: id(target),
+        body,
+      });
+      const remove = (n: number, target: number) => ({
+        id: id(n),
+        kind: 'delete' as const,
+        target: id(target),
+      });
+      const entries = async (room = 'a') => store.pageAfter(room, 0, 100);
+
+      it("applies an edit at the next seq: the message reads with the new body, edited, at the edit's version", async () => {
+        await store.appendBatch('a', U, [{ id: id(1), body: 'helo' }], 10);
+        const [outcome] = await store.appendBatch('a', U, [edit(2, 1, 'hello')], 20);
+        expect(outcome).toEqual({
+          id: id(2),
+          status: 'accepted',
+          message: {
+            id: id(2),
+            room: 'a',
+            seq: 2,
+            ts: 20,
+            authorId: U.id,
+            author: U.name,
+            kind: 'edit',
+            target: id(1),
+            body: 'hello',
+          },
+        });
+        expect(await entries()).toEqual([
+          {
+            id: id(1),
+            room: 'a',
+            seq: 1,
+            ts: 10,
+            authorId: U.id,
+            author: U.name,
+            body: 'hello',
+            edited: true,
+            version: 2,
+          },
+          outcome?.status === 'accepted' ? outcome.message : null,
+        ]);
+      });
+
+      it('applies a batch in order: a message, then two edits of it, ends at the last edit', async () => {
+        await store.appendBatch(
+          'a',
+          U,
+          [{ id: id(1), body: 'one' }, edit(2, 1, 'two'), edit(3, 1, 'three')],
+          10,
+        );
+        const [message] = await entries();
+        expect(message).toMatchObject({ body: 'three', edited: true, version: 3 });
+        expect(await store.latestSeq('a')).toBe(3);
+      });
+
+      it('leaves a tombstone on delete: the message and every edit of it lose their body, for good', async () => {
+        await store.appendBatch(
+          'a',
+          U,
+          [{ id: id(1), body: 'secret' }, edit(2, 1, 'secret 2')],
+          10,
+        );
+        const [outcome] = await store.appendBatch('a', U, [remove(3, 1)], 20);
+        expect(outcome).toMatchObject({
+          status: 'accepted',
+          message: { seq: 3, kind: 'delete', target: id(1), body: '' },
+        });
+        await store.close();
+        store = await reopen();
+        const log = await entries();
+        expect(log.map((entry) => entry.body)).toEqual(['', '', '']);
+        expect(log[0]).toMatchObject({ id: id(1), deleted: true, version: 3 });
+        expect(log[1]).toMatchObject({ id: id(2), kind: 'edit', deleted: true });
+        expect(JSON.stringify(log)).not.toContain('secret');
+      });
+
+      it("refuses another author's message with not_author, and an unknown id, another room's message or an operation with not_found, taking no seq", async () => {
+        await store.appendBatch('a', ALICE, [{ id: id(1), body: 'alice' }], 10);
+        await store.appendBatch('b', U, [{ id: id(2), body: 'in b' }], 10);
+        await store.appendBatch('a', U, [{ id: id(3), body: 'mine' }, edit(4, 3, 'mine!')], 10);
+        const outcomes = await store.appendBatch(
+          'a',
+          U,
+          [edit(5, 1, 'x'), remove(6, 1), edit(7, 99, 'x'), remove(8, 2), edit(9, 4, 'x')],
+          20,
+        );
+        expect(
+          outcomes.map((outcome) => [outcome.status, 'code' in outcome && outcome.code]),
+        ).toEqual([
+          ['refused', 'not_author'],
+          ['refused', 'not_author'],
+          ['refused', 'not_found'],
+          ['refused', 'not_found'],
+          ['refused', 'not_found'],
+        ]);
+        expect(await store.latestSeq('a')).toBe(3);
+        expect((await entries())[0]).toMatchObject({ body: 'alice' });
+        expect(await store.storedIds([id(5), id(6), id(7), id(8), id(9)])).toEqual(new Set());
+      });
+
+      it('refuses to edit a deleted message, and accepts deleting it again without changing it', async () => {
+        await store.appendBatch('a', U, [{ id: id(1), body: 'gone' }, remove(2, 1)], 10);
+        const outcomes = await store.appendBatch('a', U, [edit(3, 1, 'back?'), remove(4, 1)], 20);
+        expect(outcomes.map((outcome) => outcome.status)).toEqual(['refused', 'accepted']);
+        expect(outcomes[0]).toMatchObject({ code: 'message_deleted' });
+        expect((await entries())[0]).toMatchObject({ body: '', deleted: true, version: 2 });
+      });
+
+      it('applies an operation resent with its id once, answering the stored operation', async () => {
+        await store.appendBatch('a', U, [{ id: id(1), body: 'one' }, edit(2, 1, 'two')], 10);
+        await store.appendBatch('a', U, [edit(3, 1, 'three')], 20);
+        const [again] = await store.appendBatch('a', U, [edit(2, 1, 'two')], 30);
+        expect(again).toMatchObject({
+          status: 'duplicate',
+          message: { seq: 2, kind: 'edit', body: 'two' },
+        });
+        expect(await store.count('a')).toBe(3);
+        expect((await entries())[0]).toMatchObject({ body: 'three', version: 3 });
+      });
+    });
   });
 }

@@ -113,6 +113,45 @@ describeWithPostgres('PostgreSQL message store', () => {
     expect(await store.count('a')).toBe(17);
   });
 
+  it("checks each operation of batches sent together against its own sender: one author's edit is applied, another's of the same message refused", async () => {
+    const { store } = await storeWithPool();
+    await store.appendBatch('a', ALICE, [{ id: id(1), body: 'alice' }], 1);
+    // The first call finds the room idle and goes alone; the next two wait and go as one.
+    const [, byAlice, byU] = await Promise.all([
+      store.appendBatch('a', U, [{ id: id(2), body: 'u' }], 2),
+      store.appendBatch('a', ALICE, [{ id: id(3), kind: 'edit', target: id(1), body: 'a!' }], 3),
+      store.appendBatch('a', U, [{ id: id(4), kind: 'delete', target: id(1) }], 3),
+    ]);
+    expect(byAlice).toMatchObject([{ status: 'accepted', message: { seq: 3, kind: 'edit' } }]);
+    expect(byU).toEqual([{ id: id(4), status: 'refused', code: 'not_author' }]);
+    expect((await store.pageAfter('a', 0, 10))[0]).toMatchObject({ body: 'a!', version: 3 });
+  });
+
+  it('answers an edit resent after its message was deleted as the stored (now erased) edit, not as refused', async () => {
+    const { store } = await storeWithPool();
+    const edit = { id: id(2), kind: 'edit' as const, target: id(1), body: 'secret 2' };
+    await store.appendBatch('a', U, [{ id: id(1), body: 'secret' }, edit], 1);
+    await store.appendBatch('a', U, [{ id: id(3), kind: 'delete', target: id(1) }], 2);
+    const [again] = await store.appendBatch('a', U, [edit], 3);
+    expect(again).toEqual({
+      id: id(2),
+      status: 'duplicate',
+      message: {
+        id: id(2),
+        room: 'a',
+        seq: 2,
+        ts: 2,
+        authorId: U.id,
+        author: U.name,
+        kind: 'edit',
+        target: id(1),
+        body: '',
+        deleted: true,
+      },
+    });
+    expect(await store.latestSeq('a')).toBe(3);
+  });
+
   it('fails only the batch PostgreSQL refuses when it was sent together with others', async () => {
     const { store } = await storeWithPool();
     // PostgreSQL text cannot hold U+0000, so the call that carries this body fails.

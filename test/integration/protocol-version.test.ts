@@ -1,9 +1,13 @@
 import { io } from 'socket.io-client';
 import { describe, expect, it } from 'vitest';
-import { PROTOCOL_VERSION, UNVERSIONED_PROTOCOL } from '../../src/shared/protocol.ts';
+import {
+  MIN_PROTOCOL_VERSION,
+  PROTOCOL_VERSION,
+  UNVERSIONED_PROTOCOL,
+} from '../../src/shared/protocol.ts';
 import { cleanupsAfterEach } from '../support/cleanups.ts';
 import { deviceName, openDevice, waitFor } from '../support/engine.ts';
-import { rawClient, signUp } from '../support/raw-client.ts';
+import { signUp } from '../support/raw-client.ts';
 import { startTestServer, tempDir } from '../support/server.ts';
 
 /** What the server's middleware answered a handshake: its `connect_error` data, or "connected". */
@@ -46,15 +50,17 @@ describe('the protocol version in the handshake', () => {
     expect(await handshake(url, { protocol: 0 })).toMatchObject({ code: 'upgrade_required' });
   });
 
-  it('serves a client that sends no version (the builds before versions) as version 1', async () => {
-    const { url, server: ferry } = await server();
-    const spoken: number[] = [];
-    ferry.io.on('connection', (socket) => spoken.push(socket.data.protocol));
+  it('tells a client that sends no version (the builds before versions) to upgrade: it cannot read edits and deletes', async () => {
+    const { url } = await server();
     const { token } = await signUp(url, 'alice');
-    const socket = await rawClient(url, { token });
-    cleanups.push(() => void socket.disconnect());
-    expect(socket.connected).toBe(true);
-    expect(spoken).toEqual([UNVERSIONED_PROTOCOL]);
+    expect(await handshake(url, { token })).toMatchObject({ code: 'upgrade_required' });
+    expect(UNVERSIONED_PROTOCOL).toBeLessThan(MIN_PROTOCOL_VERSION);
+  });
+
+  it('serves a client of the oldest protocol it accepts', async () => {
+    const { url } = await server();
+    const { token } = await signUp(url, 'alice');
+    expect(await handshake(url, { token, protocol: MIN_PROTOCOL_VERSION })).toBe('connected');
   });
 
   it("sends this build's protocol version from the app", async () => {

@@ -1,8 +1,9 @@
 import { io, type Socket } from 'socket.io-client';
-import type {
-  ClientToServerEvents,
-  ServerToClientEvents,
-  Session,
+import {
+  type ClientToServerEvents,
+  PROTOCOL_VERSION,
+  type ServerToClientEvents,
+  type Session,
 } from '../../src/shared/protocol.ts';
 import { sessionSchema } from '../../src/shared/schemas.ts';
 
@@ -21,11 +22,18 @@ export async function signUp(url: string, name: string, signupKey?: string): Pro
   return sessionSchema.parse(answer.body);
 }
 
-/** A bare socket.io client: what a hostile or buggy client can emit, without the engine. */
+/**
+ * A bare socket.io client: what a hostile or buggy client can emit, without the engine. It
+ * speaks this build's protocol unless `auth` names another.
+ */
 export async function rawClient(url: string, auth: unknown): Promise<RawSocket> {
+  const versioned =
+    auth !== null && typeof auth === 'object' && !('protocol' in auth)
+      ? { ...auth, protocol: PROTOCOL_VERSION }
+      : auth;
   const socket: RawSocket = io(url, {
     transports: ['websocket'],
-    auth: auth as object,
+    auth: versioned as object,
     reconnection: false,
   });
   await new Promise<void>((resolve, reject) => {

@@ -1,6 +1,8 @@
 // `ws` is socket.io's own WebSocket library (a dependency of engine.io), not one of ours:
+
 // Node 20 has no WebSocket client, and socket.io-client cannot be told to stop reading.
 import WebSocket from 'ws';
+import { PROTOCOL_VERSION } from '../../src/shared/protocol.ts';
 
 /** Packet types of engine.io (the first character) and socket.io (the second) on the wire. */
 const ENGINE_OPEN = '0';
@@ -36,7 +38,8 @@ export class RawWebSocket {
       ws.once('error', reject);
       ws.on('message', function onOpening(data) {
         const frame = String(data);
-        if (frame.startsWith(ENGINE_OPEN)) ws.send(`${SOCKET_CONNECT}${JSON.stringify({ token })}`);
+        if (frame.startsWith(ENGINE_OPEN))
+          ws.send(`${SOCKET_CONNECT}${JSON.stringify({ token, protocol: PROTOCOL_VERSION })}`);
         else if (frame.startsWith(SOCKET_CONNECT)) {
           ws.off('message', onOpening);
           resolve();

@@ -85,7 +85,15 @@ function failed(of: OutboxEntry, error: MessageError): FailedMessage {
 }
 
 function settlement(change: Partial<Settlement>): Settlement {
-  return { sent: [], failed: [], settledOutboxKeys: [], retryAfterMs: null, ...change };
+  return {
+    sent: [],
+    failed: [],
+    ops: [],
+    failedOps: [],
+    settledOutboxKeys: [],
+    retryAfterMs: null,
+    ...change,
+  };
 }
 
 describe('settleAck', () => {

@@ -2,7 +2,7 @@
 // and answers when told, the real settleAck behind `settle`, and fake timers.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { settleAck } from '../../src/client/ack-settlement.ts';
-import { wireBytes } from '../../src/client/batch-plan.ts';
+import { type BatchPlan, wireBytes } from '../../src/client/batch-plan.ts';
 import {
   FAST_ACK_MS,
   Flusher,
@@ -44,8 +44,12 @@ class MemoryOutbox implements OutboxReader {
     this.entries = entries;
   }
 
-  async readOutbox(afterKey: number, limit: number): Promise<OutboxEntry[]> {
-    return this.entries.filter((entry) => entry.key > afterKey).slice(0, limit);
+  async claimBatch(
+    afterKey: number,
+    limit: number,
+    plan: (candidates: OutboxEntry[]) => BatchPlan,
+  ): Promise<BatchPlan> {
+    return plan(this.entries.filter((entry) => entry.key > afterKey).slice(0, limit));
   }
 
   remove(keys: readonly number[]): void {

@@ -1,10 +1,21 @@
-import type { StoredMessage } from '../../shared/protocol.ts';
+import type { LogEntry } from '../../shared/protocol.ts';
 
-/** One message to append, as the client sent it. The author comes from the session. */
-export interface AppendInput {
-  id: string;
-  body: string;
-}
+/**
+ * One item to append, as the client sent it: a message, or an edit or delete of one of the
+ * author's messages in the same room. The author comes from the session.
+ */
+export type AppendInput =
+  | { id: string; kind?: 'message'; body: string }
+  | { id: string; kind: 'edit'; target: string; body: string }
+  | { id: string; kind: 'delete'; target: string };
+
+/**
+ * Why an edit or delete was not applied (nothing was stored for it):
+ * - `not_found`: the target is not a message of this room;
+ * - `not_author`: the target is another user's message;
+ * - `message_deleted`: an edit of a deleted message.
+ */
+export type OpRefusal = 'not_found' | 'not_author' | 'message_deleted';
 
 /** Who sends: the user id decides dedup and conflicts, the name is shown. */
 export interface Author {
@@ -13,16 +24,18 @@ export interface Author {
 }
 
 /**
- * What happened to one appended message:
+ * What happened to one appended item:
  * - `accepted`: stored now, with the next `seq` of its room;
  * - `duplicate`: the id was stored before by the same author in the same room; this is
- *   the original message, unchanged (idempotent retry);
- * - `conflict`: the id belongs to another author or room; nothing about it is revealed.
+ *   the stored entry as it stands now (idempotent retry);
+ * - `conflict`: the id belongs to another author or room; nothing about it is revealed;
+ * - `refused`: an edit or delete that does not apply (see OpRefusal); it took no seq.
  */
 export type AppendOutcome =
-  | { id: string; status: 'accepted'; message: StoredMessage }
-  | { id: string; status: 'duplicate'; message: StoredMessage }
-  | { id: string; status: 'conflict' };
+  | { id: string; status: 'accepted'; message: LogEntry }
+  | { id: string; status: 'duplicate'; message: LogEntry }
+  | { id: string; status: 'conflict' }
+  | { id: string; status: 'refused'; code: OpRefusal };
 
 /**
  * One commit of appends: the `appendBatch` calls (`batches`) that went into one transaction,
@@ -42,7 +55,12 @@ export interface CommitStats {
  *   previous seq + 1 (seqs have no holes) and `ts` = max(now, previous ts + 1), so `ts`
  *   strictly increases with `seq` within a room even when the clock stalls or goes back.
  * - Dedup by id has no time window: an id is stored at most once, ever.
- * - Pages are ascending by seq. `pageAfter(room, s)` starts at s + 1; `pageBefore(room, s)`
+ * - An edit or delete is checked (see OpRefusal) and applied in the same transaction, in
+ *   input order, and takes a seq like a message. The target then reads as its latest
+ *   state: an edit sets its body and `edited`; a delete empties its body and the bodies of
+ *   its edits and sets `deleted` (a tombstone), for good. Either sets its `version` to the
+ *   operation's seq. Deleting a deleted message is accepted and changes nothing more.
+ * - Pages are ascending by seq, each entry in its state at the time of the read. `pageAfter(room, s)` starts at s + 1; `pageBefore(room, s)`
  *   is the `limit` messages just below s.
  */
 export interface MessageStore {
@@ -58,13 +76,13 @@ export interface MessageStore {
    * whose message another socket has stored.
    */
   storedIds(ids: readonly string[]): Promise<Set<string>>;
-  pageAfter(room: string, afterSeq: number, limit: number): Promise<StoredMessage[]>;
-  pageBefore(room: string, beforeSeq: number, limit: number): Promise<StoredMessage[]>;
+  pageAfter(room: string, afterSeq: number, limit: number): Promise<LogEntry[]>;
+  pageBefore(room: string, beforeSeq: number, limit: number): Promise<LogEntry[]>;
   /** The highest seq in the room, 0 when it has none. */
   latestSeq(room: string): Promise<number>;
   /** `latestSeq` of many rooms in one read: every room asked is in the map, 0 if empty. */
   latestSeqs(rooms: readonly string[]): Promise<Map<string, number>>;
-  /** How many messages the room holds (tests and the chaos checker use it). */
+  /** How many log entries (messages and operations) the room holds (tests and the chaos checker use it). */
   count(room: string): Promise<number>;
   /**
    * Calls `listener` after each successful commit of appends, for the server's metrics;

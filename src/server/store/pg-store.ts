@@ -1,19 +1,21 @@
 import type { Pool, QueryConfig } from 'pg';
-import type { StoredMessage } from '../../shared/protocol.ts';
+import type { LogEntry } from '../../shared/protocol.ts';
 import { CommitListeners } from './commit-listeners.ts';
 import { KeyedCoalescer } from './keyed-coalescer.ts';
+import { LOG_COLUMNS, type LogRow, logEntryOf } from './log-rows.ts';
 import type {
   AppendInput,
   AppendOutcome,
   Author,
   CommitStats,
   MessageStore,
+  OpRefusal,
 } from './message-store.ts';
 import { openMigratedPgPool, queryPg } from './pg-db.ts';
 import { asStoreError, isPgUnavailable } from './pg-errors.ts';
 
 /**
- * The most messages one `ferry_append` call carries. Batches that wait for a busy room are
+ * The most items one `ferry_append_log` call carries. Batches that wait for a busy room are
  * sent together up to this; one larger batch still goes whole (the send handler caps them).
  */
 export const MAX_MESSAGES_PER_APPEND_CALL = 1_000;
@@ -23,8 +25,6 @@ export const MAX_MESSAGES_PER_APPEND_CALL = 1_000;
  * is a millisecond, and /readyz must answer in a second or two even over a dead link.
  */
 export const PG_PING_TIMEOUT_MS = 1_000;
-
-const COLUMNS = 'id, room, seq, ts, author_id AS "authorId", author, body';
 
 /**
  * The ping's query. Its `query_timeout` (node-postgres's, missing from its types) fails it
@@ -37,32 +37,36 @@ const PING_QUERY: QueryConfig & { query_timeout: number } = {
   query_timeout: 2 * PG_PING_TIMEOUT_MS,
 };
 
-/** One `appendBatch` call, as it waits for its room's next `ferry_append` call. */
+/** One `appendBatch` call, as it waits for its room's next `ferry_append_log` call. */
 interface AppendJob {
   author: Author;
   items: readonly AppendInput[];
   nowMs: number;
 }
 
-/** One row of `ferry_append` (see pg-db.ts): an item's outcome; nulls for a conflict. */
-interface AppendRow {
-  idx: number;
-  outcome: 'accepted' | 'duplicate' | 'conflict';
-  stored_seq: number | null;
-  stored_ts: number | null;
-  stored_author_id: string | null;
-  stored_author: string | null;
-  stored_body: string | null;
-}
+/**
+ * One row of `ferry_append_log` (see pg-db.ts): an item's outcome and, when it is stored,
+ * the entry as a LogRow without the id and room the caller already knows.
+ */
+type AppendRow =
+  | ({ idx: number; outcome: 'accepted' | 'duplicate'; refusal: null } & Omit<
+      LogRow,
+      'id' | 'room'
+    >)
+  | { idx: number; outcome: 'conflict'; refusal: null }
+  | { idx: number; outcome: 'refused'; refusal: OpRefusal };
 
 const APPEND_SQL = `
-  SELECT idx, outcome, stored_seq, stored_ts, stored_author_id, stored_author, stored_body
-  FROM ferry_append($1, $2, $3, $4, $5, $6) ORDER BY idx`;
+  SELECT idx, outcome, refusal, stored_seq AS seq, stored_ts AS ts,
+         stored_author_id AS "authorId", stored_author AS author, stored_body AS body,
+         stored_kind AS kind, stored_target AS target, stored_version AS version,
+         stored_edited AS edited, stored_deleted AS deleted
+  FROM ferry_append_log($1, $2, $3, $4, $5, $6, $7, $8) ORDER BY idx`;
 
 /**
  * The message store on PostgreSQL, for several Ferry processes sharing one database.
  *
- * Appends to one room are serialised by the room's counter row (see `ferry_append` in
+ * Appends to one room are serialised by the room's counter row (see `ferry_append_log` in
  * pg-db.ts), so seqs stay gap-free across processes. Within a process, batches for a room
  * that arrive while a call for it is in flight wait and go as one call (KeyedCoalescer):
  * a hot room costs one round trip and one lock hold per turn, not one per batch.
@@ -136,9 +140,11 @@ export class PgMessageStore implements MessageStore {
     return settled;
   }
 
-  /** One `ferry_append` round trip for `jobs`; their outcomes, split back per job. */
+  /** One `ferry_append_log` round trip for `jobs`; their outcomes, split back per job. */
   async #callAppend(room: string, jobs: readonly AppendJob[]): Promise<AppendOutcome[][]> {
     const ids: string[] = [];
+    const kinds: string[] = [];
+    const targets: (string | null)[] = [];
     const bodies: string[] = [];
     const authorIds: string[] = [];
     const authors: string[] = [];
@@ -146,7 +152,14 @@ export class PgMessageStore implements MessageStore {
     for (const job of jobs) {
       for (const item of job.items) {
         ids.push(item.id);
-        bodies.push(item.body);
+        kinds.push(item.kind ?? 'message');
+        if (item.kind === 'edit' || item.kind === 'delete') {
+          targets.push(item.target);
+          bodies.push(item.kind === 'edit' ? item.body : '');
+        } else {
+          targets.push(null);
+          bodies.push(item.body);
+        }
         authorIds.push(job.author.id);
         authors.push(job.author.name);
         nows.push(job.nowMs);
@@ -154,16 +167,16 @@ export class PgMessageStore implements MessageStore {
     }
     const started = performance.now();
     const { rows } = await this.#pool.query<AppendRow>({
-      name: 'ferry_append',
+      name: 'ferry_append_log',
       text: APPEND_SQL,
-      values: [room, ids, bodies, authorIds, authors, nows],
+      values: [room, ids, kinds, targets, bodies, authorIds, authors, nows],
     });
     // One call is one transaction: the group commit of the batches that waited for it.
     if (this.#commits.active) {
       this.#commits.emit({ batches: jobs.length, durationMs: performance.now() - started });
     }
     if (rows.length !== ids.length) {
-      throw new Error(`ferry_append answered ${rows.length} outcomes for ${ids.length} messages`);
+      throw new Error(`ferry_append_log answered ${rows.length} outcomes for ${ids.length} items`);
     }
     let next = 0;
     return jobs.map((job) =>
@@ -185,22 +198,24 @@ export class PgMessageStore implements MessageStore {
     return new Set(rows.map((row) => row.id));
   }
 
-  async pageAfter(room: string, afterSeq: number, limit: number): Promise<StoredMessage[]> {
-    return queryPg<StoredMessage>(this.#pool, {
-      name: 'ferry_page_after',
-      text: `SELECT ${COLUMNS} FROM messages WHERE room = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
+  async pageAfter(room: string, afterSeq: number, limit: number): Promise<LogEntry[]> {
+    const rows = await queryPg<LogRow>(this.#pool, {
+      name: 'ferry_log_after',
+      text: `SELECT ${LOG_COLUMNS} FROM messages WHERE room = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
       values: [room, afterSeq, limit],
     });
+    return rows.map(logEntryOf);
   }
 
-  async pageBefore(room: string, beforeSeq: number, limit: number): Promise<StoredMessage[]> {
-    return queryPg<StoredMessage>(this.#pool, {
-      name: 'ferry_page_before',
+  async pageBefore(room: string, beforeSeq: number, limit: number): Promise<LogEntry[]> {
+    const rows = await queryPg<LogRow>(this.#pool, {
+      name: 'ferry_log_before',
       text: `SELECT * FROM (
-               SELECT ${COLUMNS} FROM messages WHERE room = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3
+               SELECT ${LOG_COLUMNS} FROM messages WHERE room = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3
              ) page ORDER BY seq`,
       values: [room, beforeSeq, limit],
     });
+    return rows.map(logEntryOf);
   }
 
   async latestSeq(room: string): Promise<number> {
@@ -274,18 +289,14 @@ export class PgMessageStore implements MessageStore {
 }
 
 function toOutcome(room: string, id: string, row: AppendRow): AppendOutcome {
-  if (row.outcome === 'conflict') return { id, status: 'conflict' };
-  return {
-    id,
-    status: row.outcome,
-    message: {
-      id,
-      room,
-      seq: row.stored_seq as number,
-      ts: row.stored_ts as number,
-      authorId: row.stored_author_id as string,
-      author: row.stored_author as string,
-      body: row.stored_body as string,
-    },
-  };
+  switch (row.outcome) {
+    case 'conflict':
+      return { id, status: 'conflict' };
+    case 'refused':
+      return { id, status: 'refused', code: row.refusal };
+    default: {
+      const { idx: _idx, outcome, refusal: _refusal, ...stored } = row;
+      return { id, status: outcome, message: logEntryOf({ id, room, ...stored }) };
+    }
+  }
 }

@@ -57,6 +57,14 @@ const MIGRATIONS: readonly string[] = [
   `ALTER TABLE users ADD COLUMN signup_key_hash TEXT;
    CREATE UNIQUE INDEX users_by_signup_key ON users (signup_key_hash);
    ALTER TABLE private_rooms RENAME COLUMN invite_hash TO invite_secret_hash;`,
+  // Edits and deletes: an operation is a row of its room's log (kind, target) at its own
+  // seq; the message it targets keeps its latest state (body, edited, deleted, version).
+  `ALTER TABLE messages ADD COLUMN kind TEXT NOT NULL DEFAULT 'message';
+   ALTER TABLE messages ADD COLUMN target TEXT;
+   ALTER TABLE messages ADD COLUMN version INTEGER;
+   ALTER TABLE messages ADD COLUMN edited INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE messages ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
+   CREATE INDEX messages_by_target ON messages (target) WHERE target IS NOT NULL;`,
 ];
 
 /**

@@ -1,13 +1,15 @@
 import { statSync } from 'node:fs';
 import type Database from 'better-sqlite3';
-import type { StoredMessage } from '../../shared/protocol.ts';
+import type { LogEntry } from '../../shared/protocol.ts';
 import { CommitListeners } from './commit-listeners.ts';
+import { LOG_COLUMNS, type LogRow, logEntryOf } from './log-rows.ts';
 import type {
   AppendInput,
   AppendOutcome,
   Author,
   CommitStats,
   MessageStore,
+  OpRefusal,
 } from './message-store.ts';
 import { openSqlite } from './sqlite-db.ts';
 import { isStoreBusy } from './store-errors.ts';
@@ -23,8 +25,6 @@ interface RoomRow {
   last_seq: number;
   last_ts: number;
 }
-
-const COLUMNS = 'id, room, seq, ts, author_id AS authorId, author, body';
 
 type AppendTx = (
   room: string,
@@ -61,12 +61,16 @@ export class SqliteMessageStore implements MessageStore {
   readonly #commits = new CommitListeners();
   /** The last lock failure, repeated to every commit until `until` (performance.now()). */
   #locked: { until: number; error: unknown } | null = null;
-  readonly #byId: Database.Statement<[string], StoredMessage>;
+  readonly #byId: Database.Statement<[string], LogRow>;
   readonly #room: Database.Statement<[string], RoomRow>;
   readonly #upsertRoom: Database.Statement<[string, number, number]>;
-  readonly #insert: Database.Statement<[string, string, number, number, string, string, string]>;
-  readonly #after: Database.Statement<[string, number, number], StoredMessage>;
-  readonly #before: Database.Statement<[string, number, number], StoredMessage>;
+  readonly #insert: Database.Statement<
+    [string, string, number, number, string, string, string, string, string | null]
+  >;
+  readonly #edit: Database.Statement<[string, number, string]>;
+  readonly #erase: Database.Statement<[{ seq: number; id: string }]>;
+  readonly #after: Database.Statement<[string, number, number], LogRow>;
+  readonly #before: Database.Statement<[string, number, number], LogRow>;
   readonly #count: Database.Statement<[string], { n: number }>;
   readonly #stored: Database.Statement<[string], { id: string }>;
   readonly #ping: Database.Statement<[], unknown>;
@@ -78,20 +82,28 @@ export class SqliteMessageStore implements MessageStore {
     this.#ownsDb = typeof source === 'string';
     this.#db = typeof source === 'string' ? openSqlite(source) : source;
     const db = this.#db;
-    this.#byId = db.prepare(`SELECT ${COLUMNS} FROM messages WHERE id = ?`);
+    this.#byId = db.prepare(`SELECT ${LOG_COLUMNS} FROM messages WHERE id = ?`);
     this.#room = db.prepare('SELECT last_seq, last_ts FROM rooms WHERE room = ?');
     this.#upsertRoom = db.prepare(
       `INSERT INTO rooms (room, last_seq, last_ts) VALUES (?, ?, ?)
        ON CONFLICT (room) DO UPDATE SET last_seq = excluded.last_seq, last_ts = excluded.last_ts`,
     );
     this.#insert = db.prepare(
-      'INSERT INTO messages (id, room, seq, ts, author_id, author, body) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      `INSERT INTO messages (id, room, seq, ts, author_id, author, body, kind, target)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.#edit = db.prepare('UPDATE messages SET body = ?, edited = 1, version = ? WHERE id = ?');
+    // The message and every edit of it: no body it ever had is left.
+    this.#erase = db.prepare(
+      `UPDATE messages SET body = '', deleted = 1,
+         version = CASE WHEN id = @id THEN @seq ELSE version END
+       WHERE id = @id OR (target = @id AND kind = 'edit')`,
     );
     this.#after = db.prepare(
-      `SELECT ${COLUMNS} FROM messages WHERE room = ? AND seq > ? ORDER BY seq LIMIT ?`,
+      `SELECT ${LOG_COLUMNS} FROM messages WHERE room = ? AND seq > ? ORDER BY seq LIMIT ?`,
     );
     this.#before = db.prepare(
-      `SELECT * FROM (SELECT ${COLUMNS} FROM messages WHERE room = ? AND seq < ? ORDER BY seq DESC LIMIT ?)
+      `SELECT * FROM (SELECT ${LOG_COLUMNS} FROM messages WHERE room = ? AND seq < ? ORDER BY seq DESC LIMIT ?)
        ORDER BY seq`,
     );
     this.#count = db.prepare('SELECT count(*) AS n FROM messages WHERE room = ?');
@@ -114,27 +126,35 @@ export class SqliteMessageStore implements MessageStore {
           if (existing) {
             outcomes.push(
               existing.room === room && existing.authorId === author.id
-                ? { id: item.id, status: 'duplicate', message: existing }
+                ? { id: item.id, status: 'duplicate', message: logEntryOf(existing) }
                 : { id: item.id, status: 'conflict' },
             );
             continue;
           }
+          const target = item.kind === 'edit' || item.kind === 'delete' ? item.target : null;
+          const targetRow = target === null ? undefined : this.#byId.get(target);
+          if (target !== null) {
+            const code = refusalOf(targetRow, room, author, item.kind === 'edit');
+            if (code) {
+              outcomes.push({ id: item.id, status: 'refused', code });
+              continue;
+            }
+          }
           seq += 1;
           ts = Math.max(nowMs, ts + 1);
-          this.#insert.run(item.id, room, seq, ts, author.id, author.name, item.body);
-          outcomes.push({
-            id: item.id,
-            status: 'accepted',
-            message: {
-              id: item.id,
-              room,
-              seq,
-              ts,
-              authorId: author.id,
-              author: author.name,
-              body: item.body,
-            },
-          });
+          const kind = item.kind ?? 'message';
+          const body = item.kind === 'delete' ? '' : item.body;
+          this.#insert.run(item.id, room, seq, ts, author.id, author.name, body, kind, target);
+          if (item.kind === 'edit') this.#edit.run(body, seq, item.target);
+          else if (item.kind === 'delete' && !targetRow?.deleted) {
+            this.#erase.run({ seq, id: item.target });
+          }
+          const base = { id: item.id, room, seq, ts, authorId: author.id, author: author.name };
+          const entry: LogEntry =
+            target === null || kind === 'message'
+              ? { ...base, body }
+              : { ...base, kind, target, body };
+          outcomes.push({ id: item.id, status: 'accepted', message: entry });
         }
         if (seq !== state.last_seq) this.#upsertRoom.run(room, seq, ts);
         return outcomes;
@@ -205,12 +225,12 @@ export class SqliteMessageStore implements MessageStore {
     return new Set(this.#stored.all(JSON.stringify(ids)).map((row) => row.id));
   }
 
-  async pageAfter(room: string, afterSeq: number, limit: number): Promise<StoredMessage[]> {
-    return this.#after.all(room, afterSeq, limit);
+  async pageAfter(room: string, afterSeq: number, limit: number): Promise<LogEntry[]> {
+    return this.#after.all(room, afterSeq, limit).map(logEntryOf);
   }
 
-  async pageBefore(room: string, beforeSeq: number, limit: number): Promise<StoredMessage[]> {
-    return this.#before.all(room, beforeSeq, limit);
+  async pageBefore(room: string, beforeSeq: number, limit: number): Promise<LogEntry[]> {
+    return this.#before.all(room, beforeSeq, limit).map(logEntryOf);
   }
 
   async latestSeq(room: string): Promise<number> {
@@ -255,6 +275,20 @@ export class SqliteMessageStore implements MessageStore {
   async close(): Promise<void> {
     if (this.#ownsDb && this.#db.open) this.#db.close();
   }
+}
+
+/** Why an edit (or a delete) of `target` by `author` in `room` cannot apply, if it cannot. */
+function refusalOf(
+  target: LogRow | undefined,
+  room: string,
+  author: Author,
+  isEdit: boolean,
+): OpRefusal | null {
+  // Another room's message is not revealed: it is as absent as one never stored.
+  if (!target || target.room !== room || target.kind !== 'message') return 'not_found';
+  if (target.authorId !== author.id) return 'not_author';
+  if (isEdit && target.deleted) return 'message_deleted';
+  return null;
 }
 
 function identityOf(path: string): FileIdentity {

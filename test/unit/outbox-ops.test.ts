@@ -1,0 +1,139 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { planBatch } from '../../src/client/batch-plan.ts';
+import { LocalStore } from '../../src/client/local-store.ts';
+import type { PendingMessage } from '../../src/client/types.ts';
+
+const uuid = (n: number) => `00000000-0000-7000-8000-${String(n).padStart(12, '0')}`;
+let opened: LocalStore[] = [];
+let nextDb = 0;
+
+async function store(): Promise<LocalStore> {
+  const local = await LocalStore.open(`outbox-ops-${process.pid}-${nextDb++}`);
+  opened.push(local);
+  return local;
+}
+
+afterEach(() => {
+  for (const local of opened) local.close();
+  opened = [];
+});
+
+function typed(local: LocalStore, n: number, body: string): Promise<PendingMessage> {
+  return local.enqueue({ id: uuid(n), room: 'r', authorId: 'u', author: 'u', body, createdAt: n });
+}
+
+const origin = (n: number) => ({ id: uuid(n), author: 'u', createdAt: n });
+
+/** What a sender takes off the outbox in one batch: claimed, as the flusher does. */
+function claimAll(local: LocalStore) {
+  return local.claimBatch(0, 100, (candidates) =>
+    planBatch(candidates, { maxMessages: 100, maxBytes: 40_000 }),
+  );
+}
+
+describe('edits and deletes in the outbox', () => {
+  it('rewrites a pending message that never left the device in place: one entry, the new body', async () => {
+    const local = await store();
+    await typed(local, 1, 'helo');
+    const changed = await local.queueEdit(uuid(1), 'hello', origin(2));
+    expect(changed).toMatchObject({ status: 'pending', body: 'hello' });
+    expect(changed?.pendingOp).toBeUndefined();
+    const outbox = await local.readOutbox(0, 10);
+    expect(outbox.map(({ id, body, op }) => ({ id, body, op }))).toEqual([
+      { id: uuid(1), body: 'hello', op: undefined },
+    ]);
+  });
+
+  it('takes back a pending message that never left the device: nothing is left to send', async () => {
+    const local = await store();
+    await typed(local, 1, 'oops');
+    await typed(local, 2, 'kept');
+    expect(await local.queueDelete(uuid(1), origin(3))).toBeUndefined();
+    expect((await local.readOutbox(0, 10)).map((entry) => entry.body)).toEqual(['kept']);
+    expect(await local.getMessages([uuid(1)])).toEqual([undefined]);
+  });
+
+  it('queues an edit behind a pending message that may be on its way, and shows it', async () => {
+    const local = await store();
+    await typed(local, 1, 'helo');
+    await claimAll(local);
+    const changed = await local.queueEdit(uuid(1), 'hello', origin(2));
+    expect(changed).toMatchObject({
+      body: 'helo',
+      pendingOp: { kind: 'edit', id: uuid(2), body: 'hello' },
+    });
+    const outbox = await local.readOutbox(0, 10);
+    expect(outbox.map(({ id, body, op }) => ({ id, body, op }))).toEqual([
+      { id: uuid(1), body: 'helo', op: undefined },
+      { id: uuid(2), body: 'hello', op: { kind: 'edit', target: uuid(1) } },
+    ]);
+    expect(changed?.pendingOp?.key).toBe(outbox[1]?.key);
+  });
+
+  it('queues a delete behind a pending message that may be on its way', async () => {
+    const local = await store();
+    await typed(local, 1, 'oops');
+    await claimAll(local);
+    const changed = await local.queueDelete(uuid(1), origin(2));
+    expect(changed?.pendingOp).toMatchObject({ kind: 'delete', id: uuid(2) });
+    expect((await local.readOutbox(0, 10)).map((entry) => entry.op)).toEqual([
+      undefined,
+      { kind: 'delete', target: uuid(1) },
+    ]);
+  });
+
+  it('folds a second edit into the first while that one waits unsent', async () => {
+    const local = await store();
+    await typed(local, 1, 'one');
+    await claimAll(local);
+    await local.queueEdit(uuid(1), 'two', origin(2));
+    const changed = await local.queueEdit(uuid(1), 'three', origin(3));
+    expect(changed?.pendingOp).toMatchObject({ id: uuid(2), body: 'three' });
+    expect((await local.readOutbox(0, 10)).map((entry) => entry.body)).toEqual(['one', 'three']);
+  });
+
+  it('turns an edit that waits unsent into the delete, so its body never leaves the device', async () => {
+    const local = await store();
+    await typed(local, 1, 'one');
+    await claimAll(local);
+    await local.queueEdit(uuid(1), 'a body I regret', origin(2));
+    const changed = await local.queueDelete(uuid(1), origin(3));
+    expect(changed?.pendingOp).toMatchObject({ kind: 'delete', id: uuid(2) });
+    const outbox = await local.readOutbox(0, 10);
+    expect(outbox.map(({ body, op }) => ({ body, op }))).toEqual([
+      { body: 'one', op: undefined },
+      { body: '', op: { kind: 'delete', target: uuid(1) } },
+    ]);
+  });
+
+  it('queues a second edit apart once the first may be on its way, so they go out in order', async () => {
+    const local = await store();
+    await typed(local, 1, 'one');
+    await claimAll(local);
+    await local.queueEdit(uuid(1), 'two', origin(2));
+    await claimAll(local);
+    await local.queueEdit(uuid(1), 'three', origin(3));
+    const outbox = await local.readOutbox(0, 10);
+    expect(outbox.map((entry) => [entry.id, entry.body])).toEqual([
+      [uuid(1), 'one'],
+      [uuid(2), 'two'],
+      [uuid(3), 'three'],
+    ]);
+  });
+
+  it('claims only the entries planned into the batch, not every one it read', async () => {
+    const local = await store();
+    await typed(local, 1, 'first');
+    await typed(local, 2, 'second');
+    await local.claimBatch(0, 100, (candidates) =>
+      planBatch(candidates, { maxMessages: 1, maxBytes: 40_000 }),
+    );
+    expect(await local.queueEdit(uuid(2), 'second, better', origin(3))).toMatchObject({
+      status: 'pending',
+      body: 'second, better',
+    });
+    expect((await local.queueEdit(uuid(1), 'first, better', origin(4)))?.pendingOp).toMatchObject({
+      kind: 'edit',
+    });
+  });
+});
