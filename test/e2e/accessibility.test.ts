@@ -144,6 +144,32 @@ describeInChromium('accessibility of the main screens (axe-core)', () => {
   );
 
   it.each(SCHEMES)(
+    'a room with edited and deleted messages, the composer editing one and a delete asking to confirm, has none (%s)',
+    async (scheme) => {
+      const room = `a11y-edit-${scheme}`;
+      const ada = await signedIn(await newContext(scheme), room, 'Ada');
+      await ada.send('Edit me');
+      await ada.send('Delete me');
+      await ada.send('Keep me');
+      for (const body of ['Edit me', 'Delete me', 'Keep me'])
+        await waitForStatus(ada, body, 'sent');
+      await ada.editMessage(await ada.idOf('Edit me'), 'Edited once');
+      await ada.deleteMessage(await ada.idOf('Delete me'));
+      await ada
+        .messageRow(await ada.idOf('Keep me'))
+        .getByTestId('message-edit')
+        .click();
+      await ada
+        .messageRow(await ada.idOf('Edited once'))
+        .getByTestId('message-delete')
+        .click();
+      await ada.page.getByTestId('confirm-delete').waitFor();
+
+      expect(await seriousViolations(ada.page)).toEqual([]);
+    },
+  );
+
+  it.each(SCHEMES)(
     'a private room’s invite panel, after pressing copy, has none (%s)',
     async (scheme) => {
       const ada = await signedIn(await newContext(scheme), 'lobby', 'Ada');

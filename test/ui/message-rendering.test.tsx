@@ -19,6 +19,8 @@ function renderMessage(
         showAuthor
         onRetry={actions.onRetry ?? (() => {})}
         onDiscard={actions.onDiscard ?? (() => {})}
+        onEdit={() => {}}
+        onDelete={async () => {}}
       />
     </ol>,
   );

@@ -1,19 +1,27 @@
 import { type CSSProperties, memo, type Ref } from 'react';
+import { type Shown, shown } from '../../client/message-state.ts';
 import type { LocalMessage } from '../../client/types.ts';
 import { formatMessageTime } from '../format.ts';
+import { MessageTools } from './MessageTools.tsx';
 
 interface MessageItemProps {
   message: LocalMessage;
-  /** Written by this device's user: shown on the right. */
+  /** Written by this device's user: shown on the right, with its edit and delete actions. */
   own: boolean;
   /** First of a run by one author: the name is shown above it. */
   showAuthor: boolean;
+  /** The composer is editing this message: the row says so. */
+  editing?: boolean;
   /** In a virtualised list: where the row sits, and how the list measures it. */
   virtualRow?: { index: number; style: CSSProperties; ref: Ref<HTMLLIElement> };
   /** "Retry" on a failed message, with its id. Keep it stable across renders: see memo below. */
   onRetry: (id: string) => void;
   /** "Discard" on a failed message, with its id. Keep it stable across renders too. */
   onDiscard: (id: string) => void;
+  /** "Edit" on an own message: its id and the body shown. Stable too. */
+  onEdit: (id: string, body: string) => void;
+  /** "Delete", once confirmed: settles when the delete is queued (or rejects). Stable too. */
+  onDelete: (id: string) => Promise<void>;
 }
 
 /**
@@ -25,10 +33,16 @@ export const MessageItem = memo(function MessageItem({
   message,
   own,
   showAuthor,
+  editing = false,
   virtualRow,
   onRetry,
   onDiscard,
+  onEdit,
+  onDelete,
 }: MessageItemProps) {
+  const view = shown(message);
+  // A failed message has Retry/Edit/Discard of its own: Discard is its delete.
+  const tools = own && !view.deleted && message.status !== 'failed';
   return (
     <li
       ref={virtualRow?.ref}
@@ -40,6 +54,9 @@ export const MessageItem = memo(function MessageItem({
       data-status={message.status}
       data-author={message.author}
       data-own={own}
+      data-edited={view.edited}
+      data-deleted={view.deleted}
+      data-editing={editing}
     >
       {/* dir="auto": a name or body in Arabic or Hebrew reads right to left on its own. */}
       {showAuthor && !own && (
@@ -48,11 +65,29 @@ export const MessageItem = memo(function MessageItem({
         </span>
       )}
       <div className="message-bubble">
-        {/* Plain text only: a body is whatever someone typed, never markup. */}
-        <p className="message-body" dir="auto">
-          {message.body}
-        </p>
-        <MessageMeta message={message} onRetry={onRetry} onDiscard={onDiscard} />
+        {view.deleted ? (
+          <p className="message-body message-tombstone">message deleted</p>
+        ) : (
+          // Plain text only: a body is whatever someone typed, never markup.
+          <p className="message-body" dir="auto">
+            {view.body}
+          </p>
+        )}
+        <MessageMeta
+          message={message}
+          view={view}
+          onRetry={onRetry}
+          onDiscard={onDiscard}
+          onEdit={onEdit}
+        />
+        {message.opError && (
+          <p className="message-op-error" role="alert">
+            Not changed: {message.opError.reason}
+          </p>
+        )}
+        {tools && (
+          <MessageTools id={message.id} body={view.body} onEdit={onEdit} onDelete={onDelete} />
+        )}
       </div>
     </li>
   );
@@ -60,20 +95,31 @@ export const MessageItem = memo(function MessageItem({
 
 function MessageMeta({
   message,
+  view,
   onRetry,
   onDiscard,
-}: Pick<MessageItemProps, 'message' | 'onRetry' | 'onDiscard'>) {
+  onEdit,
+}: Pick<MessageItemProps, 'message' | 'onRetry' | 'onDiscard' | 'onEdit'> & { view: Shown }) {
   switch (message.status) {
     case 'sent':
       return (
-        <time className="message-meta" dateTime={new Date(message.ts).toISOString()}>
-          {formatMessageTime(message.ts)}
-        </time>
+        <span className="message-meta">
+          {view.changing ? (
+            // Honest about what the others see: the change has not reached the server yet.
+            <>
+              <ClockIcon /> {view.deleted ? 'Deleting…' : 'Saving edit…'}
+            </>
+          ) : (
+            view.edited && <span className="message-edited">(edited) </span>
+          )}
+          <time dateTime={new Date(message.ts).toISOString()}>{formatMessageTime(message.ts)}</time>
+        </span>
       );
     case 'pending':
       return (
         <span className="message-meta">
-          <ClockIcon /> Sending…
+          {view.edited && <span className="message-edited">(edited) </span>}
+          <ClockIcon /> {view.deleted ? 'Deleting…' : 'Sending…'}
         </span>
       );
     case 'failed':
@@ -87,6 +133,14 @@ function MessageMeta({
               onClick={() => onRetry(message.id)}
             >
               Retry
+            </button>
+            <button
+              type="button"
+              className="button button-small button-quiet"
+              data-testid="message-edit"
+              onClick={() => onEdit(message.id, view.body)}
+            >
+              Edit
             </button>
             <button
               type="button"

@@ -27,14 +27,25 @@ interface MessageListProps {
   snapshot: RoomSnapshot;
   /** This device's user id, to tell own messages from others'; null before sign-up. */
   me: string | null;
+  /** "Edit" on an own message: its id and body, for the composer. Keep it stable. */
+  onEdit?: (id: string, body: string) => void;
+  /** The message the composer is editing, if any. */
+  editingId?: string | null;
 }
+
+const IGNORE_EDIT = () => {};
 
 function isOwn(message: LocalMessage, me: string | null): boolean {
   return message.status !== 'sent' || (me !== null && message.authorId === me);
 }
 
 /** The room's messages; follows new ones while the user is at the bottom. */
-export function MessageList({ snapshot, me }: MessageListProps) {
+export function MessageList({
+  snapshot,
+  me,
+  onEdit = IGNORE_EDIT,
+  editingId = null,
+}: MessageListProps) {
   const engine = useEngine();
   const { room, messages, catchingUp, hasOlder } = snapshot;
   const scroller = useRef<HTMLDivElement>(null);
@@ -92,6 +103,8 @@ export function MessageList({ snapshot, me }: MessageListProps) {
     (id: string) => void engine.discard(room, id).catch(reportError),
     [engine, room],
   );
+  // Rejects with the engine's reason, which the row shows beside its confirmation.
+  const deleteMessage = useCallback((id: string) => engine.deleteMessage(room, id), [engine, room]);
 
   const row = (
     message: LocalMessage,
@@ -103,9 +116,12 @@ export function MessageList({ snapshot, me }: MessageListProps) {
       message={message}
       own={isOwn(message, me)}
       showAuthor={messages[index - 1]?.authorId !== message.authorId}
+      editing={message.id === editingId}
       virtualRow={virtualRow}
       onRetry={retry}
       onDiscard={discard}
+      onEdit={onEdit}
+      onDelete={deleteMessage}
     />
   );
 

@@ -1,7 +1,7 @@
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import { useIdentity } from '../hooks/useIdentity.ts';
 import { useRoom } from '../hooks/useRoom.ts';
-import { Composer } from './Composer.tsx';
+import { Composer, type EditRequest } from './Composer.tsx';
 import { InstallButton } from './InstallButton.tsx';
 import { LiveConnectionIndicator } from './LiveConnectionIndicator.tsx';
 import { MessageList } from './MessageList.tsx';
@@ -28,6 +28,14 @@ export function RoomScreen({
   const [firstRoom] = useState(roomId);
   const [switched, setSwitched] = useState(false);
   if (!switched && roomId !== firstRoom) setSwitched(true);
+  // Edit pressed on a row hands the message to the composer; an edit ends with its room.
+  const [editing, setEditing] = useState<EditRequest | null>(null);
+  if (editing && editing.room !== roomId) setEditing(null);
+  const startEdit = useCallback(
+    (id: string, body: string) => setEditing({ room: roomId, id, body }),
+    [roomId],
+  );
+  const endEdit = useCallback(() => setEditing(null), []);
 
   useEffect(() => {
     document.title = `#${roomId} · Ferry`;
@@ -60,11 +68,15 @@ export function RoomScreen({
         key={`list-${roomId}`}
         snapshot={snapshot}
         me={identity?.session?.userId ?? null}
+        onEdit={startEdit}
+        editingId={editing?.id ?? null}
       />
       <Composer
         key={`composer-${roomId}`}
         room={roomId}
         focusOnMount={afterNamePrompt || switched}
+        editing={editing}
+        onEditEnd={endEdit}
       />
     </div>
   );

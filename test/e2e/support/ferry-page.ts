@@ -1,4 +1,4 @@
-import type { BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { expect } from 'vitest';
 
 /** One `[data-testid=message]` as the page shows it. */
@@ -7,6 +7,10 @@ export interface ShownMessage {
   status: string;
   author: string;
   text: string;
+  /** `data-edited="true"`: the message was edited (or an edit typed here waits). */
+  edited: boolean;
+  /** `data-deleted="true"`: a "deleted" row (or a delete typed here waits). */
+  deleted: boolean;
 }
 
 /** How long a step may take before the test fails: generous, since other suites share the CPU. */
@@ -119,8 +123,59 @@ export class FerryPage {
         status: element.getAttribute('data-status') ?? '',
         author: element.getAttribute('data-author') ?? '',
         text: element.textContent ?? '',
+        edited: element.getAttribute('data-edited') === 'true',
+        deleted: element.getAttribute('data-deleted') === 'true',
       })),
     );
+  }
+
+  /** The message `id` as shown now, or undefined while there is no row for it. */
+  async message(id: string): Promise<ShownMessage | undefined> {
+    return (await this.messages()).find((message) => message.id === id);
+  }
+
+  /** The id of the message whose text carries `body`, once it shows. */
+  async idOf(body: string): Promise<string> {
+    let id: string | undefined;
+    await expect
+      .poll(
+        async () => {
+          id = (await this.messages()).find((message) => message.text.includes(body))?.id;
+          return id;
+        },
+        { timeout: STEP_TIMEOUT_MS },
+      )
+      .toBeDefined();
+    return id ?? '';
+  }
+
+  /** The row of the message `id`. */
+  messageRow(id: string): Locator {
+    return this.page.locator(`[data-testid=message][data-id="${id}"]`);
+  }
+
+  /**
+   * Presses Edit on the message `id`, types `body` over its text in the composer and saves
+   * with Enter; resolves once its row shows `body`.
+   */
+  async editMessage(id: string, body: string): Promise<void> {
+    await this.messageRow(id).getByTestId('message-edit').click();
+    const input = this.page.getByTestId('composer-input');
+    await input.fill(body);
+    await input.press('Enter');
+    await expect
+      .poll(async () => (await this.message(id))?.text, { timeout: STEP_TIMEOUT_MS })
+      .toContain(body);
+  }
+
+  /** Presses Delete on the message `id` and confirms; resolves once it is deleted or gone. */
+  async deleteMessage(id: string): Promise<void> {
+    const row = this.messageRow(id);
+    await row.getByTestId('message-delete').click();
+    await row.getByTestId('confirm-delete').click();
+    await expect
+      .poll(async () => (await this.message(id))?.deleted ?? 'gone', { timeout: STEP_TIMEOUT_MS })
+      .not.toBe(false);
   }
 
   /** Waits until a service worker controls this page (the offline shell is in place). */
