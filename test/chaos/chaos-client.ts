@@ -1,8 +1,10 @@
 import { ManualConnectivity } from '../../src/client/connectivity.ts';
 import { Engine } from '../../src/client/engine.ts';
 import { MemoryLocks } from '../../src/client/memory-locks.ts';
+import { shown } from '../../src/client/message-state.ts';
 import { FAST_BACKOFF } from '../support/engine.ts';
 import { FaultProxy } from '../support/fault-proxy.ts';
+import type { OpAttempt } from './checker.ts';
 import { DeviceClock } from './device-clock.ts';
 import type { SeededRandom } from './random.ts';
 
@@ -82,6 +84,7 @@ export class ChaosDevice {
   exempt = false;
   readonly #options: ChaosDeviceOptions;
   readonly #pickTab: SeededRandom;
+  readonly #pickChangeTab: SeededRandom;
   /** One message at a time, as a person types: the order of this chain is the send order. */
   #typing: Promise<unknown> = Promise.resolve();
   #awake: Promise<void> = Promise.resolve();
@@ -96,6 +99,7 @@ export class ChaosDevice {
     this.room = options.room;
     this.clock = new DeviceClock(options.name);
     this.#pickTab = options.random.fork('tabs');
+    this.#pickChangeTab = options.random.fork('change tabs');
     this.tabs = proxies.map(
       (proxy, i) =>
         new ChaosTab(
@@ -163,6 +167,32 @@ export class ChaosDevice {
     const engine = await tab.up;
     const pending = await this.clock.run(() => engine.send(this.room, body));
     return pending.id;
+  }
+
+  /**
+   * Edits (`body`) or deletes one of this device's messages in a tab that shows it (a person
+   * changes a message they see; in a shared profile a tab hears of another's message a
+   * moment later), waiting for that tab to be up. `seen` is told how that tab showed the
+   * message just before. Rejects if the engine refused or went away mid-call. Call it
+   * through `type`.
+   */
+  async change(
+    target: string,
+    kind: OpAttempt['kind'],
+    body: string,
+    seen: (status: OpAttempt['targetStatus']) => void,
+  ): Promise<void> {
+    const showing = this.tabs.filter((tab) =>
+      tab.engine?.room(this.room).messages.some((m) => m.id === target && !shown(m).deleted),
+    );
+    const tab = this.#pickChangeTab.pick(showing.length > 0 ? showing : this.tabs);
+    const engine = await tab.up;
+    seen(engine.room(this.room).messages.find((m) => m.id === target)?.status ?? 'absent');
+    await this.clock.run(() =>
+      kind === 'edit'
+        ? engine.edit(this.room, target, body)
+        : engine.deleteMessage(this.room, target),
+    );
   }
 
   /** The person stops typing until `wake` (the phone is asleep). */

@@ -18,7 +18,7 @@ function seeds(): number[] {
 }
 
 const SUMMARY =
-  /^chaos-cluster: seed=\d+ nodes=3 clients=\d+ messages=\d+ faults=\d+ lost=\d+ duplicated=\d+ reordered=\d+ diverged=\d+ gaps=\d+ converge_p99_ms=\d+$/;
+  /^chaos-cluster: seed=\d+ nodes=3 clients=\d+ messages=\d+ faults=\d+ lost=\d+ duplicated=\d+ reordered=\d+ diverged=\d+ gaps=\d+ staleEdit=\d+ undeleted=\d+ converge_p99_ms=\d+$/;
 
 // Without PostgreSQL or redis-server these are skipped loudly, except in CI, where they run
 // and fail.
@@ -60,6 +60,8 @@ describeWithPostgres('chaos suite, cluster mode', () => {
           expect(timed, `convergence timed after ${kind}`).toHaveLength(result.kinds[kind] ?? 0);
         }
         expect(result.kinds.cut).toBeGreaterThan(0);
+        expect(result.ops.edits).toBeGreaterThan(0);
+        expect(result.ops.deletes).toBeGreaterThan(0);
       },
       CLUSTER_RUN_TIMEOUT_MS,
     );

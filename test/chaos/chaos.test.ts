@@ -20,11 +20,11 @@ function seeds(): number[] {
 }
 
 const SUMMARY =
-  /^chaos: seed=\d+ clients=\d+ messages=\d+ faults=\d+ lost=\d+ duplicated=\d+ reordered=\d+ diverged=\d+ gaps=\d+ failedButStored=\d+ listedTwice=\d+ refused=\d+ stuck=\d+ misrefused=\d+ flapped=\d+ kinds=(?:[a-z-]+:\d+,)*[a-z-]+:\d+$/;
+  /^chaos: seed=\d+ clients=\d+ messages=\d+ faults=\d+ lost=\d+ duplicated=\d+ reordered=\d+ diverged=\d+ gaps=\d+ failedButStored=\d+ listedTwice=\d+ refused=\d+ stuck=\d+ misrefused=\d+ flapped=\d+ staleEdit=\d+ undeleted=\d+ kinds=(?:[a-z-]+:\d+,)*[a-z-]+:\d+$/;
 
 describe('chaos suite, CI profile', () => {
   it.each(seeds())(
-    'loses, duplicates, reorders nothing, and leaves nobody stuck, under faults (seed %i)',
+    'loses, duplicates, reorders nothing, keeps every last edit and delete, and leaves nobody stuck, under faults (seed %i)',
     async (seed) => {
       const profile = PROFILES.ci;
       const result = await runChaos({ profile, seed, log: (line) => console.log(line) });
@@ -44,6 +44,11 @@ describe('chaos suite, CI profile', () => {
       for (const [kind, count] of Object.entries(result.kinds)) {
         expect(count, `${kind} faults`).toBeGreaterThan(0);
       }
+      // People edited (some messages twice) and deleted, some messages still pending.
+      expect(result.ops.edits).toBeGreaterThan(0);
+      expect(result.ops.reedits).toBeGreaterThan(0);
+      expect(result.ops.deletes).toBeGreaterThan(0);
+      expect(result.ops.onPending).toBeGreaterThan(0);
     },
     CI_RUN_TIMEOUT_MS,
   );

@@ -1,9 +1,9 @@
 /**
- * The chaos checker: a pure function from what happened (every `send()` the workload made,
- * the server's stored rooms, every member's final view, what each device's engine counted)
- * to counts of what went wrong. In the spirit of Jepsen's total-queue checker (lost,
- * duplicated, unexpected), plus order, convergence, gap and liveness checks for Ferry's
- * promise (see docs/reliability.md).
+ * The chaos checker: a pure function from what happened (every `send()`, edit and delete
+ * the workload made, the server's stored rooms, every member's final view, what each
+ * device's engine counted) to counts of what went wrong. In the spirit of Jepsen's
+ * total-queue checker (lost, duplicated, unexpected), plus order, convergence, gap, edit
+ * and liveness checks for Ferry's promise (see docs/reliability.md).
  */
 
 /** One `send()` call of the workload. */
@@ -30,17 +30,61 @@ export interface SendAttempt {
   expect: 'delivered' | 'refused';
 }
 
+/** One `edit()` or `deleteMessage()` call of the workload, in the order the sender typed them. */
+export interface OpAttempt {
+  sender: string;
+  room: string;
+  /** The id of the message changed: one the sender's `send()` promised. */
+  target: string;
+  kind: 'edit' | 'delete';
+  /** An edit's new body (unique, like every body the workload types); '' for a delete. */
+  body: string;
+  /**
+   * How the tab it was typed in showed the target just before: a delete of a `pending`
+   * message may take it back before it ever leaves the device.
+   */
+  targetStatus: ObservedStatus | 'absent';
+  /**
+   * The engine call resolved: the operation is queued (or done in place) and promised.
+   * False when it rejected (the engine went away mid-call, say): it may or may not apply.
+   */
+  resolved: boolean;
+  /** Why it rejected, for the report. */
+  error: string | null;
+}
+
 export type ObservedStatus = 'sent' | 'pending' | 'failed';
 
 /** A message as one place (the server, or a member's view) holds it. */
 export interface ObservedMessage {
   id: string;
+  /** As shown: a deleted message's is '', an edited one's is its latest edit's. */
   body: string;
   /** The server's seq; null for a message that is not sent. */
   seq: number | null;
   status: ObservedStatus;
   /** Why a failed message failed (an error code such as `body_too_long`); null otherwise. */
   error: string | null;
+  /** Marked edited (absent: not). */
+  edited?: boolean;
+  /** A tombstone (absent: not). */
+  deleted?: boolean;
+  /** An edit or delete typed here still waits to be confirmed (views only). */
+  changing?: boolean;
+  /** Why the server refused the last edit or delete typed here (views only). */
+  opError?: string;
+}
+
+/** An edit or a delete in the server's room log, at its own seq. */
+export interface ObservedOp {
+  id: string;
+  seq: number;
+  kind: 'edit' | 'delete';
+  target: string;
+  /** An edit's body; '' for a delete, and for an edit erased when its message was deleted. */
+  body: string;
+  /** Erased by the delete of its message. */
+  erased: boolean;
 }
 
 export interface MemberView {
@@ -56,8 +100,10 @@ export interface MemberView {
 
 export interface RoomHistory {
   room: string;
-  /** The server's store, in seq order. */
+  /** The server's messages, in seq order, each in its final state. */
   server: readonly ObservedMessage[];
+  /** The operations of the server's room log, in seq order: their seqs are no gaps. */
+  ops: readonly ObservedOp[];
   views: readonly MemberView[];
 }
 
@@ -88,6 +134,7 @@ export interface SlowLink {
 
 export interface ChaosHistory {
   attempts: readonly SendAttempt[];
+  ops: readonly OpAttempt[];
   rooms: readonly RoomHistory[];
   devices: readonly DeviceReport[];
   slowLinks: readonly SlowLink[];
@@ -124,6 +171,16 @@ export interface Verdict {
   misrefused: number;
   /** Reconnects a device made by itself on a slow but steady link (it took slow for dead). */
   flapped: number;
+  /**
+   * Messages shown (on the server or in a view) with a body they had before their last
+   * edit, or marked edited in a view where the server does not say so (or the reverse).
+   */
+  staleEdit: number;
+  /**
+   * Messages deleted but shown with a body: not a tombstone on the server or in a view, a
+   * tombstone that kept its body, or a message deleted while pending stored with its body.
+   */
+  undeleted: number;
   /** A few examples per kind, for the person reading a failure. */
   notes: string[];
 }
@@ -150,7 +207,7 @@ interface Place {
 /** Checks a run's history. Every count must be 0. */
 export function checkHistory(history: ChaosHistory): Verdict {
   const notes = new Notes();
-  const attempts = new Attempts(history.attempts);
+  const attempts = new Attempts(history.attempts, history.ops);
   const rooms = new Map(history.rooms.map((room) => [room.room, room]));
   const places: Place[] = history.rooms.flatMap((room) => [
     { label: `server ${room.room}`, room: room.room, messages: room.server },
@@ -160,43 +217,159 @@ export function checkHistory(history: ChaosHistory): Verdict {
       messages: view.messages,
     })),
   ]);
+  const typedOps = new TypedOps(history.ops);
 
   return {
-    lost: countLost(history.attempts, rooms, notes),
-    duplicated: sum(places, (place) => countDuplicated(place, notes)),
-    reordered: sum(places, (place) => countReordered(place, attempts, notes)),
+    lost: countLost(history.attempts, attempts, rooms, notes),
+    duplicated:
+      sum(places, (place) => countDuplicated(place, notes)) +
+      sum(history.rooms, (room) => countDuplicatedOps(room, notes)),
+    reordered:
+      sum(places, (place) => countReordered(place, attempts, notes)) +
+      sum(history.rooms, (room) => countOpsBeforeTarget(room, notes)),
     diverged: sum(history.rooms, (room) => countDiverged(room, attempts, notes)),
     gaps: sum(history.rooms, (room) => countGaps(room, notes)),
-    unexpected: sum(places, (place) => countUnexpected(place, attempts, notes)),
+    unexpected:
+      sum(places, (place) => countUnexpected(place, attempts, notes)) +
+      sum(history.rooms, (room) => countUnexpectedOps(room, typedOps, notes)),
     failedButStored: sum(history.rooms, (room) => countFailedButStored(room, notes)),
     listedTwice: sum(places, (place) => countListedTwice(place, notes)),
     refused: sum(history.devices, (device) => countRefused(device, notes)),
     stuck: sum(history.devices, (device) => countStuck(device, notes)),
     misrefused: countMisrefused(history.attempts, rooms, notes),
     flapped: sum(history.slowLinks, (link) => countFlapped(link, notes)),
+    staleEdit:
+      sum(places, (place) => countStaleEdits(place, attempts, notes)) +
+      sum(history.rooms, (room) => countEditMarks(room, notes)),
+    undeleted: sum(places, (place) => countUndeleted(place, attempts, notes)),
     notes: notes.lines,
   };
 }
 
 /**
- * The attempts, found by id first (a body may come back altered) and else by body. A body
- * matches when it is what was sent, or its well-formed form (lone surrogates replaced with
- * U+FFFD), which is what a UTF-8 store may honestly make of ill-formed UTF-16.
+ * What the edits and deletes typed for one message leave it as. Bodies are kept in both
+ * the typed and the stored form (see `asStored`), so a lookup is one `has`.
+ */
+interface Fate {
+  /** Every body it was typed with, its original and each edit: any other is unexpected. */
+  known: ReadonlySet<string>;
+  /**
+   * The bodies it may end with unless deleted: its last edit's (or its original), plus any
+   * typed after that whose call rejected (it may or may not have applied). None once a
+   * delete resolved: it must end deleted.
+   */
+  finals: ReadonlySet<string>;
+  /** The body it should end with, for notes. */
+  last: string;
+  /** A delete of it was typed: it may end as a tombstone. */
+  mayDelete: boolean;
+  /**
+   * The delete was typed while its tab did not show it sent: the engine may have taken it
+   * back before it left the device, so it may instead be absent everywhere.
+   */
+  mayVanish: boolean;
+}
+
+/**
+ * The attempts, found by id first (a body may come back altered or edited) and else by
+ * body, any body they were typed with. A body matches when it is what was typed, or its
+ * well-formed form (lone surrogates replaced with U+FFFD), which is what a UTF-8 store may
+ * honestly make of ill-formed UTF-16.
  */
 class Attempts {
   readonly #byId = new Map<string, SendAttempt>();
   readonly #byBody = new Map<string, SendAttempt>();
+  readonly #fates = new Map<SendAttempt, Fate>();
 
-  constructor(attempts: readonly SendAttempt[]) {
+  constructor(attempts: readonly SendAttempt[], ops: readonly OpAttempt[]) {
     for (const attempt of attempts) {
       if (attempt.id !== null) this.#byId.set(attempt.id, attempt);
-      this.#byBody.set(attempt.body, attempt);
-      this.#byBody.set(asStored(attempt.body), attempt);
+      const forms = bodyForms(attempt.body);
+      for (const form of forms) this.#byBody.set(form, attempt);
+      // Most messages are never changed: their fate shares one set.
+      this.#fates.set(attempt, {
+        known: forms,
+        finals: forms,
+        last: attempt.body,
+        mayDelete: false,
+        mayVanish: false,
+      });
+    }
+    // In the order typed: one sender types one thing at a time.
+    for (const op of ops) {
+      const attempt = this.#byId.get(op.target);
+      const before = attempt && this.#fates.get(attempt);
+      if (!attempt || !before) continue;
+      const known = new Set(before.known);
+      if (op.kind === 'edit') {
+        const forms = bodyForms(op.body);
+        for (const form of forms) {
+          known.add(form);
+          this.#byBody.set(form, attempt);
+        }
+        this.#fates.set(attempt, {
+          ...before,
+          known,
+          finals: op.resolved ? forms : new Set([...before.finals, ...forms]),
+          last: op.resolved ? op.body : before.last,
+        });
+      } else {
+        this.#fates.set(attempt, {
+          ...before,
+          known,
+          finals: op.resolved ? new Set() : before.finals,
+          last: op.resolved ? '' : before.last,
+          mayDelete: true,
+          mayVanish: before.mayVanish || op.targetStatus !== 'sent',
+        });
+      }
     }
   }
 
   of(message: ObservedMessage): SendAttempt | undefined {
     return this.#byId.get(message.id) ?? this.#byBody.get(message.body);
+  }
+
+  byId(id: string): SendAttempt | undefined {
+    return this.#byId.get(id);
+  }
+
+  fate(attempt: SendAttempt): Fate | undefined {
+    return this.#fates.get(attempt);
+  }
+}
+
+/** A body as typed and as a UTF-8 store keeps it (the same string when it is well-formed). */
+function bodyForms(body: string): Set<string> {
+  return new Set([body, asStored(body)]);
+}
+
+/** The operations typed, per target: what the server's log may hold of them. */
+class TypedOps {
+  readonly #edits = new Map<string, Set<string>>();
+  readonly #deletes = new Set<string>();
+
+  constructor(ops: readonly OpAttempt[]) {
+    for (const op of ops) {
+      if (op.kind === 'delete') {
+        this.#deletes.add(op.target);
+        continue;
+      }
+      const bodies = this.#edits.get(op.target) ?? new Set<string>();
+      for (const form of bodyForms(op.body)) bodies.add(form);
+      this.#edits.set(op.target, bodies);
+    }
+  }
+
+  /**
+   * Whether `op` is one typed: an edit of its target with its body (an erased one's body is
+   * gone), or a delete of it. An unsent edit that a delete overtook in the outbox becomes
+   * that delete, under the edit's id, so ids are not compared.
+   */
+  typed(op: ObservedOp): boolean {
+    if (op.kind === 'delete') return this.#deletes.has(op.target);
+    const bodies = this.#edits.get(op.target);
+    return bodies !== undefined && (op.erased || bodies.has(op.body));
   }
 }
 
@@ -230,6 +403,7 @@ export function asStored(body: string): string {
 
 function countLost(
   attempts: readonly SendAttempt[],
+  known: Attempts,
   rooms: ReadonlyMap<string, RoomHistory>,
   notes: Notes,
 ): number {
@@ -238,7 +412,7 @@ function countLost(
     [...rooms.values()].map((room) => [
       room.room,
       [
-        { name: 'the server', ids: sentIds(room.server) },
+        { name: SERVER, ids: sentIds(room.server) },
         ...room.views.map((view) => ({ name: view.observer, ids: sentIds(view.messages) })),
       ],
     ]),
@@ -249,9 +423,12 @@ function countLost(
     if (attempt.id === null || attempt.expect === 'refused') continue;
     const id = attempt.id;
     const places = holders.get(attempt.room);
-    const missingFrom = places
-      ? places.filter((place) => !place.ids.has(id)).map((place) => place.name)
-      : ['the server (room missing)'];
+    const missing = places ? places.filter((place) => !place.ids.has(id)) : [];
+    // Deleted before it left the device: never stored. Shown anyway in a view, it is that
+    // view's divergence (and, with its body, undeleted), not a loss.
+    const neverStored = missing.some((place) => place.name === SERVER) || !places;
+    if (neverStored && known.fate(attempt)?.mayVanish) continue;
+    const missingFrom = places ? missing.map((place) => place.name) : [`${SERVER} (room missing)`];
     if (missingFrom.length === 0) continue;
     lost += 1;
     notes.add(
@@ -262,6 +439,8 @@ function countLost(
   return lost;
 }
 
+const SERVER = 'the server';
+
 function sentIds(messages: readonly ObservedMessage[]): Set<string> {
   return new Set(messages.filter((message) => message.status === 'sent').map((m) => m.id));
 }
@@ -271,12 +450,38 @@ function countDuplicated(place: Place, notes: Notes): number {
   const bodies = new Set<string>();
   let duplicated = 0;
   for (const message of place.messages) {
-    if (ids.has(message.id) || bodies.has(message.body)) {
+    // Every tombstone's body is '': only its id tells it apart.
+    const body = message.body === '' ? null : message.body;
+    if (ids.has(message.id) || (body !== null && bodies.has(body))) {
       duplicated += 1;
       notes.add('duplicated', `${preview(message.body)} (${message.id}) twice in ${place.label}`);
     }
     ids.add(message.id);
-    bodies.add(message.body);
+    if (body !== null) bodies.add(body);
+  }
+  return duplicated;
+}
+
+/**
+ * Operations stored twice: a delete of one message twice, or one edit's body twice (each
+ * edit typed has a body of its own). An erased edit's body is gone, so erased ones are
+ * not compared.
+ */
+function countDuplicatedOps(room: RoomHistory, notes: Notes): number {
+  const seen = new Set<string>();
+  let duplicated = 0;
+  for (const op of room.ops) {
+    if (op.kind === 'edit' && op.erased) continue;
+    const key = op.kind === 'delete' ? `delete ${op.target}` : `edit ${op.target} ${op.body}`;
+    if (seen.has(key)) {
+      duplicated += 1;
+      notes.add(
+        'duplicated',
+        `${op.kind} of ${op.target} ${op.kind === 'edit' ? `to ${preview(op.body)} ` : ''}` +
+          `stored twice in server ${room.room} (again at seq ${op.seq})`,
+      );
+    }
+    seen.add(key);
   }
   return duplicated;
 }
@@ -304,6 +509,23 @@ function countReordered(place: Place, attempts: Attempts, notes: Notes): number 
   return reordered;
 }
 
+/** An operation stored before the message it changes (or with no such message stored). */
+function countOpsBeforeTarget(room: RoomHistory, notes: Notes): number {
+  const seqs = new Map(room.server.map((message) => [message.id, message.seq ?? 0]));
+  let reordered = 0;
+  for (const op of room.ops) {
+    const target = seqs.get(op.target);
+    if (target === undefined || target < op.seq) continue;
+    reordered += 1;
+    notes.add(
+      'reordered',
+      `${op.kind} of ${op.target} at seq ${op.seq} stored before its message (seq ${target}) ` +
+        `in server ${room.room}`,
+    );
+  }
+  return reordered;
+}
+
 function countDiverged(room: RoomHistory, attempts: Attempts, notes: Notes): number {
   const expected = fingerprint(room.server);
   let diverged = 0;
@@ -327,17 +549,27 @@ function countDiverged(room: RoomHistory, attempts: Attempts, notes: Notes): num
   return diverged;
 }
 
+/**
+ * Which messages, where, in what status. An edit or delete still shown waiting once every
+ * outbox drained differs from the server's settled history too.
+ */
 function fingerprint(messages: readonly ObservedMessage[]): string[] {
-  return messages.map((message) => `${message.id}@${message.seq ?? '-'}:${message.status}`);
+  return messages.map(
+    (message) =>
+      `${message.id}@${message.seq ?? '-'}:${message.status}${message.changing ? ' changing' : ''}`,
+  );
 }
 
 function countGaps(room: RoomHistory, notes: Notes): number {
-  const serverSeqs = seqsOf(room.server);
+  // An operation's seq is taken: a view lists no operation, and whether it applied them
+  // is for staleEdit and undeleted to say.
+  const opSeqs = room.ops.map((op) => op.seq);
+  const serverSeqs = seqsOf(room.server, opSeqs);
   const highest = Math.max(0, ...serverSeqs);
   let gaps = missingBelow(highest, serverSeqs);
   if (gaps > 0) notes.add('gaps', `server ${room.room}: ${gaps} seqs missing below ${highest}`);
   for (const view of room.views) {
-    const missing = missingBelow(highest, seqsOf(view.messages));
+    const missing = missingBelow(highest, seqsOf(view.messages, opSeqs));
     if (missing === 0) continue;
     gaps += missing;
     notes.add(
@@ -348,8 +580,8 @@ function countGaps(room: RoomHistory, notes: Notes): number {
   return gaps;
 }
 
-function seqsOf(messages: readonly ObservedMessage[]): Set<number> {
-  const seqs = new Set<number>();
+function seqsOf(messages: readonly ObservedMessage[], opSeqs: readonly number[]): Set<number> {
+  const seqs = new Set<number>(opSeqs);
   for (const message of messages) {
     if (message.status === 'sent' && message.seq !== null) seqs.add(message.seq);
   }
@@ -363,27 +595,120 @@ function missingBelow(highest: number, seqs: ReadonlySet<number>): number {
   return missing;
 }
 
+/**
+ * Entries no `send()` produced, or with a body none of their `send()` and `edit()` calls
+ * typed, or deleted with no delete typed. A body that was typed but is not the last edit's
+ * is staleEdit's; a tombstone that kept its body is undeleted's.
+ */
 function countUnexpected(place: Place, attempts: Attempts, notes: Notes): number {
   let unexpected = 0;
   for (const message of place.messages) {
     const attempt = attempts.of(message);
-    const sameBody =
-      attempt !== undefined &&
-      (message.body === attempt.body || message.body === asStored(attempt.body));
+    const fate = attempt && attempts.fate(attempt);
+    const tombstone = message.deleted === true && message.body === '';
+    const typedBody = fate !== undefined && (tombstone || fate.known.has(message.body));
+    const typedDelete = !message.deleted || fate?.mayDelete === true;
     const fits =
       attempt !== undefined &&
-      sameBody &&
+      typedBody &&
+      typedDelete &&
       attempt.room === place.room &&
       (attempt.id === null || attempt.id === message.id);
     if (fits) continue;
     unexpected += 1;
-    const why =
-      attempt && !sameBody
+    const why = !attempt
+      ? 'matches no send() to that room'
+      : !typedBody
         ? `came back altered (sent ${preview(attempt.body)})`
-        : 'matches no send() to that room';
+        : !typedDelete
+          ? 'is deleted, but no delete of it was typed'
+          : 'matches no send() to that room';
     notes.add('unexpected', `${preview(message.body)} (${message.id}) in ${place.label} ${why}`);
   }
   return unexpected;
+}
+
+/** Operations in the server's log that no `edit()` or `deleteMessage()` typed. */
+function countUnexpectedOps(room: RoomHistory, typed: TypedOps, notes: Notes): number {
+  let unexpected = 0;
+  for (const op of room.ops) {
+    if (typed.typed(op)) continue;
+    unexpected += 1;
+    notes.add(
+      'unexpected',
+      `${op.kind} ${op.id} of ${op.target} at seq ${op.seq} in server ${room.room}` +
+        `${op.kind === 'edit' ? ` (to ${preview(op.body)})` : ''} matches nothing typed`,
+    );
+  }
+  return unexpected;
+}
+
+/** Messages shown with a body they had before their last edit. */
+function countStaleEdits(place: Place, attempts: Attempts, notes: Notes): number {
+  let stale = 0;
+  for (const message of place.messages) {
+    const attempt = attempts.byId(message.id);
+    const fate = attempt && attempts.fate(attempt);
+    // A deleted one, or one that must be, is undeleted's to judge; an untyped body, unexpected's.
+    if (!fate || message.deleted || fate.finals.size === 0) continue;
+    if (fate.finals.has(message.body) || !fate.known.has(message.body)) continue;
+    stale += 1;
+    notes.add(
+      'staleEdit',
+      `${preview(message.body)} (${message.id}) in ${place.label}, but its last edit is ` +
+        preview(fate.last),
+    );
+  }
+  return stale;
+}
+
+/**
+ * Views that mark a message edited when the server does not, or the reverse: the body can
+ * be right (an edit of a pending message rewrites it in place, unmarked) while the mark is
+ * not. Only settled copies with the server's body are compared: one with an edit still
+ * waiting is diverged's, one with another body countStaleEdits' or countUnexpected's.
+ */
+function countEditMarks(room: RoomHistory, notes: Notes): number {
+  const server = new Map(room.server.map((message) => [message.id, message]));
+  let count = 0;
+  for (const view of room.views) {
+    for (const message of view.messages) {
+      const stored = server.get(message.id);
+      if (!stored || stored.deleted || message.deleted) continue;
+      if (message.status !== 'sent' || message.changing) continue;
+      if (asStored(message.body) !== asStored(stored.body)) continue;
+      if (Boolean(message.edited) === Boolean(stored.edited)) continue;
+      count += 1;
+      notes.add(
+        'staleEdit',
+        `${preview(message.body)} (${message.id}) shown ${message.edited ? '' : 'not '}edited ` +
+          `in ${view.observer} view of ${room.room}, the server says the opposite`,
+      );
+    }
+  }
+  return count;
+}
+
+/**
+ * Messages deleted but not gone: shown with a body after a delete of them resolved (on the
+ * server, a message deleted while pending that was stored with its body and no delete),
+ * or a tombstone that kept its body.
+ */
+function countUndeleted(place: Place, attempts: Attempts, notes: Notes): number {
+  let undeleted = 0;
+  for (const message of place.messages) {
+    const attempt = attempts.byId(message.id);
+    const fate = attempt && attempts.fate(attempt);
+    if (!fate || attempt.expect === 'refused') continue;
+    if (message.deleted ? message.body === '' : fate.finals.size > 0) continue;
+    undeleted += 1;
+    const why = message.deleted
+      ? 'is deleted but still has its body'
+      : `is shown (${message.status}) though deleted` +
+        (fate.mayVanish ? ' before it was sent' : '');
+    notes.add('undeleted', `${preview(message.body)} (${message.id}) in ${place.label} ${why}`);
+  }
+  return undeleted;
 }
 
 function countFailedButStored(room: RoomHistory, notes: Notes): number {
@@ -556,7 +881,8 @@ export function summaryLine(run: {
     `diverged=${verdict.diverged} gaps=${verdict.gaps} ` +
     `failedButStored=${verdict.failedButStored} listedTwice=${verdict.listedTwice} ` +
     `refused=${verdict.refused} stuck=${verdict.stuck} misrefused=${verdict.misrefused} ` +
-    `flapped=${verdict.flapped} kinds=${kindList}`
+    `flapped=${verdict.flapped} staleEdit=${verdict.staleEdit} undeleted=${verdict.undeleted} ` +
+    `kinds=${kindList}`
   );
 }
 

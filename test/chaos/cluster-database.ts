@@ -2,7 +2,8 @@ import pg from 'pg';
 import { PgMessageStore } from '../../src/server/store/pg-store.ts';
 import { type FreshDatabase, freshDatabase } from '../support/postgres.ts';
 import type { ChaosHistory, MemberView } from './checker.ts';
-import { readServerRooms } from './observations.ts';
+import type { RoomHead } from './convergence.ts';
+import { readServerRooms, type StoredRoom } from './observations.ts';
 
 /**
  * The harness's own PostgreSQL connections say who they are, so that the fault that
@@ -39,20 +40,38 @@ export class ClusterDatabase {
     return this.#database.url;
   }
 
-  /** Messages stored per room now. */
-  async storedCounts(): Promise<ReadonlyMap<string, number>> {
-    const { rows } = await this.#harness.query<{ room: string; n: number }>(
-      'SELECT room, count(*)::int AS n FROM messages GROUP BY room',
+  /** What is stored per room now (see StoredRoom). */
+  async storedCounts(): Promise<ReadonlyMap<string, StoredRoom>> {
+    const { rows } = await this.#harness.query<StoredRoom & { room: string }>(
+      `SELECT room, count(*)::int AS messages, sum(coalesce(version, seq))::float8 AS versions
+       FROM messages WHERE kind = 'message' GROUP BY room`,
     );
-    return new Map(rows.map((row) => [row.room, row.n]));
+    return new Map(rows.map(({ room, messages, versions }) => [room, { messages, versions }]));
   }
 
-  /** Each room's newest seq now. */
-  async heads(): Promise<ReadonlyMap<string, number>> {
-    const { rows } = await this.#harness.query<{ room: string; head: number }>(
-      'SELECT room, last_seq::int AS head FROM rooms',
+  /** Each room's newest seq now, and the seqs in its log that hold an edit or a delete. */
+  async heads(): Promise<ReadonlyMap<string, RoomHead>> {
+    // One snapshot for both, so that no operation below a head is missed.
+    const { rows } = await this.#harness.query<{
+      room: string;
+      seq: number;
+      target: string | null;
+    }>(
+      `SELECT room, last_seq::int AS seq, NULL AS target FROM rooms
+       UNION ALL
+       SELECT room, seq::int, target FROM messages WHERE kind <> 'message'`,
     );
-    return new Map(rows.map((row) => [row.room, row.head]));
+    const heads = new Map<string, { head: number; ops: Map<number, string> }>();
+    const of = (room: string) => {
+      const head = heads.get(room) ?? { head: 0, ops: new Map<number, string>() };
+      heads.set(room, head);
+      return head;
+    };
+    for (const row of rows) {
+      if (row.target === null) of(row.room).head = row.seq;
+      else of(row.room).ops.set(row.seq, row.target);
+    }
+    return heads;
   }
 
   /**

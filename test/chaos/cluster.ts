@@ -3,6 +3,8 @@ import { RedisProcess } from '../support/redis.ts';
 import { ServerProcess } from '../support/server-process.ts';
 import type { ChaosHistory, MemberView } from './checker.ts';
 import { ClusterDatabase } from './cluster-database.ts';
+import type { RoomHead } from './convergence.ts';
+import type { StoredRoom } from './observations.ts';
 import type { SeededRandom } from './random.ts';
 import { Relay } from './relay.ts';
 import { countAcks, publishesBroadcast, refusalCodes } from './wire-sniff.ts';
@@ -243,13 +245,13 @@ export class ChaosCluster {
 
   // ---- the truth --------------------------------------------------------------
 
-  /** Messages stored per room now. */
-  storedCounts(): Promise<ReadonlyMap<string, number>> {
+  /** What is stored per room now (see StoredRoom). */
+  storedCounts(): Promise<ReadonlyMap<string, StoredRoom>> {
     return this.#database.storedCounts();
   }
 
-  /** Each room's newest seq now. */
-  heads(): Promise<ReadonlyMap<string, number>> {
+  /** Each room's newest seq now, and where its edits and deletes are. */
+  heads(): Promise<ReadonlyMap<string, RoomHead>> {
     return this.#database.heads();
   }
 

@@ -12,10 +12,20 @@ export interface Convergence {
   converged: boolean;
 }
 
+/**
+ * A room's newest seq, and which of its seqs hold an edit or a delete (seq to the id of the
+ * message it changes): a view lists messages only, so it holds such a seq once it shows
+ * that message changed by it.
+ */
+export interface RoomHead {
+  head: number;
+  ops: ReadonlyMap<number, string>;
+}
+
 interface Open {
   fault: string;
   healedAt: number;
-  heads: ReadonlyMap<string, number>;
+  heads: ReadonlyMap<string, RoomHead>;
   reported: boolean;
 }
 
@@ -30,14 +40,14 @@ interface Open {
 export class ConvergenceWatch {
   readonly results: Convergence[] = [];
   readonly #devices: readonly ChaosDevice[];
-  readonly #heads: () => Promise<ReadonlyMap<string, number>>;
+  readonly #heads: () => Promise<ReadonlyMap<string, RoomHead>>;
   readonly #log: (line: string) => void;
   readonly #open = new Set<Open>();
   readonly #timer: ReturnType<typeof setInterval>;
 
   constructor(
     devices: readonly ChaosDevice[],
-    heads: () => Promise<ReadonlyMap<string, number>>,
+    heads: () => Promise<ReadonlyMap<string, RoomHead>>,
     log: (line: string) => void,
   ) {
     this.#devices = devices;
@@ -71,22 +81,22 @@ export class ConvergenceWatch {
 
   #poll(): void {
     if (this.#open.size === 0) return;
-    const held = this.#devices.flatMap((device) =>
-      device.tabs.map((tab) => ({
-        tab,
-        room: device.room,
-        upTo: heldUpTo(tab.engine, device.room),
-      })),
-    );
     const now = performance.now();
     for (const open of this.#open) {
-      const behind = held.filter((each) => each.upTo < (open.heads.get(each.room) ?? 0));
+      const held = this.#devices.flatMap((device) =>
+        device.tabs.map((tab) => {
+          const head = open.heads.get(device.room);
+          const upTo = heldUpTo(tab.engine, device.room, head?.ops ?? new Map(), head?.head ?? 0);
+          return { tab, room: device.room, upTo };
+        }),
+      );
+      const behind = held.filter((each) => each.upTo < (open.heads.get(each.room)?.head ?? 0));
       if (behind.length > 0) {
         if (!open.reported && now - open.healedAt > SLOW_MS) {
           open.reported = true;
           const who = behind.map(
             ({ tab, room, upTo }) =>
-              `${tab.label} ${upTo}/${open.heads.get(room)} ` +
+              `${tab.label} ${upTo}/${open.heads.get(room)?.head} ` +
               `(${tab.engine?.connection.status ?? 'down'})`,
           );
           this.#log(`still converging after ${open.fault}: ${who.join(', ')}`);
@@ -99,15 +109,31 @@ export class ConvergenceWatch {
   }
 }
 
-/** The highest seq up to which a tab holds its room without a hole (-1 while it is down). */
-function heldUpTo(engine: ChaosDevice['engine'], room: string): number {
+/**
+ * The highest seq up to `head` to which a tab holds its room without a hole (-1 while it is
+ * down). An edit's or a delete's seq is held once the tab shows its message at that version
+ * or later (a later edit or delete of it covers an earlier one).
+ */
+function heldUpTo(
+  engine: ChaosDevice['engine'],
+  room: string,
+  ops: ReadonlyMap<number, string>,
+  head: number,
+): number {
   if (!engine) return -1;
   const seqs = new Set<number>();
+  const versions = new Map<string, number>();
   for (const message of engine.room(room).messages) {
-    if (message.status === 'sent') seqs.add(message.seq);
+    if (message.status !== 'sent') continue;
+    seqs.add(message.seq);
+    versions.set(message.id, message.version ?? message.seq);
   }
+  const held = (seq: number) => {
+    const target = ops.get(seq);
+    return target === undefined ? seqs.has(seq) : (versions.get(target) ?? 0) >= seq;
+  };
   let upTo = 0;
-  while (seqs.has(upTo + 1)) upTo += 1;
+  while (upTo < head && held(upTo + 1)) upTo += 1;
   return upTo;
 }
 

@@ -31,6 +31,13 @@ export interface ChaosProfile {
 }
 
 /**
+ * Every profile's people edit about one message in ten they type and delete one in twenty,
+ * pending or sent, some more than once. Each costs a seq and a token of the rate limit
+ * like a message, so the budgets below still let every device finish in time.
+ */
+const CHANGES = { editShare: 0.1, deleteShare: 0.05 } as const;
+
+/**
  * The CI profile runs inside `npm test` on a shared 2-core machine: 20 × 100 messages over
  * about a minute of faults. The long profile (`npm run chaos`) is 50 × 1,000 over several
  * minutes, with proportionally more of every heavy fault.
@@ -50,7 +57,13 @@ export const PROFILES: Record<ProfileName, ChaosProfile> = {
     sharedProfiles: 3,
     sharedTabs: [2, 3],
     rateLimit: { burst: 10, perMinute: 300 },
-    workload: { messagesPerClient: 100, meanPauseMs: 450, burstChance: 0.15, burstMax: 8 },
+    workload: {
+      messagesPerClient: 100,
+      meanPauseMs: 450,
+      burstChance: 0.15,
+      burstMax: 8,
+      ...CHANGES,
+    },
     faults: {
       cutMeanMs: 150,
       latencyMaxMs: 40,
@@ -86,7 +99,13 @@ export const PROFILES: Record<ProfileName, ChaosProfile> = {
     sharedProfiles: 8,
     sharedTabs: [2, 3],
     rateLimit: { burst: 10, perMinute: 300 },
-    workload: { messagesPerClient: 1_000, meanPauseMs: 450, burstChance: 0.15, burstMax: 8 },
+    workload: {
+      messagesPerClient: 1_000,
+      meanPauseMs: 450,
+      burstChance: 0.15,
+      burstMax: 8,
+      ...CHANGES,
+    },
     faults: {
       cutMeanMs: 150,
       latencyMaxMs: 40,
@@ -175,7 +194,13 @@ export const CLUSTER_PROFILES: Record<ProfileName, ClusterProfile> = {
     sharedProfiles: 2,
     sharedTabs: [2, 2],
     rateLimit: { burst: 10, perMinute: 300 },
-    workload: { messagesPerClient: 130, meanPauseMs: 450, burstChance: 0.15, burstMax: 8 },
+    workload: {
+      messagesPerClient: 130,
+      meanPauseMs: 450,
+      burstChance: 0.15,
+      burstMax: 8,
+      ...CHANGES,
+    },
     faults: {
       ...QUIET_DEVICES,
       cutMeanMs: 3_000,
@@ -208,7 +233,13 @@ export const CLUSTER_PROFILES: Record<ProfileName, ClusterProfile> = {
     sharedProfiles: 5,
     sharedTabs: [2, 3],
     rateLimit: { burst: 10, perMinute: 300 },
-    workload: { messagesPerClient: 500, meanPauseMs: 450, burstChance: 0.15, burstMax: 8 },
+    workload: {
+      messagesPerClient: 500,
+      meanPauseMs: 450,
+      burstChance: 0.15,
+      burstMax: 8,
+      ...CHANGES,
+    },
     faults: {
       ...QUIET_DEVICES,
       cutMeanMs: 2_000,

@@ -6,6 +6,7 @@ import { installDeviceClocks } from './device-clock.ts';
 import type { ClusterProfile } from './profiles.ts';
 import { SeededRandom } from './random.ts';
 import { runSession } from './session.ts';
+import type { OpCounts } from './workload.ts';
 
 const LABEL = 'chaos-cluster';
 
@@ -44,6 +45,8 @@ export interface ClusterRunResult {
   scripted: number;
   attempted: number;
   promised: number;
+  /** The edits and deletes typed. */
+  ops: OpCounts;
 }
 
 /**
@@ -140,7 +143,8 @@ export async function runClusterChaos(options: ClusterRunOptions): Promise<Clust
       `${LABEL}: seed=${seed} nodes=${profile.nodes} clients=${outcome.clients} ` +
       `messages=${outcome.promised} faults=${outcome.faults} lost=${verdict.lost} ` +
       `duplicated=${verdict.duplicated} reordered=${verdict.reordered} ` +
-      `diverged=${verdict.diverged} gaps=${verdict.gaps} converge_p99_ms=${convergeP99Ms}`;
+      `diverged=${verdict.diverged} gaps=${verdict.gaps} staleEdit=${verdict.staleEdit} ` +
+      `undeleted=${verdict.undeleted} converge_p99_ms=${convergeP99Ms}`;
     return {
       seed,
       verdict,
@@ -159,6 +163,7 @@ export async function runClusterChaos(options: ClusterRunOptions): Promise<Clust
       scripted: outcome.scripted,
       attempted: outcome.attempted,
       promised: outcome.promised,
+      ops: outcome.ops,
     };
   } finally {
     watch.current?.stop();

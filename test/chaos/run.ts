@@ -7,6 +7,7 @@ import { readServerRooms, sqliteCounts } from './observations.ts';
 import type { ChaosProfile } from './profiles.ts';
 import { SeededRandom } from './random.ts';
 import { type RunKind, runSession } from './session.ts';
+import type { OpCounts } from './workload.ts';
 
 export type { RunKind } from './session.ts';
 
@@ -37,6 +38,8 @@ export interface ChaosRunResult {
   /** Every attempt, faults' extra messages included. */
   attempted: number;
   promised: number;
+  /** The edits and deletes typed. */
+  ops: OpCounts;
 }
 
 /**
@@ -102,6 +105,7 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunResult
       scripted: outcome.scripted,
       attempted: outcome.attempted,
       promised: outcome.promised,
+      ops: outcome.ops,
     };
   } finally {
     stored?.close();

@@ -16,7 +16,7 @@ import { type ExternalFault, type FaultKind, Nemesis, type Typist } from './faul
 import { readMemberViews, type Settled, type StoredCounts, settle } from './observations.ts';
 import type { ChaosProfile } from './profiles.ts';
 import type { SeededRandom } from './random.ts';
-import { Workload } from './workload.ts';
+import { type OpCounts, Workload } from './workload.ts';
 
 const POLL_MS = 200;
 const PROGRESS_EVERY_MS = 10_000;
@@ -82,6 +82,8 @@ export interface SessionOutcome {
   /** Every attempt, faults' extra messages included. */
   attempted: number;
   promised: number;
+  /** The edits and deletes typed. */
+  ops: OpCounts;
 }
 
 /**
@@ -185,11 +187,14 @@ export async function runSession(options: SessionOptions): Promise<SessionOutcom
     }));
     const history: ChaosHistory = {
       attempts: workload.attempts,
+      ops: workload.ops,
       rooms,
       devices: reports,
       slowLinks: nemesis.slowLinks,
     };
     log(describeRefusals(reports));
+    log(describeOps(workload.opCounts()));
+    log(describeLogs(rooms));
     const verdict = checkHistory(history);
     for (const note of verdict.notes) log(note);
     if (verdict.unexpected > 0) log(`unexpected=${verdict.unexpected}`);
@@ -210,6 +215,7 @@ export async function runSession(options: SessionOptions): Promise<SessionOutcom
       scripted: workload.scripted,
       attempted: workload.attempts.length,
       promised: workload.resolved,
+      ops: workload.opCounts(),
     };
   } finally {
     for (const device of devices) await device.dispose().catch(() => {});
@@ -299,6 +305,27 @@ function describeRefusals(reports: readonly DeviceReport[]): string {
     }
   }
   return `most rate_limited answers in ${REFUSED_WINDOW_S} s: ${worst.refused} (${worst.device})`;
+}
+
+function describeOps(ops: OpCounts): string {
+  const rejected = Object.entries(ops.rejected).map(([why, count]) => `${count} ${why}`);
+  return (
+    `${ops.edits} edits (${ops.reedits} of a message edited before), ${ops.deletes} deletes; ` +
+    `${ops.onPending} typed on a message still pending; ` +
+    `rejected: ${rejected.join(', ') || 'none'}`
+  );
+}
+
+/** What the server's logs hold of the edits and deletes, so a reader sees what was checked. */
+function describeLogs(rooms: ChaosHistory['rooms']): string {
+  const server = rooms.flatMap((room) => room.server);
+  const ops = rooms.flatMap((room) => room.ops);
+  const edits = ops.filter((op) => op.kind === 'edit');
+  return (
+    `server logs: ${server.length} messages (${server.filter((m) => m.edited).length} edited, ` +
+    `${server.filter((m) => m.deleted).length} deleted), ${edits.length} edits ` +
+    `(${edits.filter((op) => op.erased).length} erased), ${ops.length - edits.length} deletes`
+  );
 }
 
 function describeFaults(nemesis: Nemesis): string {
