@@ -6,7 +6,7 @@ import { CatchUp } from '../src/client/catch-up.ts';
 import { Connection } from '../src/client/connection.ts';
 import type { ClientSocket, SocketFactory } from '../src/client/connection-options.ts';
 import { MAX_HISTORY_PAGE } from '../src/shared/limits.ts';
-import type { Session, StoredMessage } from '../src/shared/protocol.ts';
+import type { LogEntry, Session } from '../src/shared/protocol.ts';
 import { historyAckSchema, joinAckSchema } from '../src/shared/schemas.ts';
 
 /**
@@ -146,7 +146,7 @@ export class StormClient {
   }
 
   /** Moves the cursor over the messages that continue it (ascending, as pages and events are). */
-  #hold(messages: readonly StoredMessage[]): void {
+  #hold(messages: readonly LogEntry[]): void {
     const before = this.#cursor;
     for (const message of messages) {
       if (message.seq === this.#cursor + 1) this.#cursor = message.seq;

@@ -58,7 +58,7 @@ export function planBatch(
 /** An outbox entry as a `send` batch carries it: a message, an edit or a delete. */
 export function outgoingItemOf(entry: Pick<OutboxEntry, 'id' | 'body' | 'op'>): OutgoingItem {
   const { id, body, op } = entry;
-  if (op?.kind === 'edit') return { id, kind: 'edit', target: op.target, body };
+  if (op?.kind === 'edit') return { id, kind: 'edit', target: op.target, newBody: body };
   if (op?.kind === 'delete') return { id, kind: 'delete', target: op.target };
   return { id, body };
 }

@@ -108,6 +108,7 @@ export class Engine {
       channel,
       historyPageSize: options.historyPageSize ?? MAX_HISTORY_PAGE,
       timers,
+      userId: () => this.#identity.author.id,
       onChange: notify,
       onOutboxSettled: () => this.#refreshOutboxCount(),
     });
@@ -305,13 +306,10 @@ export class Engine {
     if (checkBody(body) === 'body_empty') {
       throw new InvalidInputError('a message needs some text: delete it instead');
     }
-    const message = this.#ownMessage(room, id);
-    if (message.status === 'failed') {
-      this.#queued(await this.#store.enqueue({ ...message, body }));
-      return;
-    }
-    const changed = await this.#store.queueEdit(id, body, this.#opOrigin());
-    await this.#queuedOp(room, id, changed);
+    this.#assertOwnMessage(room, id);
+    const origin = this.#opOrigin();
+    await this.#rooms.changeQueued(room, id, () => this.#store.queueEdit(id, body, origin));
+    await this.#queuedOp();
   }
 
   /**
@@ -320,13 +318,10 @@ export class Engine {
    * other gets a delete queued behind it, and shows as deleted at once.
    */
   async deleteMessage(room: string, id: string): Promise<void> {
-    const message = this.#ownMessage(room, id);
-    if (message.status === 'failed') {
-      await this.discard(room, id);
-      return;
-    }
-    const changed = await this.#store.queueDelete(id, this.#opOrigin());
-    await this.#queuedOp(room, id, changed);
+    this.#assertOwnMessage(room, id);
+    const origin = this.#opOrigin();
+    await this.#rooms.changeQueued(room, id, () => this.#store.queueDelete(id, origin));
+    await this.#queuedOp();
   }
 
   /** Deletes a failed message; pending ones cannot be taken back (they may be stored already). */
@@ -392,8 +387,8 @@ export class Engine {
     this.#listeners.emit();
   }
 
-  /** A message of the user's that an edit or delete may change; throws when there is none. */
-  #ownMessage(room: string, id: string): LocalMessage {
+  /** Throws unless `id` is a message of the user's that an edit or delete may change. */
+  #assertOwnMessage(room: string, id: string): void {
     assertRoom(room);
     this.#assertStorage();
     const message = this.#rooms.find(room, id);
@@ -401,7 +396,6 @@ export class Engine {
     const mine = message.status !== 'sent' || message.authorId === this.#identity.author.id;
     if (!mine) throw new InvalidInputError('only its author may change a message');
     if (shown(message).deleted) throw new InvalidInputError('this message was deleted');
-    return message;
   }
 
   /** The id, author and time of an edit or delete typed now. */
@@ -409,9 +403,8 @@ export class Engine {
     return { id: newMessageId(), author: this.#identity.author.name, createdAt: this.#clock() };
   }
 
-  /** An edit or delete was queued (or done in place): show it, count it, send it. */
-  async #queuedOp(room: string, id: string, changed: LocalMessage | undefined): Promise<void> {
-    this.#rooms.showChanged(room, id, changed);
+  /** An edit or delete was queued (or done in place): count it, send it. */
+  async #queuedOp(): Promise<void> {
     await this.#refreshOutboxCount();
     this.#flusher.wake();
     if (this.#outboxCount > 0 && !this.#connection.connected && !this.#syncAsked) {

@@ -18,7 +18,11 @@ export interface FerryDBSchema extends DBSchema {
   rooms: { key: string; value: RoomRecord };
   session: { key: 'identity'; value: Identity };
   /** Edits and deletes heard for messages not on this device yet, by the message's id. */
-  amendments: { key: string; value: Amendment };
+  amendments: {
+    key: string;
+    value: Amendment;
+    indexes: { 'by-room-version': [string, number] };
+  };
   /**
    * `claimed`: the highest outbox key ever put in a batch. An entry above it has never left
    * the device, so it can still be changed or taken back in place (see LocalStore.claimBatch).
@@ -97,7 +101,7 @@ export async function openFerryDb(name: string, options: OpenOptions = {}): Prom
 
 function openWithUpgrades(name: string, options: OpenOptions): Promise<FerryDB> {
   return openDB<FerryDBSchema>(name, DB_VERSION, {
-    upgrade(db, oldVersion) {
+    async upgrade(db, oldVersion, _newVersion, transaction) {
       if (oldVersion < 1) {
         db.createObjectStore('outbox', { keyPath: 'key', autoIncrement: true });
         const messages = db.createObjectStore('messages', { keyPath: 'id' });
@@ -108,8 +112,13 @@ function openWithUpgrades(name: string, options: OpenOptions): Promise<FerryDB> 
         db.createObjectStore('session');
       }
       if (oldVersion < 2) {
-        db.createObjectStore('amendments', { keyPath: 'target' });
-        db.createObjectStore('outboxClaims');
+        const amendments = db.createObjectStore('amendments', { keyPath: 'target' });
+        amendments.createIndex('by-room-version', ['room', 'version']);
+        const claims = db.createObjectStore('outboxClaims');
+        // Whatever an older version queued may have been sent already (its ack lost, or cut
+        // off by the update's reload): none of it may be changed in place.
+        const last = await transaction.objectStore('outbox').openCursor(null, 'prev');
+        if (last) await claims.put(last.key, 'claimed');
       }
     },
     blocked() {

@@ -29,6 +29,11 @@ export interface Commit {
    * state of each wins (see message-state.ts), so a repeat or an older copy changes nothing.
    */
   sent?: readonly SentMessage[];
+  /**
+   * Which of `sent` this device may hold as pending or failed (its own, coming back): they
+   * are looked up by id. The others are looked up by seq, one read for the lot.
+   */
+  localIds?: ReadonlySet<string>;
   /** Edits and deletes from the room log, applied to their messages (or kept for later). */
   ops?: readonly StoredOp[];
   /** Edits and deletes typed here that the server refused for good. */
@@ -39,6 +44,12 @@ export interface Commit {
   settledOutboxKeys?: readonly number[];
   /** The room's new cursor and floor. */
   room?: RoomRecord;
+}
+
+/** What a commit changed (see LocalStore.commit). */
+export interface CommitResult {
+  changed: LocalMessage[];
+  removed: string[];
 }
 
 /** Who typed an edit or delete, and when: its outbox entry carries both. */
@@ -135,28 +146,30 @@ export class LocalStore {
   }
 
   /**
-   * Records what the server said, in one transaction; answers every message as it now
-   * stands that the change touched (put, edited, deleted, or refused an operation).
+   * Records what the server said, in one transaction. Answers the messages it touched as
+   * they now stand (put, edited, deleted, refused an operation), and the ids it removed (a
+   * refused message whose delete was queued behind it).
    */
-  async commit(change: Commit): Promise<LocalMessage[]> {
+  async commit(change: Commit): Promise<CommitResult> {
     const tx = this.#db.transaction(['outbox', 'messages', 'rooms', 'amendments'], 'readwrite');
     const messages = tx.objectStore('messages');
     const outbox = tx.objectStore('outbox');
+    const amendments = tx.objectStore('amendments');
     const writes: Promise<unknown>[] = [];
     const settledKeys = [...(change.settledOutboxKeys ?? [])];
     const touched = new Map<string, LocalMessage>();
+    const removed: string[] = [];
     const put = (message: LocalMessage) => {
       touched.set(message.id, message);
       writes.push(messages.put(message));
     };
     const read = async (id: string) => touched.get(id) ?? (await messages.get(id));
+    const anyAmendment = (await amendments.count()) > 0;
 
     const sent = change.sent ?? [];
     if (sent.length > 0) {
-      const amendments = tx.objectStore('amendments');
-      const anyAmendment = (await amendments.count()) > 0;
       const [stored, amended] = await Promise.all([
-        Promise.all(sent.map((message) => messages.get(message.id))),
+        storedCopies(messages, sent, change.localIds),
         anyAmendment ? Promise.all(sent.map((message) => amendments.get(message.id))) : [],
       ]);
       sent.forEach((message, index) => {
@@ -174,8 +187,16 @@ export class LocalStore {
       // A refusal of a message the server already stored (a resend racing another tab's,
       // say) says nothing about the stored message: `sent` is final.
       if (stored?.status === 'sent') continue;
-      const { pendingOp, opError } = stored ?? {};
-      put({ ...message, ...(pendingOp ? { pendingOp } : {}), ...(opError ? { opError } : {}) });
+      // What was typed behind it is folded in, since it can never apply on the server: the
+      // failed message shows (and a retry sends) the edited text; a delete discards it.
+      const op = stored?.pendingOp;
+      if (op) settledKeys.push(op.key);
+      if (op?.kind === 'delete') {
+        writes.push(messages.delete(message.id));
+        removed.push(message.id);
+        continue;
+      }
+      put({ ...message, body: op?.kind === 'edit' ? op.body : message.body });
     }
     for (const op of change.ops ?? []) {
       const target = await read(op.target);
@@ -187,29 +208,49 @@ export class LocalStore {
         continue;
       }
       if (target && typedHere) put(withoutPendingOp(target));
-      const amendments = tx.objectStore('amendments');
       writes.push(amendments.put(amend(await amendments.get(op.target), op)));
     }
     for (const failedOp of change.failedOps ?? []) {
       const target = await read(failedOp.target);
-      if (!target) continue;
-      const rest = target.pendingOp?.id === failedOp.id ? withoutPendingOp(target) : target;
-      put({ ...rest, opError: failedOp.error });
+      const typedHere = target?.pendingOp?.id === failedOp.id;
+      // On a message that is not on the server either, the operation was folded into it.
+      if (!target || (target.status !== 'sent' && !typedHere)) continue;
+      put({ ...(typedHere ? withoutPendingOp(target) : target), opError: failedOp.error });
     }
     for (const range of keyRuns(settledKeys)) writes.push(outbox.delete(range));
-    if (change.room) writes.push(tx.objectStore('rooms').put(change.room));
+    if (change.room) {
+      writes.push(tx.objectStore('rooms').put(change.room));
+      // Every seq up to the cursor is held: a message an operation up to it named and that
+      // has not arrived is older than the room's floor, and comes from the server (in its
+      // latest state) when the user scrolls up. Its amendment is no longer needed.
+      if (anyAmendment) {
+        const { room, cursor } = change.room;
+        const range = IDBKeyRange.bound([room, 0], [room, cursor]);
+        for (const key of await amendments.index('by-room-version').getAllKeys(range)) {
+          writes.push(amendments.delete(key));
+        }
+      }
+    }
     writes.push(tx.done);
     await Promise.all(writes);
-    return [...touched.values()];
+    return { changed: [...touched.values()], removed };
   }
 
   /**
-   * Queues an edit of the message `id` (pending or sent) and answers the message as it now
-   * stands. A pending message that never left the device is rewritten in place, and so is
-   * an edit of it still waiting unsent; otherwise the edit joins the end of the outbox.
+   * Queues an edit of the message `id` and answers the message as it now stands. A pending
+   * message that never left the device is rewritten in place, and so is an edit of it still
+   * waiting unsent; a failed one goes back in the outbox with the new text; otherwise the
+   * edit joins the end of the outbox.
    */
   async queueEdit(id: string, body: string, origin: OpOrigin): Promise<LocalMessage | undefined> {
     return this.#changeQueued(id, async ({ message, outbox, claimed }) => {
+      if (message.status === 'failed') {
+        // Back in the outbox with the new text, as a retry does, decided in this transaction:
+        // another tab may have retried it a moment ago, and then it is pending, not failed.
+        const { id: _id, room, author, createdAt, authorId } = message;
+        const order = await outbox.add({ id, room, body, author, createdAt });
+        return { id, room, author, authorId, createdAt, body, status: 'pending', order };
+      }
       if (message.status === 'pending' && message.order > claimed) {
         const entry = await outbox.get(message.order);
         if (entry) {
@@ -227,19 +268,22 @@ export class LocalStore {
       }
       const entry = opEntry(message, origin, { kind: 'edit', target: id }, body);
       const key = await outbox.add(entry);
-      const { opError: _opError, ...rest } = message;
-      return { ...rest, pendingOp: { kind: 'edit', id: origin.id, key, body } };
+      return { ...message, pendingOp: { kind: 'edit', id: origin.id, key, body } };
     });
   }
 
   /**
-   * Queues a delete of the message `id` (pending or sent). A pending message that never
-   * left the device is taken out of the outbox, with anything queued for it, and answered
-   * undefined: the server never sees it. An edit of it waiting unsent becomes the delete
+   * Queues a delete of the message `id`. A pending message that never left the device is
+   * taken out of the outbox, with anything queued for it, and a failed one is discarded:
+   * both are answered undefined, and the server never sees them. An edit of it waiting unsent becomes the delete
    * (its body gone with it); otherwise the delete joins the end of the outbox.
    */
   async queueDelete(id: string, origin: OpOrigin): Promise<LocalMessage | undefined> {
     return this.#changeQueued(id, async ({ message, outbox, messages, claimed }) => {
+      if (message.status === 'failed') {
+        await messages.delete(id);
+        return undefined;
+      }
       if (message.status === 'pending' && message.order > claimed) {
         const entry = await outbox.get(message.order);
         if (entry) {
@@ -259,8 +303,7 @@ export class LocalStore {
       }
       const entry = opEntry(message, origin, { kind: 'delete', target: id }, '');
       const key = await outbox.add(entry);
-      const { opError: _opError, ...rest } = message;
-      return { ...rest, pendingOp: { kind: 'delete', id: origin.id, key } };
+      return { ...message, pendingOp: { kind: 'delete', id: origin.id, key } };
     });
   }
 
@@ -287,7 +330,14 @@ export class LocalStore {
       await tx.done;
       return undefined;
     }
-    const changed = await change({ message, outbox: tx.objectStore('outbox'), messages, claimed });
+    // A new edit or delete replaces the refusal of the last one.
+    const { opError: _opError, ...fresh } = message;
+    const changed = await change({
+      message: fresh,
+      outbox: tx.objectStore('outbox'),
+      messages,
+      claimed,
+    });
     if (changed) await messages.put(changed);
     await tx.done;
     return changed;
@@ -364,6 +414,55 @@ function withDefaults(entry: StoredEntry): OutboxEntry {
     author: entry.author ?? '',
     createdAt: entry.createdAt ?? 0,
   };
+}
+
+/**
+ * Seqs a range read may span per message asked: past it (messages far apart in one commit,
+ * held ones around a hole), each is read by id instead of reading every row between them.
+ */
+const RANGE_READ_SPAN = 4;
+
+/**
+ * What the device holds of each of `sent`, in order. A page of history is mostly new: one
+ * read of its seq range over the room's index costs one request, where a read per message
+ * cost a page of them (and half the speed of a catch-up).
+ */
+async function storedCopies(
+  messages: MessagesStore,
+  sent: readonly SentMessage[],
+  localIds: ReadonlySet<string> | undefined,
+): Promise<(LocalMessage | undefined)[]> {
+  const found = new Map<string, LocalMessage>();
+  const byId: string[] = [];
+  const byRoom = new Map<string, SentMessage[]>();
+  for (const message of sent) {
+    if (localIds?.has(message.id)) byId.push(message.id);
+    else {
+      const group = byRoom.get(message.room);
+      if (group) group.push(message);
+      else byRoom.set(message.room, [message]);
+    }
+  }
+  const ranges: IDBKeyRange[] = [];
+  for (const [room, group] of byRoom) {
+    const seqs = group.map((message) => message.seq);
+    const low = Math.min(...seqs);
+    const high = Math.max(...seqs);
+    if (high - low + 1 <= RANGE_READ_SPAN * group.length) {
+      ranges.push(IDBKeyRange.bound([room, low], [room, high]));
+    } else byId.push(...group.map((message) => message.id));
+  }
+  const index = messages.index('by-room-seq');
+  await Promise.all([
+    ...ranges.map(async (range) => {
+      for (const row of await index.getAll(range)) found.set(row.id, row);
+    }),
+    ...byId.map(async (id) => {
+      const row = await messages.get(id);
+      if (row) found.set(id, row);
+    }),
+  ]);
+  return sent.map((message) => found.get(message.id));
 }
 
 /** The outbox entry of an edit or delete of `message`. */

@@ -153,7 +153,8 @@ async function drain(deps: OutboxSyncDeps, run: { stolen: boolean }): Promise<Ou
   });
   const record = async (room: string, settlement: Settlement) => {
     const { sent, failed, ops, failedOps, settledOutboxKeys } = settlement;
-    await store.commit({ sent, failed, ops, failedOps, settledOutboxKeys });
+    const localIds = new Set(sent.map((message) => message.id));
+    await store.commit({ sent, localIds, failed, ops, failedOps, settledOutboxKeys });
     tally.sent += sent.length + ops.length;
     tally.failed += failed.length + failedOps.length;
     const ids = [...sent, ...failed].map((message) => message.id);

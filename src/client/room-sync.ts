@@ -18,6 +18,8 @@ import type { FailedMessage, LocalMessage, PendingMessage, SentMessage } from '.
 /** What one commit records (see LocalStore.commit). */
 interface Change {
   sent?: readonly SentMessage[];
+  /** Which of `sent` this device holds as pending or failed (see Commit.localIds). */
+  localIds?: ReadonlySet<string>;
   failed?: readonly FailedMessage[];
   ops?: readonly StoredOp[];
   failedOps?: readonly FailedOp[];
@@ -41,6 +43,8 @@ export interface RoomSyncDeps {
   historyPageSize: number;
   /** Waits out `rate_limited` and `internal` answers to joins and history pages. */
   timers: Timers;
+  /** The user's id ('' before the first sign-up). */
+  userId(): string;
   /** Something the UI shows changed. */
   onChange(): void;
   /** Outbox entries were settled, here or in another tab: the outbox count changed. */
@@ -174,15 +178,25 @@ export class RoomSync {
   }
 
   /**
-   * Shows a message an edit or delete typed here changed (undefined: `id` is gone, taken
-   * back before it left the device), here and in the other tabs.
+   * Runs an edit or delete typed here (`change` answers the message as it now stands, or
+   * undefined when it is gone) in the write queue, so that no commit running meanwhile
+   * shows an older copy over it; then shows it, here and in the other tabs.
    */
-  showChanged(room: string, id: string, message: LocalMessage | undefined): void {
-    this.#rooms.update(room, (open) => ({
-      ...open,
-      view: message ? open.view.withChanged([message]) : open.view.without(id),
-    }));
-    this.#deps.channel.post({ kind: 'messages', room, ids: [id] });
+  changeQueued(
+    room: string,
+    id: string,
+    change: () => Promise<LocalMessage | undefined>,
+  ): Promise<void> {
+    return this.#writes.push(async () => {
+      const message = await change();
+      this.#rooms.update(room, (open) => {
+        if (!message) return { ...open, view: open.view.without(id) };
+        // A failed message queued again is pending now: shown where the outbox puts it.
+        const view = message.status === 'pending' ? open.view.withLocal(message) : open.view;
+        return { ...open, view: view.withChanged([message]) };
+      });
+      this.#deps.channel.post({ kind: 'messages', room, ids: [id] });
+    });
   }
 
   /** Forgets a failed message the user discarded, here and in the other tabs. */
@@ -239,8 +253,7 @@ export class RoomSync {
   /** Records what one `send` ack settled, in one transaction; tells the other tabs. */
   applySettlement(room: string, settlement: Settlement): Promise<void> {
     return this.#writes.push(async () => {
-      const changed = await this.#commit(room, settlement);
-      const ids = changed.map((message) => message.id);
+      const ids = await this.#commit(room, settlement);
       if (ids.length > 0) this.#deps.channel.post({ kind: 'messages', room, ids });
     });
   }
@@ -349,6 +362,8 @@ export class RoomSync {
     const sent: SentMessage[] = [];
     const ops: StoredOp[] = [];
     const settledOutboxKeys: number[] = [];
+    const localIds = new Set<string>();
+    const userId = this.#deps.userId();
     for (const entry of entries) {
       if (isOp(entry)) {
         ops.push(entry);
@@ -358,17 +373,21 @@ export class RoomSync {
       // Our own pending message came back (another tab sent it): it must not go out again.
       // An operation of ours that came back is settled by the store, which finds its key.
       const local = open?.view.findLocal(entry.id);
+      // The user's own may be pending here unseen (queued in another tab a moment ago).
+      if (local || entry.authorId === userId) localIds.add(entry.id);
       if (local?.status === 'pending') settledOutboxKeys.push(local.order);
     }
-    await this.#commit(room, { sent, ops, settledOutboxKeys });
+    await this.#commit(room, { sent, localIds, ops, settledOutboxKeys });
   }
 
   /**
    * One transaction for what the server confirmed or refused; then the cursor and view.
-   * Answers the messages the commit changed.
+   * Answers the ids of the messages the commit changed or removed.
    */
-  async #commit(room: string, change: Change): Promise<LocalMessage[]> {
+  async #commit(room: string, change: Change): Promise<string[]> {
     const { sent = [], failed = [], ops = [], failedOps = [], settledOutboxKeys = [] } = change;
+    // Settled from an ack, every sent message was pending here a moment ago.
+    const localIds = change.localIds ?? new Set(sent.map((message) => message.id));
     if (
       sent.length + failed.length + ops.length + failedOps.length + settledOutboxKeys.length ===
       0
@@ -379,8 +398,9 @@ export class RoomSync {
     const seqs = [...sent, ...ops].map((entry) => entry.seq);
     const cursor = open?.known ? advanceCursor(open.cursor, seqs) : undefined;
     const outboxBefore = settledOutboxKeys.length;
-    const changed = await this.#deps.store.commit({
+    const { changed, removed } = await this.#deps.store.commit({
       sent,
+      localIds,
       failed,
       ops,
       failedOps,
@@ -400,6 +420,7 @@ export class RoomSync {
         else if (!refused.has(message.id)) others.push(message);
       }
       let view = current.view.withSent(newSent).withChanged(others);
+      for (const id of removed) view = view.without(id);
       for (const message of changed) {
         if (message.status === 'failed' && refused.has(message.id) && !view.hasSent(message.id)) {
           view = view.withLocal(message);
@@ -409,6 +430,6 @@ export class RoomSync {
     });
     if (seqs.length > 0) this.#live.cursorMoved(room);
     if (cursor && hasGap(cursor) && this.#deps.connection.connected) void this.#catchUp.run(room);
-    return changed;
+    return [...changed.map((message) => message.id), ...removed];
   }
 }

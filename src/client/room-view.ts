@@ -9,8 +9,9 @@ export function compareSent(a: SentMessage, b: SentMessage): number {
 /**
  * Merges `incoming` into the sorted, duplicate-free `existing`, returning a new array.
  * Two copies of one message compare equal (same ts and id) and the incoming one stays: it
- * is the newer state (an edit, a delete) as the local store merged it. Costs O(k log k) for k incoming plus one pass over the
- * part of `existing` at or after the first incoming message; a page that lands after
+ * is the newer state (an edit, a delete) as the local store merged it. Costs O(k log k)
+ * for k incoming plus one pass over the part of `existing` at or after the first incoming
+ * message; a page that lands after
  * everything (the usual case) costs O(k) plus one array copy.
  */
 export function mergeSent(

@@ -74,11 +74,16 @@ function checkMessages(messages: readonly unknown[]): (SendResult | AppendInput)
         reason: describeIssue(message.error),
       };
     }
-    if (message.data.kind === 'delete') return message.data;
-    const bodyError = checkBody(message.data.body);
-    if (!bodyError) return message.data;
+    const item = message.data;
+    if (item.kind === 'delete') return item;
+    const input: AppendInput =
+      item.kind === 'edit'
+        ? { id: item.id, kind: 'edit', target: item.target, body: item.newBody }
+        : { id: item.id, body: item.body };
+    const bodyError = checkBody(input.body);
+    if (!bodyError) return input;
     const reason = bodyError === 'body_empty' ? 'the message is empty' : 'the message is too long';
-    return { id: message.data.id, status: 'rejected', code: bodyError, reason };
+    return { id: item.id, status: 'rejected', code: bodyError, reason };
   });
 }
 

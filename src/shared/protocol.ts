@@ -37,8 +37,8 @@ import type {
  */
 export const PROTOCOL_VERSION = 3;
 /**
- * What a handshake without `auth.protocol` speaks: the builds from before versions, which
- * this server still serves (nothing they rely on has changed).
+ * What a handshake without `auth.protocol` speaks: the builds from before versions, now
+ * told `upgrade_required` (see MIN_PROTOCOL_VERSION).
  */
 export const UNVERSIONED_PROTOCOL = 1;
 /** The oldest client protocol the server serves; an older handshake gets `upgrade_required`. */

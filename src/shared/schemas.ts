@@ -119,12 +119,17 @@ export const outgoingMessageSchema = z.object({
   body: storableBodySchema,
 });
 
-/** Replaces the body of `target`, one of the sender's messages in the same room. */
+/**
+ * Replaces the body of `target`, one of the sender's messages in the same room. The new
+ * text is `newBody`, not `body`: a server older than protocol 3 (a node not yet upgraded
+ * in a rolling deploy) must refuse an edit as a message without a body, never store it as
+ * a new message.
+ */
 export const outgoingEditSchema = z.object({
   id: messageIdSchema,
   kind: z.literal('edit'),
   target: messageIdSchema,
-  body: storableBodySchema,
+  newBody: storableBodySchema,
 });
 
 /** Deletes `target`, one of the sender's messages in the same room: its body is erased. */
@@ -184,6 +189,9 @@ const logEntryBase = {
  */
 export const storedMessageSchema = z.object({
   ...logEntryBase,
+  // An operation that fails its own schema must not pass for a message.
+  kind: z.never().optional(),
+  target: z.never().optional(),
   body: z.string(),
   edited: z.literal(true).optional(),
   deleted: z.literal(true).optional(),

@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { planBatch } from '../../src/client/batch-plan.ts';
 import { LocalStore } from '../../src/client/local-store.ts';
@@ -6,7 +7,7 @@ import type { LocalMessage } from '../../src/client/types.ts';
 import { MAX_BODY_CHARS } from '../../src/shared/limits.ts';
 import { isOp, type LogEntry } from '../../src/shared/protocol.ts';
 import { cleanupsAfterEach } from '../support/cleanups.ts';
-import { deviceName, openDevice, type TestDevice, waitFor } from '../support/engine.ts';
+import { allSent, deviceName, openDevice, type TestDevice, waitFor } from '../support/engine.ts';
 import { emitRaw, rawClient, signUp } from '../support/raw-client.ts';
 import { startTestServer, tempDir } from '../support/server.ts';
 
@@ -30,9 +31,10 @@ describe('editing and deleting your own messages', () => {
   async function server() {
     const dir = tempDir();
     cleanups.push(dir.dispose);
-    const started = await startTestServer({ dbPath: `${dir.path}/ferry.db` });
+    const dbPath = `${dir.path}/ferry.db`;
+    const started = await startTestServer({ dbPath });
     cleanups.push(() => started.stop());
-    return started;
+    return { ...started, dbPath };
   }
 
   async function device(url: string, dbName: string, name?: string, online = true) {
@@ -97,33 +99,66 @@ describe('editing and deleting your own messages', () => {
     for (const gone of ['regret', 'tpyo', 'never sent']) expect(everything).not.toContain(gone);
   });
 
-  it('shows, on the message, why an edit was refused when its message was never stored', async () => {
-    const { url } = await server();
+  it('folds an edit or delete queued behind a message the server refuses into it: the failed message shows the new text, a retry sends it, a deleted one is gone', async () => {
+    const { url, store } = await server();
     const dbName = deviceName('alice');
     const alice = await device(url, dbName, 'alice', false);
     const tooLong = await alice.engine.send('lobby', 'x'.repeat(MAX_BODY_CHARS + 1));
-    // Another tab of the profile took it off the outbox, as a sender does before sending:
-    // it may be on its way, so the edit cannot rewrite it and is queued behind it.
+    const regretted = await alice.engine.send('lobby', 'y'.repeat(MAX_BODY_CHARS + 1));
+    // Another tab of the profile took both off the outbox, as a sender does before sending:
+    // they may be on their way, so an edit or delete cannot change them in place.
     const otherTab = await LocalStore.open(dbName);
     await otherTab.claimBatch(0, 10, (candidates) =>
       planBatch(candidates, { maxMessages: 10, maxBytes: 40_000 }),
     );
     otherTab.close();
     await alice.engine.edit('lobby', tooLong.id, 'short enough now');
-    expect(alice.engine.outboxCount).toBe(2);
+    await alice.engine.deleteMessage('lobby', regretted.id);
+    expect(alice.engine.outboxCount).toBe(4);
 
     alice.connectivity.set(true);
+    await waitFor('the refusal to settle', () => alice.engine.room('lobby').messages.length === 1);
+    await waitFor('the outbox to drain', () => alice.engine.outboxCount === 0);
+    const [failed] = alice.engine.room('lobby').messages;
+    expect(failed).toMatchObject({
+      id: tooLong.id,
+      status: 'failed',
+      body: 'short enough now',
+      error: { code: 'body_too_long' },
+    });
+    expect(failed?.pendingOp).toBeUndefined();
+    expect(failed?.opError).toBeUndefined();
+
+    await alice.engine.retry('lobby', tooLong.id);
+    await waitFor('the retry to be stored', () => alice.engine.outboxCount === 0);
+    expect((await store.pageAfter('lobby', 0, 10)).map(describeEntry)).toEqual([
+      'message short enough now',
+    ]);
+  });
+
+  it('shows, on the message, why the server refused an edit of a message it does not hold', async () => {
+    const { url, dbPath } = await server();
+    const alice = await device(url, deviceName('alice'), 'alice');
+    await alice.engine.send('lobby', 'mine');
+    await waitFor('it to be stored', () => allSent(alice.engine.room('lobby').messages));
+    const [message] = alice.engine.room('lobby').messages;
+    // The server's database restored from a backup older than the message.
+    const db = new Database(dbPath);
+    db.prepare('DELETE FROM messages WHERE id = ?').run(message?.id);
+    db.close();
+
+    await alice.engine.edit('lobby', message?.id ?? '', 'mine, edited');
     await waitFor('the refusal to show', () =>
       Boolean(alice.engine.room('lobby').messages[0]?.opError),
     );
-    expect(alice.engine.outboxCount).toBe(0);
-    const [message] = alice.engine.room('lobby').messages;
-    expect(message).toMatchObject({
-      status: 'failed',
-      error: { code: 'body_too_long' },
+    const [refused] = alice.engine.room('lobby').messages;
+    expect(refused).toMatchObject({
+      status: 'sent',
+      body: 'mine',
       opError: { code: 'not_found', reason: 'there is no such message in this room' },
     });
-    expect(message?.pendingOp).toBeUndefined();
+    expect(refused?.pendingOp).toBeUndefined();
+    expect(alice.engine.outboxCount).toBe(0);
   });
 
   it("refuses an edit or delete of another member's message, and changes nothing", async () => {
@@ -139,7 +174,7 @@ describe('editing and deleting your own messages', () => {
     const ack = await emitRaw(socket, 'send', {
       room: 'lobby',
       messages: [
-        { id: crypto.randomUUID(), kind: 'edit', target: message?.id, body: 'pwned' },
+        { id: crypto.randomUUID(), kind: 'edit', target: message?.id, newBody: 'pwned' },
         { id: crypto.randomUUID(), kind: 'delete', target: message?.id },
         { id: crypto.randomUUID(), kind: 'delete', target: crypto.randomUUID() },
       ],

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { HOLE_WAIT_MS } from '../../src/client/live-order.ts';
 import type { SentMessage } from '../../src/client/types.ts';
-import type { StoredMessage } from '../../src/shared/protocol.ts';
+import type { LogEntry } from '../../src/shared/protocol.ts';
 import { cleanupsAfterEach } from '../support/cleanups.ts';
 import { deviceName, openDevice, type TestDevice, waitFor } from '../support/engine.ts';
 import {
@@ -46,7 +46,7 @@ describe('live repair', () => {
   }
 
   /** Messages stored with no broadcast, as if their live event was lost on the way. */
-  async function storeSilently(server: TestServer, bodies: string[]): Promise<StoredMessage[]> {
+  async function storeSilently(server: TestServer, bodies: string[]): Promise<LogEntry[]> {
     const outcomes = await server.store.appendBatch(
       ROOM,
       CAROL,
@@ -64,10 +64,10 @@ describe('live repair', () => {
     const { server, bob, reads } = await setup(3_600_000);
     const [first, second] = await storeSilently(server, ['one', 'two']);
     const readsBefore = reads.after;
-    server.server.io.to(ROOM).emit('messages', { room: ROOM, messages: [second as StoredMessage] });
+    server.server.io.to(ROOM).emit('messages', { room: ROOM, messages: [second as LogEntry] });
     await new Promise((resolve) => setTimeout(resolve, HOLE_WAIT_MS / 5));
     expect(seqsOf(bob)).toEqual([]);
-    server.server.io.to(ROOM).emit('messages', { room: ROOM, messages: [first as StoredMessage] });
+    server.server.io.to(ROOM).emit('messages', { room: ROOM, messages: [first as LogEntry] });
     await waitFor('bob to show both', () => seqsOf(bob).length === 2);
     expect(seqsOf(bob)).toEqual([1, 2]);
     await new Promise((resolve) => setTimeout(resolve, HOLE_WAIT_MS * 2));
@@ -78,7 +78,7 @@ describe('live repair', () => {
     const { server, bob, reads } = await setup(3_600_000);
     const [, second] = await storeSilently(server, ['lost on the way', 'arrived']);
     const readsBefore = reads.after;
-    server.server.io.to(ROOM).emit('messages', { room: ROOM, messages: [second as StoredMessage] });
+    server.server.io.to(ROOM).emit('messages', { room: ROOM, messages: [second as LogEntry] });
     await waitFor('bob to fill the hole', () => seqsOf(bob).length === 2);
     expect(seqsOf(bob)).toEqual([1, 2]);
     expect(reads.after - readsBefore).toBe(1);

@@ -252,6 +252,19 @@ describe('edit and delete in the app', () => {
     expect(edit).not.toHaveBeenCalled();
   });
 
+  it('leaves edit mode, draft back, when the message being edited is deleted meanwhile', async () => {
+    render(page());
+    const row = await sendMessage('edit me');
+    const id = row.dataset.id ?? '';
+    type('my draft');
+    fireEvent.click(within(row).getByTestId('message-edit'));
+    type('half an edit');
+    // Deleted from its own row, or in another tab: the edit has nothing left to change.
+    await act(() => engine.deleteMessage('lobby', id));
+    await waitFor(() => expect(screen.queryByText('Editing message')).toBeNull());
+    expect(composer().value).toBe('my draft');
+  });
+
   it('cancels from its Cancel button too', async () => {
     render(page());
     const row = await sendMessage('leave me be');

@@ -1,3 +1,4 @@
+import { openDB } from 'idb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { planBatch } from '../../src/client/batch-plan.ts';
 import { LocalStore } from '../../src/client/local-store.ts';
@@ -135,5 +136,76 @@ describe('edits and deletes in the outbox', () => {
     expect((await local.queueEdit(uuid(1), 'first, better', origin(4)))?.pendingOp).toMatchObject({
       kind: 'edit',
     });
+  });
+
+  it('treats what a version before edits queued as possibly sent: an edit of it is queued, not rewritten', async () => {
+    const name = `outbox-ops-v1-${process.pid}-${nextDb++}`;
+    // The schema as version 1 of the database had it, with one message queued.
+    const v1 = await openDB(name, 1, {
+      upgrade(db) {
+        db.createObjectStore('outbox', { keyPath: 'key', autoIncrement: true });
+        const messages = db.createObjectStore('messages', { keyPath: 'id' });
+        messages.createIndex('by-room', 'room');
+        messages.createIndex('by-room-seq', ['room', 'seq']);
+        db.createObjectStore('rooms', { keyPath: 'room' });
+        db.createObjectStore('session');
+      },
+    });
+    const queued = {
+      id: uuid(1),
+      room: 'r',
+      body: 'maybe on the server',
+      author: 'u',
+      createdAt: 1,
+    };
+    const key = await v1.add('outbox', queued);
+    await v1.put('messages', { ...queued, authorId: 'u', status: 'pending', order: key });
+    v1.close();
+
+    const local = await LocalStore.open(name);
+    opened.push(local);
+    const changed = await local.queueEdit(uuid(1), 'edited', origin(2));
+    expect(changed?.pendingOp).toMatchObject({ kind: 'edit', body: 'edited' });
+    expect((await local.readOutbox(0, 10)).map((entry) => entry.body)).toEqual([
+      'maybe on the server',
+      'edited',
+    ]);
+  });
+});
+
+describe('operations heard for a message the device does not hold', () => {
+  const X = uuid(50);
+  const editOfX = (seq: number, body: string) => ({
+    id: uuid(100 + seq),
+    room: 'r',
+    authorId: 'u',
+    author: 'u',
+    seq,
+    ts: seq,
+    kind: 'edit' as const,
+    target: X,
+    body,
+  });
+  const x = { id: X, room: 'r', authorId: 'u', author: 'u', body: 'old', seq: 2, ts: 2 };
+
+  it('keeps an edit that overtook its message until the message arrives, then applies it', async () => {
+    const local = await store();
+    await local.commit({ ops: [editOfX(5, 'new')], room: { room: 'r', cursor: 1, floor: 1 } });
+    const { changed } = await local.commit({ sent: [{ ...x, status: 'sent' }] });
+    expect(changed[0]).toMatchObject({ body: 'new', edited: true, version: 5 });
+  });
+
+  it('forgets it once the cursor passes it: the message is older than the floor, and comes from the server in its latest state', async () => {
+    const name = `outbox-ops-amend-${process.pid}-${nextDb++}`;
+    const local = await LocalStore.open(name);
+    opened.push(local);
+    await local.commit({ ops: [editOfX(5, 'new')], room: { room: 'r', cursor: 4, floor: 3 } });
+    const raw = await openDB(name);
+    expect(await raw.count('amendments')).toBe(1);
+    raw.close();
+    await local.commit({ ops: [editOfX(6, 'newer')], room: { room: 'r', cursor: 6, floor: 3 } });
+    const after = await openDB(name);
+    expect(await after.count('amendments')).toBe(0);
+    after.close();
   });
 });

@@ -1,4 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
+import { shown } from '../../client/message-state.ts';
+import type { LocalMessage } from '../../client/types.ts';
 import { useIdentity } from '../hooks/useIdentity.ts';
 import { useRoom } from '../hooks/useRoom.ts';
 import { Composer, type EditRequest } from './Composer.tsx';
@@ -30,7 +32,9 @@ export function RoomScreen({
   if (!switched && roomId !== firstRoom) setSwitched(true);
   // Edit pressed on a row hands the message to the composer; an edit ends with its room.
   const [editing, setEditing] = useState<EditRequest | null>(null);
-  if (editing && editing.room !== roomId) setEditing(null);
+  if (editing && (editing.room !== roomId || !editable(snapshot.messages, editing.id))) {
+    setEditing(null);
+  }
   const startEdit = useCallback(
     (id: string, body: string) => setEditing({ room: roomId, id, body }),
     [roomId],
@@ -80,4 +84,10 @@ export function RoomScreen({
       />
     </div>
   );
+}
+
+/** Whether the message being edited is still there to edit (not deleted, here or elsewhere). */
+function editable(messages: readonly LocalMessage[], id: string): boolean {
+  const message = messages.find((candidate) => candidate.id === id);
+  return message !== undefined && !shown(message).deleted;
 }

@@ -1,9 +1,9 @@
-import { PROTOCOL_VERSION, type StoredMessage } from '../../../src/shared/protocol.ts';
+import { type LogEntry, PROTOCOL_VERSION } from '../../../src/shared/protocol.ts';
 import { emitRaw, type RawSocket, rawClient, signUp } from '../../support/raw-client.ts';
 
 /** A message as another user received it live, with when it arrived. */
 export interface Arrival {
-  message: StoredMessage;
+  message: LogEntry;
   at: number;
 }
 

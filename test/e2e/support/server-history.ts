@@ -1,5 +1,5 @@
 import { MAX_HISTORY_PAGE } from '../../../src/shared/limits.ts';
-import { PROTOCOL_VERSION, type StoredMessage } from '../../../src/shared/protocol.ts';
+import { type LogEntry, PROTOCOL_VERSION } from '../../../src/shared/protocol.ts';
 import { historyAckSchema } from '../../../src/shared/schemas.ts';
 import { emitRaw, rawClient, signUp } from '../../support/raw-client.ts';
 
@@ -8,12 +8,12 @@ import { emitRaw, rawClient, signUp } from '../../support/raw-client.ts';
  * over a bare socket.io client: what every device will see, duplicates and order included,
  * without the 200-message window a browser's first visit loads.
  */
-export async function serverHistory(url: string, room: string): Promise<StoredMessage[]> {
+export async function serverHistory(url: string, room: string): Promise<LogEntry[]> {
   const { token } = await signUp(url, 'History reader');
   const socket = await rawClient(url, { token, protocol: PROTOCOL_VERSION });
   try {
     await emitRaw(socket, 'join', { room });
-    const stored: StoredMessage[] = [];
+    const stored: LogEntry[] = [];
     for (;;) {
       const after = stored.at(-1)?.seq ?? 0;
       const page = historyAckSchema.parse(
