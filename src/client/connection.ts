@@ -1,5 +1,5 @@
 import { io } from 'socket.io-client';
-import type { z } from 'zod';
+import type { z } from 'zod/mini';
 import { clampRetryAfterMs } from '../shared/limits.ts';
 import {
   type ClientToServerEvents,
@@ -196,7 +196,7 @@ export class Connection {
   async request<T>(
     event: keyof ClientToServerEvents,
     payload: unknown,
-    schema: z.ZodType<T>,
+    schema: z.ZodMiniType<T>,
     timeoutMs: number = this.#requestTimeoutMs,
   ): Promise<T> {
     if (!this.#socket.connected) throw new NotConnectedError(`${event}: not connected`);

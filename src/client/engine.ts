@@ -23,7 +23,7 @@ import { RoomSync } from './room-sync.ts';
 import { SenderElection } from './sender-election.ts';
 import type { Leadership } from './sender-lock.ts';
 import { type Timers, timersWithClock } from './timers.ts';
-import type { Identity, LocalMessage, PendingMessage } from './types.ts';
+import type { Identity, PendingMessage } from './types.ts';
 import { ALWAYS_VISIBLE } from './visibility.ts';
 
 export type { EngineOptions, StorageLoss } from './engine-options.ts';

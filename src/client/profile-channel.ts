@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from 'zod/mini';
 
 /**
  * What one tab tells the other tabs of its profile. Everything durable is in IndexedDB
@@ -26,17 +26,18 @@ export interface ProfileChannel {
 }
 
 /** Another tab is code of this origin, but maybe another version of it: check what it says. */
-const changeSchema = z.preprocess(
+const changeSchema = z.pipe(
   // Tabs of versions from before the tabs coordinated post message changes without a kind.
-  (data) =>
+  z.transform((data: unknown) =>
     typeof data === 'object' && data !== null && !('kind' in data)
       ? { ...data, kind: 'messages' }
       : data,
+  ),
   z.discriminatedUnion('kind', [
     z.object({
       kind: z.literal('messages'),
-      room: z.string().max(64),
-      ids: z.array(z.string().max(64)).max(1_000),
+      room: z.string().check(z.maxLength(64)),
+      ids: z.array(z.string().check(z.maxLength(64))).check(z.maxLength(1_000)),
     }),
     z.object({ kind: z.literal('identity') }),
     z.object({ kind: z.literal('probe') }),

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type { z } from 'zod/mini';
 import type { ErrorCode, WireError } from '../shared/errors.ts';
 
 /** A refusal of a whole event, as its ack carries it. */
@@ -14,7 +14,7 @@ export function fail(
 }
 
 /** The first validation issue, in words a client developer can act on. */
-export function describeIssue(error: z.ZodError): string {
+export function describeIssue(error: z.core.$ZodError): string {
   const issue = error.issues[0];
   if (!issue) return 'invalid payload';
   const path = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';

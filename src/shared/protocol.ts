@@ -4,7 +4,7 @@
  * (`Socket<ServerToClientEvents, ClientToServerEvents>`) are declared with.
  * See docs/protocol.md for the prose version.
  */
-import type { z } from 'zod';
+import type { z } from 'zod/mini';
 import type {
   createRoomAckSchema,
   handshakeAuthSchema,

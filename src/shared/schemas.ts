@@ -3,7 +3,8 @@
  * parses what clients send; the client parses what the server sends. Types are inferred
  * from the schemas so the two cannot drift apart.
  */
-import { z } from 'zod';
+import { en } from 'zod/locales';
+import { z } from 'zod/mini';
 import { displayNameProblem } from './display-name.ts';
 import { type ErrorCode, isErrorCode } from './errors.ts';
 import {
@@ -15,59 +16,64 @@ import {
 } from './limits.ts';
 import { isStorable } from './text.ts';
 
-export const roomIdSchema = z.string().regex(ROOM_ID_PATTERN, 'not a room id');
+// `zod/mini` keeps the first load small, but loads no locale of its own: an issue without a
+// message of its own (describeIssue sends those to clients) would only say "Invalid input".
+// Full `zod`'s English messages are loaded here instead, unless a locale was picked already.
+// Every `z.number()` below refuses NaN and ±Infinity (what full zod's `.finite()` said).
+if (!z.config().localeError) z.config(en());
+
+export const roomIdSchema = z.string().check(z.regex(ROOM_ID_PATTERN, 'not a room id'));
 export const messageIdSchema = z.uuid();
-export const seqSchema = z.int().min(0);
+export const seqSchema = z.int().check(z.gte(0));
 /**
  * A display name, as the server stores it: NFC-normalised (so one name has one spelling),
  * trimmed, 1..MAX_NAME_CHARS, and visible on one line (see display-name.ts).
  */
-export const displayNameSchema = z
-  .string()
-  .normalize('NFC')
-  .trim()
-  .min(1, 'a name cannot be empty')
-  .max(MAX_NAME_CHARS, `a name is at most ${MAX_NAME_CHARS} characters`)
-  .superRefine((name, context) => {
+export const displayNameSchema = z.string().check(
+  z.normalize('NFC'),
+  z.trim(),
+  z.minLength(1, 'a name cannot be empty'),
+  z.maxLength(MAX_NAME_CHARS, `a name is at most ${MAX_NAME_CHARS} characters`),
+  z.superRefine((name: string, context) => {
     const problem = displayNameProblem(name);
     if (problem) context.addIssue({ code: 'custom', message: problem });
-  });
+  }),
+);
 
 /**
  * An error code as a client reads it. One this build does not know (a newer server's) is
  * read as `internal`, a transient failure that is retried after a wait: failing the whole
  * ack on it instead would make an old tab reconnect and resend forever.
  */
-export const errorCodeSchema = z
-  .string()
-  .transform((code): ErrorCode => (isErrorCode(code) ? code : 'internal'));
+export const errorCodeSchema = z.pipe(
+  z.string(),
+  z.transform((code: string): ErrorCode => (isErrorCode(code) ? code : 'internal')),
+);
 
 export const wireErrorSchema = z.object({
   code: errorCodeSchema,
   message: z.string(),
-  retryAfterMs: z.number().finite().min(0).optional(),
+  retryAfterMs: z.optional(z.number().check(z.gte(0))),
 });
 
 /** A session token or an invite secret: base64url, long enough to be unguessable. */
 export const secretSchema = z
   .string()
-  .min(22)
-  .max(128)
-  .regex(/^[A-Za-z0-9_-]+$/, 'not a base64url secret');
+  .check(z.minLength(22), z.maxLength(128), z.regex(/^[A-Za-z0-9_-]+$/, 'not a base64url secret'));
 
 // ---- client -> server -------------------------------------------------------
 
 /** A client's protocol version (see PROTOCOL_VERSION). */
-const protocolVersionSchema = z.int().min(0);
+const protocolVersionSchema = z.int().check(z.gte(0));
 
 /** The version a handshake claims; none means UNVERSIONED_PROTOCOL. */
-export const handshakeProtocolSchema = z.object({ protocol: protocolVersionSchema.optional() });
+export const handshakeProtocolSchema = z.object({ protocol: z.optional(protocolVersionSchema) });
 
 /**
  * Handshake `auth` payload: the session token from `POST /api/session`, and the client's
  * protocol version (absent from builds older than versions).
  */
-export const handshakeAuthSchema = handshakeProtocolSchema.extend({ token: secretSchema });
+export const handshakeAuthSchema = z.extend(handshakeProtocolSchema, { token: secretSchema });
 
 /**
  * A sign-up key: 32 random bytes in base64url (43 characters). A profile makes one before
@@ -78,18 +84,20 @@ export const handshakeAuthSchema = handshakeProtocolSchema.extend({ token: secre
  */
 export const signupKeySchema = z
   .string()
-  .regex(/^[A-Za-z0-9_-]{43}$/, 'a signupKey is 32 random bytes in base64url (43 characters)');
+  .check(
+    z.regex(/^[A-Za-z0-9_-]{43}$/, 'a signupKey is 32 random bytes in base64url (43 characters)'),
+  );
 
 /** `POST /api/session` body. */
 export const createSessionRequestSchema = z.object({
   name: displayNameSchema,
-  signupKey: signupKeySchema.optional(),
+  signupKey: z.optional(signupKeySchema),
 });
 /** `POST /api/session` answer. The token is shown once; the server keeps only its hash. */
 export const sessionSchema = z.object({
   userId: z.uuid(),
   // Not displayNameSchema: a name stored under an older, looser rule must still sign in.
-  name: z.string().min(1),
+  name: z.string().check(z.minLength(1)),
   token: secretSchema,
 });
 
@@ -100,22 +108,22 @@ export const sessionSchema = z.object({
  */
 export const sendBatchSchema = z.object({
   room: roomIdSchema,
-  messages: z.array(z.unknown()).min(1).max(MAX_BATCH_MESSAGES),
+  messages: z.array(z.unknown()).check(z.minLength(1), z.maxLength(MAX_BATCH_MESSAGES)),
   /**
    * The batch starts at the head of the sender's outbox: everything it sent before is
    * settled. Such a batch lifts a rate-limit hold (see the server's RateGate).
    */
-  head: z.boolean().optional(),
+  head: z.optional(z.boolean()),
 });
 
 const storableBodySchema = z
   .string()
-  .refine(isStorable, 'the body is not valid text (a lone surrogate or a NUL character)');
+  .check(z.refine(isStorable, 'the body is not valid text (a lone surrogate or a NUL character)'));
 
 /** A new message. `kind` is usually left out; `message` says the same. */
 export const outgoingMessageSchema = z.object({
   id: messageIdSchema,
-  kind: z.literal('message').optional(),
+  kind: z.optional(z.literal('message')),
   body: storableBodySchema,
 });
 
@@ -159,17 +167,25 @@ export function checkBody(body: string): 'body_empty' | 'body_too_long' | null {
 }
 
 /** Join a room; `invite` (the secret from an invite link) makes the user a member first. */
-export const joinRequestSchema = z.object({ room: roomIdSchema, invite: secretSchema.optional() });
+export const joinRequestSchema = z.object({ room: roomIdSchema, invite: z.optional(secretSchema) });
 
 export const createRoomRequestSchema = z.strictObject({});
 
 /** One page of history: after a seq (ascending) or before a seq (the page just below it). */
 export const historyRequestSchema = z.union([
-  z.object({ room: roomIdSchema, after: seqSchema, limit: z.int().min(1).max(MAX_HISTORY_PAGE) }),
-  z.object({ room: roomIdSchema, before: seqSchema, limit: z.int().min(1).max(MAX_HISTORY_PAGE) }),
+  z.object({
+    room: roomIdSchema,
+    after: seqSchema,
+    limit: z.int().check(z.gte(1), z.lte(MAX_HISTORY_PAGE)),
+  }),
+  z.object({
+    room: roomIdSchema,
+    before: seqSchema,
+    limit: z.int().check(z.gte(1), z.lte(MAX_HISTORY_PAGE)),
+  }),
 ]);
 
-export const pingRequestSchema = z.object({ sentAt: z.number().finite() });
+export const pingRequestSchema = z.object({ sentAt: z.number() });
 
 // ---- server -> client -------------------------------------------------------
 
@@ -178,8 +194,8 @@ const logEntryBase = {
   room: roomIdSchema,
   authorId: z.string(),
   author: z.string(),
-  seq: z.int().min(1),
-  ts: z.number().finite(),
+  seq: z.int().check(z.gte(1)),
+  ts: z.number(),
 };
 
 /**
@@ -190,12 +206,12 @@ const logEntryBase = {
 export const storedMessageSchema = z.object({
   ...logEntryBase,
   // An operation that fails its own schema must not pass for a message.
-  kind: z.never().optional(),
-  target: z.never().optional(),
+  kind: z.optional(z.never()),
+  target: z.optional(z.never()),
   body: z.string(),
-  edited: z.literal(true).optional(),
-  deleted: z.literal(true).optional(),
-  version: z.int().min(1).optional(),
+  edited: z.optional(z.literal(true)),
+  deleted: z.optional(z.literal(true)),
+  version: z.optional(z.int().check(z.gte(1))),
 });
 
 /**
@@ -207,7 +223,7 @@ export const storedOpSchema = z.object({
   kind: z.enum(['edit', 'delete']),
   target: messageIdSchema,
   body: z.string(),
-  deleted: z.literal(true).optional(),
+  deleted: z.optional(z.literal(true)),
 });
 
 /** One entry of a room's log: every seq holds a message or an operation on one. */
@@ -217,8 +233,8 @@ export const sendResultSchema = z.discriminatedUnion('status', [
   z.object({
     id: messageIdSchema,
     status: z.enum(['accepted', 'duplicate']),
-    seq: z.int().min(1),
-    ts: z.number().finite(),
+    seq: z.int().check(z.gte(1)),
+    ts: z.number(),
   }),
   z.object({
     // A rejected id may be whatever the client sent, not a UUID.
@@ -226,7 +242,7 @@ export const sendResultSchema = z.discriminatedUnion('status', [
     status: z.literal('rejected'),
     code: errorCodeSchema,
     reason: z.string(),
-    retryAfterMs: z.number().finite().min(0).optional(),
+    retryAfterMs: z.optional(z.number().check(z.gte(0))),
   }),
 ]);
 
@@ -258,7 +274,7 @@ export const createRoomAckSchema = z.discriminatedUnion('ok', [
 ]);
 
 export const pingAckSchema = z.discriminatedUnion('ok', [
-  z.object({ ok: z.literal(true), serverTime: z.number().finite() }),
+  z.object({ ok: z.literal(true), serverTime: z.number() }),
   failedAckSchema,
 ]);
 
@@ -271,5 +287,5 @@ export const headEventSchema = z.object({ room: roomIdSchema, latestSeq: seqSche
 
 export const messagesEventSchema = z.object({
   room: roomIdSchema,
-  messages: z.array(logEntrySchema).min(1),
+  messages: z.array(logEntrySchema).check(z.minLength(1)),
 });

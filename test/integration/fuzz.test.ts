@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { z } from 'zod';
+import type { z } from 'zod/mini';
 import {
   checkBody,
   createRoomRequestSchema,
@@ -18,7 +18,7 @@ import { startTestServer, type TestServer, tempDir } from '../support/server.ts'
 const FUZZ_RUNS = 10_000;
 
 /** Events with the schema that would accept a payload; `send` is checked message by message. */
-const VALIDATORS: Record<string, z.ZodType | null> = {
+const VALIDATORS: Record<string, z.ZodMiniType | null> = {
   send: null,
   join: joinRequestSchema,
   history: historyRequestSchema,

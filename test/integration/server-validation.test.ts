@@ -45,6 +45,30 @@ describe('the server validates every inbound payload', () => {
     }
   });
 
+  it('answers, and keeps serving, a payload whose values cannot even be turned into text', async () => {
+    // An object whose toString is not a function throws when anything makes text of it.
+    const poisoned = { constructor: { name: { toString: 1, valueOf: 1 } } };
+    const messages = [{ id: newMessageId(), body: 'x' }];
+    const refused = { ok: false, error: { code: 'invalid_payload' } };
+    const cases = [
+      ['send', { room: poisoned, messages }, refused],
+      [
+        'send',
+        { room: 'after-poison', messages: [{ id: poisoned, body: poisoned }] },
+        { ok: true, results: [{ status: 'rejected', code: 'invalid_message' }] },
+      ],
+      ['join', { room: poisoned }, refused],
+      ['history', { room: poisoned, after: 0, limit: 1 }, refused],
+    ] as const;
+    for (const [event, payload, answer] of cases) {
+      expect(await emitRaw(socket, event, payload), event).toMatchObject(answer);
+    }
+    expect(await emitRaw(socket, 'send', { room: 'after-poison', messages })).toMatchObject({
+      ok: true,
+      results: [{ status: 'accepted' }],
+    });
+  });
+
   it('answers a join the same way: a wrong shape is invalid_payload, a bad room id invalid_room', async () => {
     expect(await emitRaw(socket, 'join', {})).toMatchObject({
       ok: false,
