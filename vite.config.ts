@@ -1,6 +1,7 @@
 import react from '@vitejs/plugin-react';
 import { VitePWA } from 'vite-plugin-pwa';
 import { defineConfig } from 'vitest/config';
+import { compressAssets } from './scripts/compress-assets.ts';
 
 export default defineConfig({
   plugins: [
@@ -45,6 +46,9 @@ export default defineConfig({
         ],
       },
     }),
+    // ---- .br and .gz beside each text file, sent by the server (docs/pwa.md) ----
+    // Runs after vite-plugin-pwa has written sw.js (see compress-assets.ts).
+    compressAssets(),
   ],
   server: {
     // `npm run dev` serves the UI with hot reload and forwards socket.io to `npm start`.

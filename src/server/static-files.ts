@@ -2,6 +2,7 @@ import { type FileHandle, open } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, posix, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream';
+import Negotiator from 'negotiator';
 
 /** Vite puts every hashed (content-addressed) file here: its name changes with its bytes. */
 const HASHED_PREFIX = '/assets/';
@@ -30,6 +31,41 @@ const CONTENT_TYPES: Record<string, string> = {
   '.woff2': 'font/woff2',
   '.wasm': 'application/wasm',
 };
+
+/**
+ * Types the build may leave compressed copies beside (scripts/compress-assets.ts): text,
+ * and .ico. Their responses vary with Accept-Encoding, also when sent as they are.
+ */
+const COMPRESSIBLE = new Set([
+  '.html',
+  '.js',
+  '.mjs',
+  '.css',
+  '.json',
+  '.map',
+  '.webmanifest',
+  '.txt',
+  '.xml',
+  '.svg',
+  '.ico',
+  '.wasm',
+]);
+
+/** The copies the build makes: `<file>.br` and `<file>.gz`. */
+const COMPRESSED_COPIES = [
+  { encoding: 'br', suffix: '.br' },
+  { encoding: 'gzip', suffix: '.gz' },
+] as const;
+type Encoding = (typeof COMPRESSED_COPIES)[number]['encoding'];
+/** Best first, for a client that accepts several equally: brotli is the smallest. */
+const ENCODING_PREFERENCE: readonly string[] = ['br', 'gzip', 'identity'];
+
+/** negotiator 1.x ranks equal q-values by `preferred`; its types (still 0.6's) lack it. */
+const rankEncodings = Negotiator.prototype.encodings as (
+  this: Negotiator,
+  available: readonly string[],
+  options: { preferred: readonly string[] },
+) => string[];
 
 /** What opening a file came to: the open file, no such file, or a failure to read it. */
 type Opened =
@@ -70,9 +106,45 @@ function errorCode(error: unknown): string {
   return error && typeof error === 'object' && 'code' in error ? String(error.code) : 'UNKNOWN';
 }
 
+type OpenFile = Extract<Opened, { kind: 'file' }>;
+
+/** An open file to send, and its Content-Encoding (null: the file itself). */
+interface Representation {
+  file: OpenFile;
+  encoding: Encoding | null;
+}
+
+/**
+ * What to send for `path` (open as `original`): its compressed copy the client ranks
+ * highest by its Accept-Encoding q-values (brotli before gzip on a tie), or the file
+ * itself when the client ranks that higher, accepts no copy there is, or sends no
+ * Accept-Encoding. A copy that is missing or cannot be opened is passed over. A client
+ * refusing identity too (`identity;q=0`) still gets the file: better than a 406.
+ */
+async function chooseRepresentation(
+  req: IncomingMessage,
+  original: OpenFile,
+  path: string,
+): Promise<Representation> {
+  const accepted = rankEncodings.call(new Negotiator(req), ENCODING_PREFERENCE, {
+    preferred: ENCODING_PREFERENCE,
+  });
+  for (const name of accepted) {
+    const copy = COMPRESSED_COPIES.find((candidate) => candidate.encoding === name);
+    if (!copy) break; // identity ranks above every copy still untried
+    const opened = await openFile(path + copy.suffix);
+    if (opened.kind === 'file') {
+      void original.handle.close();
+      return { file: opened, encoding: copy.encoding };
+    }
+  }
+  return { file: original, encoding: null };
+}
+
 /**
  * The file a URL path names under `root`, or null when it names nothing there: a
- * malformed escape, a NUL, a dot-file, or a path that climbs out of `root`.
+ * malformed escape, a NUL, a dot-file, a path that climbs out of `root`, or a compressed
+ * copy (`.br`, `.gz`), which is only ever sent in place of its file, with its encoding.
  */
 function fileFor(root: string, urlPath: string): string | null {
   let decoded: string;
@@ -84,6 +156,8 @@ function fileFor(root: string, urlPath: string): string | null {
   if (decoded.includes('\0')) return null;
   const normalized = posix.normalize(decoded);
   if (normalized.split('/').some((segment) => segment.startsWith('.'))) return null;
+  const extension = extname(normalized).toLowerCase();
+  if (COMPRESSED_COPIES.some((copy) => copy.suffix === extension)) return null;
   const file = resolve(join(root, normalized));
   return file.startsWith(root + sep) ? file : null;
 }
@@ -97,8 +171,10 @@ function isAppRoute(urlPath: string): boolean {
   return !urlPath.startsWith(HASHED_PREFIX) && extname(urlPath) === '';
 }
 
-function etagOf(size: number, mtimeMs: number): string {
-  return `W/"${size.toString(16)}-${Math.floor(mtimeMs).toString(16)}"`;
+/** Of the bytes sent: a compressed copy's tag is its own, and names its encoding. */
+function etagOf(file: OpenFile, encoding: Encoding | null): string {
+  const tag = `${file.size.toString(16)}-${Math.floor(file.mtimeMs).toString(16)}`;
+  return encoding ? `W/"${tag}-${encoding}"` : `W/"${tag}"`;
 }
 
 function matchesEtag(req: IncomingMessage, etag: string): boolean {
@@ -126,16 +202,25 @@ function answerFailure(res: ServerResponse, code: string): void {
   }
 }
 
-/** Sends an open file (headers only for HEAD, nothing for a matching revalidation). */
-function sendFile(
+/**
+ * Sends `filePath`, open as `original`, or its compressed copy when the client accepts one
+ * (headers only for HEAD, nothing for a matching revalidation).
+ */
+async function sendFile(
   req: IncomingMessage,
   res: ServerResponse,
-  file: Extract<Opened, { kind: 'file' }>,
+  original: OpenFile,
   urlPath: string,
   filePath: string,
-): void {
-  const etag = etagOf(file.size, file.mtimeMs);
+): Promise<void> {
+  const extension = extname(filePath).toLowerCase();
+  const compressible = COMPRESSIBLE.has(extension);
+  const { file, encoding } = compressible
+    ? await chooseRepresentation(req, original, filePath)
+    : { file: original, encoding: null };
+  const etag = etagOf(file, encoding);
   res.setHeader('Cache-Control', urlPath.startsWith(HASHED_PREFIX) ? IMMUTABLE : REVALIDATE);
+  if (compressible) res.setHeader('Vary', 'Accept-Encoding');
   res.setHeader('ETag', etag);
   res.setHeader('Last-Modified', new Date(file.mtimeMs).toUTCString());
   if (matchesEtag(req, etag)) {
@@ -144,8 +229,9 @@ function sendFile(
     res.end();
     return;
   }
+  if (encoding) res.setHeader('Content-Encoding', encoding);
   res.writeHead(200, {
-    'Content-Type': CONTENT_TYPES[extname(filePath).toLowerCase()] ?? 'application/octet-stream',
+    'Content-Type': CONTENT_TYPES[extension] ?? 'application/octet-stream',
     'Content-Length': file.size,
   });
   if (req.method === 'HEAD' || file.size === 0) {
@@ -164,9 +250,11 @@ function sendFile(
 /**
  * Serves the built app from `root` (GET and HEAD), reading the folder on every request, so
  * a rebuild is served without a restart. Hashed `/assets/*` are immutable; everything else,
- * the app shell included, is revalidated. A path the app's router owns gets the shell; a
- * missing file is a 404. A file that cannot be read is answered (503 when the process is
- * out of file descriptors, 500 otherwise) and never takes the process down.
+ * the app shell included, is revalidated. A text file is sent as its `.br` or `.gz` copy
+ * when the build made one and the client accepts it (see `chooseRepresentation`). A path
+ * the app's router owns gets the shell; a missing file is a 404. A file that cannot be read
+ * is answered (503 when the process is out of file descriptors, 500 otherwise) and never
+ * takes the process down.
  */
 export function createStaticFiles(root: string) {
   const base = resolve(root);
@@ -187,6 +275,7 @@ export function createStaticFiles(root: string) {
     }
     if (opened.kind === 'missing') answerText(res, 404, 'Not found');
     else if (opened.kind === 'failed') answerFailure(res, opened.code);
-    else sendFile(req, res, opened, servedPath === shell ? '/index.html' : urlPath, servedPath);
+    else
+      await sendFile(req, res, opened, servedPath === shell ? '/index.html' : urlPath, servedPath);
   };
 }
