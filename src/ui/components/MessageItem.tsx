@@ -4,6 +4,13 @@ import type { LocalMessage } from '../../client/types.ts';
 import { formatMessageTime } from '../format.ts';
 import { MessageTools } from './MessageTools.tsx';
 
+/** Where a row of a virtualised list goes, and how it is measured. */
+export interface VirtualRow {
+  index: number;
+  style: CSSProperties;
+  ref: Ref<HTMLLIElement>;
+}
+
 interface MessageItemProps {
   message: LocalMessage;
   /** Written by this device's user: shown on the right, with its edit and delete actions. */
@@ -13,7 +20,7 @@ interface MessageItemProps {
   /** The composer is editing this message: the row says so. */
   editing?: boolean;
   /** In a virtualised list: where the row sits, and how the list measures it. */
-  virtualRow?: { index: number; style: CSSProperties; ref: Ref<HTMLLIElement> };
+  virtualRow?: VirtualRow;
   /** "Retry" on a failed message, with its id. Keep it stable across renders: see memo below. */
   onRetry: (id: string) => void;
   /** "Discard" on a failed message, with its id. Keep it stable across renders too. */

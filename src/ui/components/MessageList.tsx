@@ -1,10 +1,11 @@
-import { useVirtualizer } from '@tanstack/react-virtual';
-import { useCallback, useLayoutEffect, useRef } from 'react';
+import { lazy, Suspense, useCallback, useLayoutEffect, useRef } from 'react';
 import type { RoomSnapshot } from '../../client/engine.ts';
 import type { LocalMessage } from '../../client/types.ts';
 import { useEngine } from '../hooks/useEngine.tsx';
 import { type LoadOlderState, useLoadOlder } from '../hooks/useLoadOlder.ts';
-import { MessageItem } from './MessageItem.tsx';
+import { MessageItem, type VirtualRow } from './MessageItem.tsx';
+
+const VirtualMessageRows = lazy(() => import('./VirtualMessageRows.tsx'));
 
 /** How close to the end (in CSS pixels) still counts as "reading the latest messages". */
 const AT_BOTTOM_SLACK_PX = 48;
@@ -14,8 +15,6 @@ const AT_BOTTOM_SLACK_PX = 48;
  * 100,000-message room stays light.
  */
 const FULL_RENDER_LIMIT = 500;
-const ESTIMATED_ROW_PX = 64;
-const OVERSCAN_ROWS = 12;
 
 const LOAD_OLDER_LABELS: Record<LoadOlderState, string> = {
   idle: 'Load earlier messages',
@@ -54,14 +53,6 @@ export function MessageList({
   const lastId = useRef<string | undefined>(undefined);
   const older = useLoadOlder(room);
   const virtual = messages.length > FULL_RENDER_LIMIT;
-  const virtualizer = useVirtualizer({
-    count: messages.length,
-    getScrollElement: () => scroller.current,
-    estimateSize: () => ESTIMATED_ROW_PX,
-    overscan: OVERSCAN_ROWS,
-    getItemKey: (index) => messages[index]?.id ?? index,
-    enabled: virtual,
-  });
 
   useLayoutEffect(() => {
     const element = scroller.current;
@@ -73,17 +64,6 @@ export function MessageList({
     element.scrollTop = element.scrollHeight;
     atBottom.current = true;
   }, [messages]);
-
-  // A virtualised list grows as its rows are measured (estimates become real heights), and
-  // growing content fires no scroll event: pin to the bottom again on every change of the
-  // total height while the reader is there. (scrollToIndex re-measures over several frames
-  // and, in a long room, never reached the newest message.)
-  const totalSize = virtualizer.getTotalSize();
-  useLayoutEffect(() => {
-    const element = scroller.current;
-    if (virtual && element && atBottom.current && totalSize > 0)
-      element.scrollTop = element.scrollHeight;
-  }, [virtual, totalSize]);
 
   const onScroll = () => {
     const element = scroller.current;
@@ -106,11 +86,7 @@ export function MessageList({
   // Rejects with the engine's reason, which the row shows beside its confirmation.
   const deleteMessage = useCallback((id: string) => engine.deleteMessage(room, id), [engine, room]);
 
-  const row = (
-    message: LocalMessage,
-    index: number,
-    virtualRow?: Parameters<typeof MessageItem>[0]['virtualRow'],
-  ) => (
+  const row = (message: LocalMessage, index: number, virtualRow?: VirtualRow) => (
     <MessageItem
       key={message.id}
       message={message}
@@ -143,21 +119,15 @@ export function MessageList({
         <p className="messages-note">No messages yet. Say hello!</p>
       )}
       {virtual ? (
-        <ol
-          className="message-list message-list-virtual"
-          style={{ height: virtualizer.getTotalSize() }}
-        >
-          {virtualizer.getVirtualItems().map((item) => {
-            const message = messages[item.index];
-            return message
-              ? row(message, item.index, {
-                  index: item.index,
-                  ref: virtualizer.measureElement,
-                  style: { transform: `translateY(${item.start}px)` },
-                })
-              : null;
-          })}
-        </ol>
+        // The first long room of a visit waits a moment for the virtualiser's module.
+        <Suspense fallback={<p className="messages-note">Loading messages…</p>}>
+          <VirtualMessageRows
+            messages={messages}
+            scroller={scroller}
+            atBottom={atBottom}
+            row={row}
+          />
+        </Suspense>
       ) : (
         <ol className="message-list">{messages.map((message, index) => row(message, index))}</ol>
       )}
