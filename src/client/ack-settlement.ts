@@ -27,6 +27,18 @@ export interface SettleContext {
   now: number;
 }
 
+/** A settlement that changes nothing yet. */
+export function emptySettlement(): Settlement {
+  return {
+    sent: [],
+    failed: [],
+    ops: [],
+    failedOps: [],
+    settledOutboxKeys: [],
+    retryAfterMs: null,
+  };
+}
+
 const NOT_ANSWERED: MessageError = {
   code: 'internal',
   reason: 'the server did not answer for this message',
@@ -46,14 +58,7 @@ export function settleAck(
   ack: SendAck,
   context: SettleContext,
 ): Settlement {
-  const settlement: Settlement = {
-    sent: [],
-    failed: [],
-    ops: [],
-    failedOps: [],
-    settledOutboxKeys: [],
-    retryAfterMs: null,
-  };
+  const settlement = emptySettlement();
   const holdFor = (ms: number | undefined) => {
     settlement.retryAfterMs = Math.max(settlement.retryAfterMs ?? 0, ms ?? 1_000);
   };
@@ -123,14 +128,7 @@ function failEntry(
 
 /** A message (or an edit) no batch can carry (far over the length limit) fails on the device. */
 export function settleOversize(entry: OutboxEntry, context: SettleContext): Settlement {
-  const settlement: Settlement = {
-    sent: [],
-    failed: [],
-    ops: [],
-    failedOps: [],
-    settledOutboxKeys: [],
-    retryAfterMs: null,
-  };
+  const settlement = emptySettlement();
   failEntry(
     settlement,
     entry,

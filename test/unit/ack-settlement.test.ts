@@ -2,6 +2,7 @@
 // held in the outbox to go out again in the same order.
 import { describe, expect, it } from 'vitest';
 import {
+  emptySettlement,
   type SettleContext,
   type Settlement,
   settleAck,
@@ -85,15 +86,7 @@ function failed(of: OutboxEntry, error: MessageError): FailedMessage {
 }
 
 function settlement(change: Partial<Settlement>): Settlement {
-  return {
-    sent: [],
-    failed: [],
-    ops: [],
-    failedOps: [],
-    settledOutboxKeys: [],
-    retryAfterMs: null,
-    ...change,
-  };
+  return { ...emptySettlement(), ...change };
 }
 
 describe('settleAck', () => {
