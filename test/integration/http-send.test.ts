@@ -144,6 +144,35 @@ describe('POST /api/messages, the send event over HTTP', () => {
     expect(stored.map((m) => m.body)).toEqual([first.body, last.body]);
   });
 
+  it('applies edits and deletes over HTTP as over a socket, with the same refusals', async () => {
+    const room = freshRoom();
+    const [mine, hers] = messages('op', 2) as [Msg, Msg];
+    await postMessages(server.url, alice.token, { room, messages: [mine] });
+    await postMessages(server.url, bob.token, { room, messages: [hers] });
+    const answer = await postMessages(server.url, alice.token, {
+      room,
+      messages: [
+        { id: newMessageId(), kind: 'edit', target: mine.id, newBody: 'edited over HTTP' },
+        { id: newMessageId(), kind: 'delete', target: hers.id },
+        { id: newMessageId(), kind: 'edit', target: newMessageId(), newBody: 'nothing there' },
+      ],
+    });
+    expect(ackOf(answer)).toMatchObject({
+      ok: true,
+      results: [
+        { status: 'accepted', seq: 3 },
+        { status: 'rejected', code: 'not_author' },
+        { status: 'rejected', code: 'not_found' },
+      ],
+    });
+    const stored = await server.store.pageAfter(room, 0, 10);
+    expect(stored.map((entry) => entry.body)).toEqual([
+      'edited over HTTP',
+      hers.body,
+      'edited over HTTP',
+    ]);
+  });
+
   it('takes the author from the session, never from the payload', async () => {
     const room = freshRoom();
     const id = newMessageId();
