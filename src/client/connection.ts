@@ -6,12 +6,14 @@ import {
   type HeadEvent,
   type MessagesEvent,
   PROTOCOL_VERSION,
+  type TypingEvent,
 } from '../shared/protocol.ts';
 import {
   errorCodeSchema,
   headEventSchema,
   messagesEventSchema,
   pingAckSchema,
+  typingEventSchema,
 } from '../shared/schemas.ts';
 import { Backoff, DEFAULT_BACKOFF } from './backoff.ts';
 import {
@@ -78,6 +80,7 @@ export class Connection {
   readonly #stateListeners = new Listeners<[ConnectionState]>();
   readonly #messageListeners = new Listeners<[MessagesEvent]>();
   readonly #headListeners = new Listeners<[HeadEvent]>();
+  readonly #typingListeners = new Listeners<[TypingEvent]>();
   readonly #disposers: (() => void)[] = [];
   #state: ConnectionState = INITIAL_CONNECTION_STATE;
   #kickTimer: TimerHandle | null = null;
@@ -168,6 +171,19 @@ export class Connection {
   /** The server's word on a room's newest seq. */
   onHead(listener: (event: HeadEvent) => void): () => void {
     return this.#headListeners.add(listener);
+  }
+
+  /** Someone in a room this tab joined is typing. */
+  onTyping(listener: (event: TypingEvent) => void): () => void {
+    return this.#typingListeners.add(listener);
+  }
+
+  /**
+   * Says the user is typing in `room`, if the link is up: volatile, so it is never queued
+   * for a later link (where it would be a lie), and it carries no ack.
+   */
+  notifyTyping(room: string): void {
+    if (this.#socket.connected) this.#socket.volatile.emit('typing', { room });
   }
 
   /** Connects unless the platform reports no network. */
@@ -344,6 +360,10 @@ export class Connection {
     on(socket, 'head', (payload: unknown) => {
       const parsed = headEventSchema.safeParse(payload);
       if (parsed.success) this.#headListeners.emit(parsed.data);
+    });
+    on(socket, 'typing', (payload: unknown) => {
+      const parsed = typingEventSchema.safeParse(payload);
+      if (parsed.success) this.#typingListeners.emit(parsed.data);
     });
 
     this.#disposers.push(

@@ -24,6 +24,7 @@ import { SenderElection } from './sender-election.ts';
 import type { Leadership } from './sender-lock.ts';
 import { type Timers, timersWithClock } from './timers.ts';
 import type { Identity, PendingMessage } from './types.ts';
+import { TYPING_RENEW_MS, TypingBoard } from './typing-board.ts';
 import { ALWAYS_VISIBLE } from './visibility.ts';
 
 export type { EngineOptions, StorageLoss } from './engine-options.ts';
@@ -55,6 +56,9 @@ export class Engine {
   readonly #clock: () => number;
   readonly #timers: Timers;
   readonly #disposers: (() => void)[] = [];
+  readonly #typing: TypingBoard;
+  /** When this tab last said its user types in each room, on the current link. */
+  readonly #typingSaidAt = new Map<string, number>();
   readonly #onOutboxWaiting: () => void;
   /**
    * Asked for a sync since the link went down: one registration covers every message
@@ -123,6 +127,11 @@ export class Engine {
       maxWindowBatches: options.maxWindowBatches,
       timers,
     });
+    this.#typing = new TypingBoard({
+      timers,
+      selfId: () => this.#identity.author.id,
+      onChange: notify,
+    });
     this.#election = new SenderElection({
       locks,
       lockName: senderLockName(dbName),
@@ -139,7 +148,18 @@ export class Engine {
       () => channel.close(),
       channel.subscribe((change) => this.#onOtherTab(change)),
       this.#connection.subscribe((state) => this.#onConnectionState(state)),
-      this.#connection.onMessages((event) => this.#rooms.receiveLive(event.room, event.messages)),
+      this.#connection.onMessages((event) => {
+        this.#rooms.receiveLive(event.room, event.messages);
+        // Who just sent has stopped typing, whatever their last signal said.
+        this.#typing.stopped(
+          event.room,
+          event.messages.map((message) => message.authorId),
+        );
+      }),
+      this.#connection.onTyping((event) =>
+        this.#typing.heard(event.room, event.userId, event.name),
+      ),
+      () => this.#typing.clear(),
       this.#connection.onHead((event) => this.#rooms.receiveHead(event.room, event.latestSeq)),
       () => this.#rooms.close(),
       (options.visibility ?? ALWAYS_VISIBLE).subscribe((visible) => {
@@ -284,6 +304,8 @@ export class Engine {
       createdAt: this.#clock(),
     });
     this.#queued(pending);
+    // The others stop showing the user as typing when this arrives: the next key says it again.
+    this.#typingSaidAt.delete(room);
     return pending;
   }
 
@@ -330,6 +352,25 @@ export class Engine {
     if (failed?.status !== 'failed') return;
     await this.#store.deleteMessage(id);
     this.#rooms.remove(room, id);
+  }
+
+  /** Who is typing in the room now, by name (never the user); the same array until it changes. */
+  typingIn(room: string): readonly string[] {
+    return this.#typing.names(room);
+  }
+
+  /**
+   * The user is typing in `room`: the other members are told, at most every
+   * TYPING_RENEW_MS, and only while connected (nothing is queued or stored).
+   */
+  typing(room: string): void {
+    const now = this.#clock();
+    const said = this.#typingSaidAt.get(room);
+    if (!this.#connection.connected || (said !== undefined && now - said < TYPING_RENEW_MS)) {
+      return;
+    }
+    this.#typingSaidAt.set(room, now);
+    this.#connection.notifyTyping(room);
   }
 
   /** Connects at once, with the backoff reset. */
@@ -434,6 +475,9 @@ export class Engine {
     if (state.status !== previous) {
       // Every new link starts from the head of the outbox and catches every room up.
       this.#flusher.reset();
+      // What was heard on the old link is stale, and the new one has not been told.
+      this.#typing.clear();
+      this.#typingSaidAt.clear();
       if (state.status === 'connected') {
         this.#syncAsked = false;
         this.#rooms.joinAll();

@@ -22,6 +22,7 @@ import type { FerryIo, FerrySocket } from './socket-types.ts';
 import type { AccountStore } from './store/account-store.ts';
 import type { MessageStore } from './store/message-store.ts';
 import { type RateLimit, TokenBuckets } from './token-bucket.ts';
+import { createTypingRelay } from './typing-relay.ts';
 import { describeIssue, fail } from './wire.ts';
 
 export type { FerryIo, SocketData } from './socket-types.ts';
@@ -128,6 +129,7 @@ export function attachRealtime(io: FerryIo, options: RealtimeOptions): Realtime 
     'new rooms this hour',
     createCreateRoomHandler(accounts, clock),
   );
+  const relayTyping = createTypingRelay(clock);
   const outbound = new OutboundGuard({
     maxBytes: limits.maxOutboundBytes,
     stallMs: limits.outboundStallMs,
@@ -172,6 +174,12 @@ export function attachRealtime(io: FerryIo, options: RealtimeOptions): Realtime 
     [
       'createRoom',
       { order: 'serial', run: async (s, payload) => reply(await handleCreateRoom(s, payload)) },
+    ],
+    [
+      'typing',
+      // In order: a signal sent after a message must not reach the room before it, where
+      // the message's arrival would end it.
+      { order: 'serial', run: async (socket, payload) => reply(relayTyping(socket, payload)) },
     ],
     [
       'ping',

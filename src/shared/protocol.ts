@@ -25,6 +25,8 @@ import type {
   sessionSchema,
   storedMessageSchema,
   storedOpSchema,
+  typingEventSchema,
+  typingRequestSchema,
 } from './schemas.ts';
 
 /**
@@ -78,8 +80,10 @@ export type PingRequest = z.infer<typeof pingRequestSchema>;
 export type PingAck = z.infer<typeof pingAckSchema>;
 export type MessagesEvent = z.infer<typeof messagesEventSchema>;
 export type HeadEvent = z.infer<typeof headEventSchema>;
+export type TypingRequest = z.infer<typeof typingRequestSchema>;
+export type TypingEvent = z.infer<typeof typingEventSchema>;
 
-/** Events a client emits. Every one carries an ack; the server answers each exactly once. */
+/** Events a client emits. Every one but `typing` carries an ack; the server answers each exactly once. */
 export interface ClientToServerEvents {
   send: (batch: SendBatch, ack: (res: SendAck) => void) => void;
   join: (req: JoinRequest, ack: (res: JoinAck) => void) => void;
@@ -87,6 +91,8 @@ export interface ClientToServerEvents {
   ping: (req: PingRequest, ack: (res: PingAck) => void) => void;
   /** Creates a private room; the creator is its first member. */
   createRoom: (req: Record<string, never>, ack: (res: CreateRoomAck) => void) => void;
+  /** The user is typing (the one event without an ack: volatile, see `typingRequestSchema`). */
+  typing: (req: TypingRequest) => void;
 }
 
 /** Events the server emits. */
@@ -94,6 +100,8 @@ export interface ServerToClientEvents {
   messages: (event: MessagesEvent) => void;
   /** A room's newest seq (see `headEventSchema`). */
   head: (event: HeadEvent) => void;
+  /** Someone in the room is typing (see `typingEventSchema`). */
+  typing: (event: TypingEvent) => void;
 }
 
 /** Whether a log entry is an edit or a delete rather than a message. */

@@ -187,6 +187,12 @@ export const historyRequestSchema = z.union([
 
 export const pingRequestSchema = z.object({ sentAt: z.number() });
 
+/**
+ * `typing`: the user is typing in a room they joined. Volatile: sent only while connected,
+ * never queued, never stored, relayed at most 3 times a second per socket and room.
+ */
+export const typingRequestSchema = z.object({ room: roomIdSchema });
+
 // ---- server -> client -------------------------------------------------------
 
 const logEntryBase = {
@@ -288,4 +294,11 @@ export const headEventSchema = z.object({ room: roomIdSchema, latestSeq: seqSche
 export const messagesEventSchema = z.object({
   room: roomIdSchema,
   messages: z.array(logEntrySchema).check(z.minLength(1)),
+});
+
+/** Someone who joined the room is typing (relayed by the server, never stored). */
+export const typingEventSchema = z.object({
+  room: roomIdSchema,
+  userId: z.string(),
+  name: z.string(),
 });

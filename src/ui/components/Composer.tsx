@@ -169,7 +169,10 @@ export function Composer({
     submit();
   }
 
+  /** Only the user's own changes of the text get here, never a draft restored or cleared. */
   function onChange(value: string): void {
+    // The others see "… is typing" while there is something to send; the engine throttles.
+    if (value.trim() !== '') engine.typing(room);
     if (edit) {
       setEdit({ ...edit, text: value });
       return;

@@ -10,6 +10,7 @@ import { MessageList } from './MessageList.tsx';
 import { OutboxCount } from './OutboxCount.tsx';
 import { PrivateRoomControls } from './PrivateRoomControls.tsx';
 import { StorageStatus } from './StorageStatus.tsx';
+import { TypingIndicator } from './TypingIndicator.tsx';
 
 /**
  * One room: its header with the link's state, its messages and the composer.
@@ -75,6 +76,7 @@ export function RoomScreen({
         onEdit={startEdit}
         editingId={editing?.id ?? null}
       />
+      <TypingIndicator room={roomId} />
       <Composer
         key={`composer-${roomId}`}
         room={roomId}
