@@ -101,7 +101,10 @@ export function settleAck(
   return settlement;
 }
 
-/** An entry refused for good: a message fails (the user may edit, retry or discard it), an operation is dropped and its refusal shown on its message. */
+/**
+ * An entry refused for good: a message fails (the user may edit, retry or discard it); an
+ * operation is dropped, and its refusal is shown on its message.
+ */
 function failEntry(
   settlement: Settlement,
   entry: OutboxEntry,

@@ -331,7 +331,7 @@ export class Engine {
     this.#assertOwnMessage(room, id);
     const origin = this.#opOrigin();
     await this.#rooms.changeQueued(room, id, () => this.#store.queueEdit(id, body, origin));
-    await this.#queuedOp();
+    await this.#queuedOp(room);
   }
 
   /**
@@ -343,15 +343,16 @@ export class Engine {
     this.#assertOwnMessage(room, id);
     const origin = this.#opOrigin();
     await this.#rooms.changeQueued(room, id, () => this.#store.queueDelete(id, origin));
-    await this.#queuedOp();
+    await this.#queuedOp(room);
   }
 
-  /** Deletes a failed message; pending ones cannot be taken back (they may be stored already). */
+  /**
+   * Discard on a failed message's row: its delete, decided in the delete's transaction, so
+   * one another tab retried a moment ago is deleted as the pending message it now is.
+   */
   async discard(room: string, id: string): Promise<void> {
-    const failed = this.#rooms.findLocal(room, id);
-    if (failed?.status !== 'failed') return;
-    await this.#store.deleteMessage(id);
-    this.#rooms.remove(room, id);
+    if (this.#rooms.findLocal(room, id)?.status !== 'failed') return;
+    await this.deleteMessage(room, id);
   }
 
   /** Who is typing in the room now, by name (never the user); the same array until it changes. */
@@ -445,7 +446,9 @@ export class Engine {
   }
 
   /** An edit or delete was queued (or done in place): count it, send it. */
-  async #queuedOp(): Promise<void> {
+  async #queuedOp(room: string): Promise<void> {
+    // Its arrival ends the others' "typing" for the user, as a message's does.
+    this.#typingSaidAt.delete(room);
     await this.#refreshOutboxCount();
     this.#flusher.wake();
     if (this.#outboxCount > 0 && !this.#connection.connected && !this.#syncAsked) {

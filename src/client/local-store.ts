@@ -275,8 +275,9 @@ export class LocalStore {
   /**
    * Queues a delete of the message `id`. A pending message that never left the device is
    * taken out of the outbox, with anything queued for it, and a failed one is discarded:
-   * both are answered undefined, and the server never sees them. An edit of it waiting unsent becomes the delete
-   * (its body gone with it); otherwise the delete joins the end of the outbox.
+   * both are answered undefined, and the server never sees them. An edit of it waiting
+   * unsent becomes the delete (its body gone with it); otherwise the delete joins the end
+   * of the outbox.
    */
   async queueDelete(id: string, origin: OpOrigin): Promise<LocalMessage | undefined> {
     return this.#changeQueued(id, async ({ message, outbox, messages, claimed }) => {
@@ -361,10 +362,6 @@ export class LocalStore {
     return found;
   }
 
-  async deleteMessage(id: string): Promise<void> {
-    await this.#db.delete('messages', id);
-  }
-
   async getIdentity(): Promise<Identity | undefined> {
     return this.#db.get('session', 'identity');
   }
@@ -406,7 +403,10 @@ type OutboxStore = Writable<'outbox'>;
 type MessagesStore = Writable<'messages'>;
 type StoredEntry = FerryDBSchema['outbox']['value'];
 
-/** An outbox entry as read back: entries queued by versions before 0.2 carry no author or typing time. */
+/**
+ * An outbox entry as read back: entries queued by versions before 0.2 carry no author or
+ * typing time.
+ */
 function withDefaults(entry: StoredEntry): OutboxEntry {
   return {
     ...entry,

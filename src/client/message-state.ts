@@ -79,7 +79,10 @@ export function mergeCopy(stored: LocalMessage | undefined, incoming: SentMessag
   };
 }
 
-/** A message with an operation from the room log applied (a repeat or an older one changes nothing). */
+/**
+ * A message with an operation from the room log applied (a repeat, or an older one,
+ * changes nothing).
+ */
 export function applyOp(message: SentMessage, op: StoredOp): SentMessage {
   return withState(message, laterState(stateOf(message), stateOfOp(op)));
 }

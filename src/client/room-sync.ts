@@ -199,12 +199,6 @@ export class RoomSync {
     });
   }
 
-  /** Forgets a failed message the user discarded, here and in the other tabs. */
-  remove(room: string, id: string): void {
-    this.#rooms.update(room, (open) => ({ ...open, view: open.view.without(id) }));
-    this.#deps.channel.post({ kind: 'messages', room, ids: [id] });
-  }
-
   /**
    * Another tab of this profile queued, settled or discarded these messages: show what
    * IndexedDB holds for them now. Nothing is written: that tab already did. A burst (300
@@ -397,7 +391,6 @@ export class RoomSync {
     const open = this.#rooms.get(room);
     const seqs = [...sent, ...ops].map((entry) => entry.seq);
     const cursor = open?.known ? advanceCursor(open.cursor, seqs) : undefined;
-    const outboxBefore = settledOutboxKeys.length;
     const { changed, removed } = await this.#deps.store.commit({
       sent,
       localIds,
@@ -408,8 +401,9 @@ export class RoomSync {
       room: open && cursor ? { room, cursor: cursor.cursor, floor: open.floor } : undefined,
     });
     // Operations and refusals of ours settle outbox entries the store found by itself.
-    if (outboxBefore > 0 || ops.length > 0 || failedOps.length > 0)
+    if (settledOutboxKeys.length + ops.length + failedOps.length > 0) {
       await this.#deps.onOutboxSettled();
+    }
     const arrived = new Set(sent.map((message) => message.id));
     const refused = new Set(failed.map((message) => message.id));
     this.#rooms.update(room, (current) => {

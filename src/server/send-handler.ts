@@ -121,7 +121,10 @@ export function createSendHandler({
   clock,
   metrics,
 }: SendHandlerDeps): SendHandler {
-  /** A batch refused whole: counted and logged (at `level`) with `reason`, the refusal's code by default. */
+  /**
+   * A batch refused whole: counted and logged (at `level`) with `reason`, by default the
+   * refusal's code.
+   */
   function refuse(
     sender: Sender,
     refusal: { ok: false; error: WireError },
