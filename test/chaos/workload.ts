@@ -163,7 +163,11 @@ export class Workload {
     for (const body of bodies) await this.#attempt(device, body, false, options.evenAsleep);
   }
 
-  /** What the edits and deletes typed so far came to. */
+  /**
+   * What the edits and deletes typed so far came to. The counts are of calls that resolved
+   * (queued for sure): the checker accepts either outcome of one that rejected, so a run
+   * whose every edit threw must not pass for a run that edited.
+   */
   opCounts(): OpCounts {
     const rejected: Record<string, number> = {};
     for (const op of this.ops) {
@@ -171,17 +175,18 @@ export class Workload {
       const reason = op.error ?? 'unknown';
       rejected[reason] = (rejected[reason] ?? 0) + 1;
     }
+    const queued = this.ops.filter((op) => op.resolved);
     const edited = new Set<string>();
     let reedits = 0;
-    for (const op of this.ops) {
+    for (const op of queued) {
       if (op.kind !== 'edit') continue;
       if (edited.has(op.target)) reedits += 1;
       edited.add(op.target);
     }
     return {
-      edits: this.ops.filter((op) => op.kind === 'edit').length,
-      deletes: this.ops.filter((op) => op.kind === 'delete').length,
-      onPending: this.ops.filter((op) => op.targetStatus === 'pending').length,
+      edits: queued.filter((op) => op.kind === 'edit').length,
+      deletes: queued.filter((op) => op.kind === 'delete').length,
+      onPending: queued.filter((op) => op.targetStatus === 'pending').length,
       reedits,
       rejected,
     };

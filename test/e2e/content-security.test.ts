@@ -18,7 +18,7 @@ declare global {
   }
 }
 
-describeInChromium('the content security policy', () => {
+describeInChromium('the app as the server sends it: its security policy and compression', () => {
   beforeAll(async () => {
     app = await serveFreshBuild('csp');
     browser = await launchChromium();
@@ -39,6 +39,11 @@ describeInChromium('the content security policy', () => {
   });
 
   it('is never violated by the app: a first visit, a message sent, an edit, a reload from the service worker', async () => {
+    const first = await context.newPage();
+    const response = await first.goto(`${app.server.url()}/#/room/csp`);
+    // Without the header nothing could violate it: the test would prove nothing.
+    expect(response?.headers()['content-security-policy']).toContain("script-src 'self'");
+    await first.close();
     const ferry = await FerryPage.open(context, app.server.url(), 'csp');
     await ferry.pickName('Ada');
     await ferry.send('hello under a strict policy');
@@ -47,9 +52,26 @@ describeInChromium('the content security policy', () => {
     await ferry.waitForServiceWorkerControl();
     expect(await ferry.page.evaluate(() => window.ferryCspViolations)).toEqual([]);
 
-    await ferry.page.reload();
+    const reloaded = await ferry.page.reload();
+    expect(reloaded?.fromServiceWorker()).toBe(true);
     await ferry.page.getByTestId('composer-input').waitFor();
     await expect.poll(() => ferry.outboxCount()).toBe(0);
     expect(await ferry.page.evaluate(() => window.ferryCspViolations)).toEqual([]);
+  });
+
+  it('is sent as the build compressed it: the page and its script in brotli, varying by Accept-Encoding', async () => {
+    // A context of its own: in the first one the service worker answers from its cache.
+    const fresh = await browser.newContext();
+    const page = await fresh.newPage();
+    const script = page.waitForResponse((answer) =>
+      /\/assets\/index-[^/]+\.js$/.test(answer.url()),
+    );
+    const document = await page.goto(`${app.server.url()}/#/room/csp`);
+    for (const answer of [document, await script]) {
+      expect(answer?.fromServiceWorker(), answer?.url()).toBe(false);
+      expect(answer?.headers()['content-encoding'], answer?.url()).toBe('br');
+      expect(answer?.headers().vary, answer?.url()).toBe('Accept-Encoding');
+    }
+    await fresh.close();
   });
 });

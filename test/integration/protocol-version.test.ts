@@ -50,16 +50,18 @@ describe('the protocol version in the handshake', () => {
     expect(await handshake(url, { protocol: 0 })).toMatchObject({ code: 'upgrade_required' });
   });
 
-  it('tells a client that sends no version (the builds before versions) to upgrade: it cannot read edits and deletes', async () => {
+  it('tells a client that sends no version (the builds before versions) to upgrade', async () => {
     const { url } = await server();
     const { token } = await signUp(url, 'alice');
     expect(await handshake(url, { token })).toMatchObject({ code: 'upgrade_required' });
-    expect(UNVERSIONED_PROTOCOL).toBeLessThan(MIN_PROTOCOL_VERSION);
   });
 
-  it('serves a client of the oldest protocol it accepts', async () => {
+  it('refuses the protocol just below the oldest it serves (2: no edits and deletes), and serves that oldest', async () => {
     const { url } = await server();
     const { token } = await signUp(url, 'alice');
+    expect(await handshake(url, { token, protocol: MIN_PROTOCOL_VERSION - 1 })).toMatchObject({
+      code: 'upgrade_required',
+    });
     expect(await handshake(url, { token, protocol: MIN_PROTOCOL_VERSION })).toBe('connected');
   });
 

@@ -69,6 +69,38 @@ describe('the server validates every inbound payload', () => {
     });
   });
 
+  it('rejects a malformed edit or delete alone, with the reason, and stores the rest', async () => {
+    const room = 'malformed-ops';
+    const [target] = [{ id: newMessageId(), body: 'target' }];
+    await emitRaw(socket, 'send', { room, messages: [target] });
+    const ack = await emitRaw(socket, 'send', {
+      room,
+      messages: [
+        { id: newMessageId(), kind: 'edit', target: target.id, body: 'not newBody' },
+        { id: newMessageId(), kind: 'edit', target: 'not-a-uuid', newBody: 'x' },
+        { id: newMessageId(), kind: 'edit', target: target.id, newBody: ' ' },
+        { id: newMessageId(), kind: 'edit', target: target.id, newBody: 'x'.repeat(4_001) },
+        { id: newMessageId(), kind: 'rename', target: target.id },
+        { id: newMessageId(), kind: 'edit', target: target.id, newBody: 'fine' },
+      ],
+    });
+    expect(ack).toMatchObject({
+      ok: true,
+      results: [
+        { status: 'rejected', code: 'invalid_message', reason: expect.stringContaining('newBody') },
+        { status: 'rejected', code: 'invalid_message', reason: expect.stringContaining('target') },
+        { status: 'rejected', code: 'body_empty' },
+        { status: 'rejected', code: 'body_too_long' },
+        { status: 'rejected', code: 'invalid_message' },
+        { status: 'accepted', seq: 2 },
+      ],
+    });
+    expect((await server.store.pageAfter(room, 0, 10)).map((entry) => entry.body)).toEqual([
+      'fine',
+      'fine',
+    ]);
+  });
+
   it('answers a join the same way: a wrong shape is invalid_payload, a bad room id invalid_room', async () => {
     expect(await emitRaw(socket, 'join', {})).toMatchObject({
       ok: false,

@@ -94,6 +94,20 @@ describe('the typing indicator', () => {
     expect(elsewhereHeard).toEqual([]);
   });
 
+  it('relays a signal behind the messages its socket sent before it, so their arrival cannot end it', async () => {
+    const { url } = await server();
+    const ada = await joined(url, 'Ada');
+    const grace = await joined(url, 'Grace');
+    const order: string[] = [];
+    grace.on('messages', () => order.push('messages'));
+    grace.on('typing', () => order.push('typing'));
+    // Not waiting for the send's ack: the typing signal is on the wire right behind it.
+    emitNoAck(ada, 'send', { room: 'lobby', messages: [{ id: crypto.randomUUID(), body: 'hi' }] });
+    emitNoAck(ada, 'typing', { room: 'lobby' });
+    await waitFor('both to arrive', () => order.length === 2);
+    expect(order).toEqual(['messages', 'typing']);
+  });
+
   it('refuses a signal for a room the socket has not joined, and a malformed one', async () => {
     const { url } = await server();
     const ada = await joined(url, 'Ada');

@@ -125,6 +125,17 @@ describe('the merge of edits and deletes into a message', () => {
       expected: { body: '', edited: undefined, deleted: true, version: 4 },
     },
     {
+      name: 'a delete then an edit, both heard before the original arrives, leave a tombstone',
+      ops: [d4, e5],
+      arrivesAfter: 2,
+      expected: { body: '', edited: undefined, deleted: true, version: 5 },
+    },
+    {
+      name: 'an edit whose body a later delete erased (read from a page) says deleted',
+      ops: [{ ...e3, body: '', deleted: true }],
+      expected: { body: '', edited: undefined, deleted: true, version: 3 },
+    },
+    {
       name: 'an edit heard before the original and another after it both count',
       ops: [e2, e3],
       arrivesAfter: 1,

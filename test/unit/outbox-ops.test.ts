@@ -2,7 +2,7 @@ import { openDB } from 'idb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { planBatch } from '../../src/client/batch-plan.ts';
 import { LocalStore } from '../../src/client/local-store.ts';
-import type { PendingMessage } from '../../src/client/types.ts';
+import type { FailedMessage, PendingMessage } from '../../src/client/types.ts';
 
 const uuid = (n: number) => `00000000-0000-7000-8000-${String(n).padStart(12, '0')}`;
 let opened: LocalStore[] = [];
@@ -69,6 +69,40 @@ describe('edits and deletes in the outbox', () => {
       { id: uuid(2), body: 'hello', op: { kind: 'edit', target: uuid(1) } },
     ]);
     expect(changed?.pendingOp?.key).toBe(outbox[1]?.key);
+  });
+
+  it('puts a failed message back in the outbox with the new text, at the end, when it is edited', async () => {
+    const local = await store();
+    await typed(local, 1, 'x'.repeat(10));
+    await typed(local, 2, 'after');
+    await local.commit({
+      failed: [
+        {
+          ...(await local.getMessages([uuid(1)]))[0],
+          status: 'failed',
+          order: 1,
+          createdAt: 1,
+          error: { code: 'body_too_long', reason: 'too long' },
+        } as FailedMessage,
+      ],
+      settledOutboxKeys: [1],
+    });
+    const changed = await local.queueEdit(uuid(1), 'shorter', origin(3));
+    expect(changed).toMatchObject({ id: uuid(1), status: 'pending', body: 'shorter' });
+    expect(changed).not.toHaveProperty('error');
+    expect((await local.readOutbox(0, 10)).map((entry) => [entry.id, entry.body])).toEqual([
+      [uuid(2), 'after'],
+      [uuid(1), 'shorter'],
+    ]);
+  });
+
+  it('edits a message another tab retried a moment ago as the pending message it now is, never queuing its id twice', async () => {
+    const local = await store();
+    await typed(local, 1, 'retried elsewhere');
+    // This tab still shows it failed; in the store it is pending again, never claimed.
+    const changed = await local.queueEdit(uuid(1), 'edited', origin(2));
+    expect(changed).toMatchObject({ status: 'pending', body: 'edited' });
+    expect((await local.readOutbox(0, 10)).map((entry) => entry.id)).toEqual([uuid(1)]);
   });
 
   it('queues a delete behind a pending message that may be on its way', async () => {
@@ -195,7 +229,7 @@ describe('operations heard for a message the device does not hold', () => {
     expect(changed[0]).toMatchObject({ body: 'new', edited: true, version: 5 });
   });
 
-  it('forgets it once the cursor passes it: the message is older than the floor, and comes from the server in its latest state', async () => {
+  it('drops it once the cursor passes it: a message still missing then is older than the floor', async () => {
     const name = `outbox-ops-amend-${process.pid}-${nextDb++}`;
     const local = await LocalStore.open(name);
     opened.push(local);

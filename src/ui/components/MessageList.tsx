@@ -1,11 +1,38 @@
-import { lazy, Suspense, useCallback, useLayoutEffect, useRef } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import type { RoomSnapshot } from '../../client/engine.ts';
 import type { LocalMessage } from '../../client/types.ts';
 import { useEngine } from '../hooks/useEngine.tsx';
 import { type LoadOlderState, useLoadOlder } from '../hooks/useLoadOlder.ts';
 import { MessageItem, type VirtualRow } from './MessageItem.tsx';
 
-const VirtualMessageRows = lazy(() => import('./VirtualMessageRows.tsx'));
+type VirtualRows = typeof import('./VirtualMessageRows.tsx').default;
+
+/** The virtualiser's module once loaded: every later long room renders with it at once. */
+let loadedVirtualRows: VirtualRows | null = null;
+
+/**
+ * The virtualised rows, loaded the first time a room needs them (`wanted`): null until
+ * then. Not React.lazy: Suspense holds a revealed fallback for 300 ms, which made a warm
+ * offline start of a long room three times slower; the newest rows show meanwhile instead.
+ */
+function useVirtualRows(wanted: boolean): VirtualRows | null {
+  const [rows, setRows] = useState(() => loadedVirtualRows);
+  useEffect(() => {
+    if (!wanted || rows) return;
+    let current = true;
+    void import('./VirtualMessageRows.tsx').then((module) => {
+      loadedVirtualRows = module.default;
+      if (current) setRows(() => module.default);
+    });
+    return () => {
+      current = false;
+    };
+  }, [wanted, rows]);
+  return rows;
+}
+
+/** Rows shown plainly while the virtualiser loads: the newest, where a room opens. */
+const ROWS_BEFORE_VIRTUALISER = 50;
 
 /** How close to the end (in CSS pixels) still counts as "reading the latest messages". */
 const AT_BOTTOM_SLACK_PX = 48;
@@ -53,6 +80,7 @@ export function MessageList({
   const lastId = useRef<string | undefined>(undefined);
   const older = useLoadOlder(room);
   const virtual = messages.length > FULL_RENDER_LIMIT;
+  const VirtualMessageRows = useVirtualRows(virtual);
 
   useLayoutEffect(() => {
     const element = scroller.current;
@@ -118,16 +146,16 @@ export function MessageList({
       {messages.length === 0 && catchingUp === null && (
         <p className="messages-note">No messages yet. Say hello!</p>
       )}
-      {virtual ? (
-        // The first long room of a visit waits a moment for the virtualiser's module.
-        <Suspense fallback={<p className="messages-note">Loading messages…</p>}>
-          <VirtualMessageRows
-            messages={messages}
-            scroller={scroller}
-            atBottom={atBottom}
-            row={row}
-          />
-        </Suspense>
+      {virtual && VirtualMessageRows ? (
+        <VirtualMessageRows messages={messages} scroller={scroller} atBottom={atBottom} row={row} />
+      ) : virtual ? (
+        <ol className="message-list">
+          {messages
+            .slice(-ROWS_BEFORE_VIRTUALISER)
+            .map((message, index) =>
+              row(message, messages.length - ROWS_BEFORE_VIRTUALISER + index),
+            )}
+        </ol>
       ) : (
         <ol className="message-list">{messages.map((message, index) => row(message, index))}</ol>
       )}
