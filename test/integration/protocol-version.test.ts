@@ -1,10 +1,6 @@
 import { io } from 'socket.io-client';
 import { describe, expect, it } from 'vitest';
-import {
-  MIN_PROTOCOL_VERSION,
-  PROTOCOL_VERSION,
-  UNVERSIONED_PROTOCOL,
-} from '../../src/shared/protocol.ts';
+import { MIN_PROTOCOL_VERSION, PROTOCOL_VERSION } from '../../src/shared/protocol.ts';
 import { cleanupsAfterEach } from '../support/cleanups.ts';
 import { deviceName, openDevice, waitFor } from '../support/engine.ts';
 import { signUp } from '../support/raw-client.ts';
