@@ -96,7 +96,11 @@ describeInChromium('the update prompt', () => {
 
     socketsBlocked = false;
     step('sockets unblocked');
-    await ada.page.getByTestId('retry-now').click();
+    // Its own backoff may reconnect first and take the button away under a click (which then
+    // waited 15 s for it): pressed in the page, if it is still there, in one step.
+    await ada.page.evaluate(() =>
+      document.querySelector<HTMLButtonElement>('[data-testid=retry-now]')?.click(),
+    );
     await expect
       .poll(async () => bodiesShown(await ada.messages(), pending), { timeout: STEP_TIMEOUT_MS })
       .toEqual(pending.map((body): [string, string] => [body, 'sent']));
