@@ -135,6 +135,7 @@ const environmentSchema = z.object({
   FERRY_ROOMS_PER_HOUR: integer(limits.roomsCreatedPerHour, CAP_RANGE),
   ...rate('FERRY_JOIN', limits.joinRate),
   ...rate('FERRY_HISTORY', limits.historyRate),
+  ...rate('FERRY_RECEIPT', limits.receiptRate),
   // Below one packet's worth, a socket would wait on output that is only an answer.
   FERRY_MAX_OUTBOUND_BYTES: integer(limits.maxOutboundBytes, {
     min: MAX_PACKET_BYTES,
@@ -214,6 +215,7 @@ function toConfig(env: Environment): ServerConfig {
       roomsCreatedPerHour: env.FERRY_ROOMS_PER_HOUR,
       joinRate: rateOf(env.FERRY_JOIN_BURST, env.FERRY_JOIN_PER_MINUTE),
       historyRate: rateOf(env.FERRY_HISTORY_BURST, env.FERRY_HISTORY_PER_MINUTE),
+      receiptRate: rateOf(env.FERRY_RECEIPT_BURST, env.FERRY_RECEIPT_PER_MINUTE),
       maxOutboundBytes: env.FERRY_MAX_OUTBOUND_BYTES,
       outboundStallMs: env.FERRY_OUTBOUND_STALL_MS,
       maxHttpSendsPerUser: env.FERRY_MAX_HTTP_SENDS_PER_USER,

@@ -13,14 +13,16 @@ export interface FloodLimits {
    * behind for up to 35 s (the heartbeat's interval plus its timeout).
    */
   maxSocketsPerUser: number;
-  /** Rooms one socket may have joined; there is no `leave`, so a reconnect starts over. */
+  /** Rooms one socket may have joined at once; `leave` (or a reconnect) frees a slot. */
   maxRoomsPerSocket: number;
   /** Private rooms one user may create per hour (a burst of as many, then a steady refill). */
   roomsCreatedPerHour: number;
-  /** `join` requests per user. */
+  /** `join` and `leave` requests per user (one budget). */
   joinRate: RateLimit;
   /** `history` pages per user. */
   historyRate: RateLimit;
+  /** `receipt` requests per user (each one a write). */
+  receiptRate: RateLimit;
   /**
    * Bytes the server may hold for one socket, written but not yet taken by the network.
    * Past it the socket's next request waits for the client to read; past four times it,
@@ -48,9 +50,11 @@ export interface FloodLimits {
  * (500 joins cover a hundred rooms over five quick reconnects, and 10 a second refill it),
  * and pages a catch-up 500 messages at a time, one page per room in flight: about 25 pages
  * a second in Chromium (docs/benchmarks.md), so 600 pages at once (300,000 messages) and
- * then 30 a second never slow it down. The service worker posts one batch at a time; the
- * second HTTP slot is for its retry of a post it gave up on, which the server may still be
- * finishing. A real client meets a refused token only when its session was revoked, once,
+ * then 30 a second never slow it down. A client needs to say where its user has got in a
+ * room about once a second per room while that moves, and once per room after a catch-up:
+ * 1,000 receipts at once (a reconnect with every open room behind), then 30 a second. The
+ * service worker posts one batch at a time; the second HTTP slot is for its retry of a
+ * post it gave up on, which the server may still be finishing. A real client meets a refused token only when its session was revoked, once,
  * before it signs up again: 20 at once, then one a second, covers every tab and worker of
  * a household behind one address.
  */
@@ -60,6 +64,7 @@ export const DEFAULT_FLOOD_LIMITS: FloodLimits = {
   roomsCreatedPerHour: 60,
   joinRate: { capacity: 500, refillPerMinute: 600 },
   historyRate: { capacity: 600, refillPerMinute: 1_800 },
+  receiptRate: { capacity: 1_000, refillPerMinute: 1_800 },
   maxOutboundBytes: 4 * MIB,
   outboundStallMs: 30_000,
   maxHttpSendsPerUser: 2,

@@ -1,17 +1,18 @@
 import { MAX_RETRY_AFTER_MS } from '../shared/limits.ts';
 import type { JoinAck } from '../shared/protocol.ts';
 import { joinRequestSchema } from '../shared/schemas.ts';
+import { roomPayloadRefusal } from './room-payload.ts';
 import { secretMatches } from './secrets.ts';
 import type { FerrySocket } from './socket-types.ts';
 import type { AccountStore } from './store/account-store.ts';
 import type { MessageStore } from './store/message-store.ts';
-import { describeIssue, fail } from './wire.ts';
+import { fail } from './wire.ts';
 
 export interface JoinHandlerDeps {
   accounts: AccountStore;
   store: MessageStore;
   clock: () => number;
-  /** Most chat rooms one socket may have joined. */
+  /** Most chat rooms one socket may have joined at once. */
   maxRooms: number;
   /** How many chat rooms the socket has joined (its socket.io rooms less the server's own). */
   roomsJoined(socket: FerrySocket): number;
@@ -19,25 +20,21 @@ export interface JoinHandlerDeps {
 
 /**
  * The `join` event: subscribes the socket to a room's live messages. A private room needs a
- * membership; a valid invite secret makes the user a member first.
+ * membership; a valid invite secret makes the user a member first. The answer carries the
+ * room's newest seq, its name (a private room's stored name, a public room's id) and the
+ * user's receipts in it: their own cursors, set from any of their devices, and the highest
+ * of the other members'.
  */
 export function createJoinHandler(deps: JoinHandlerDeps) {
   const { accounts, store, clock, maxRooms } = deps;
   return async function handleJoin(socket: FerrySocket, payload: unknown): Promise<JoinAck> {
     const parsed = joinRequestSchema.safeParse(payload);
-    if (!parsed.success) {
-      // As for `send`: a string that is not a room id is `invalid_room`; any other wrong
-      // shape (no room, a room that is not a string, a malformed invite) `invalid_payload`.
-      const badRoomId = parsed.error.issues.some(
-        (issue) => issue.path[0] === 'room' && issue.code !== 'invalid_type',
-      );
-      return fail(badRoomId ? 'invalid_room' : 'invalid_payload', describeIssue(parsed.error));
-    }
+    if (!parsed.success) return roomPayloadRefusal(parsed.error);
     const { room, invite } = parsed.data;
     if (!socket.rooms.has(room) && deps.roomsJoined(socket) >= maxRooms) {
-      // Nothing frees a room but a new connection (there is no `leave`): ask for the
-      // longest wait, so a client that keeps the socket asks again only rarely.
-      const message = `this connection has joined ${maxRooms} rooms, the most it may; reconnect to start over`;
+      // Only a `leave` or a new connection frees a room: ask for the longest wait, so a
+      // client that keeps the socket asks again only rarely.
+      const message = `this connection has joined ${maxRooms} rooms, the most it may: leave one, or reconnect to start over`;
       return fail('rate_limited', message, MAX_RETRY_AFTER_MS);
     }
     const userId = socket.data.userId;
@@ -49,6 +46,11 @@ export function createJoinHandler(deps: JoinHandlerDeps) {
       await accounts.addMember(room, userId, clock());
     }
     await socket.join(room);
-    return { ok: true, room, latestSeq: await store.latestSeq(room) };
+    const [latestSeq, receipts] = await Promise.all([
+      store.latestSeq(room),
+      store.receiptsFor(room, userId),
+    ]);
+    const name = access.kind === 'private' ? access.name : room;
+    return { ok: true, room, latestSeq, name, receipts };
   };
 }

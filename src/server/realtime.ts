@@ -8,10 +8,12 @@ import { createHandshake } from './handshake.ts';
 import { createHistoryHandler } from './history-handler.ts';
 import { InFlight } from './in-flight.ts';
 import { createJoinHandler } from './join-handler.ts';
+import { createLeaveHandler } from './leave-handler.ts';
 import { type Logger, messageOf } from './logger.ts';
 import type { ServerMetrics } from './metrics.ts';
 import { dropSocket, OUTBOUND_SWEEP_MS, OutboundGuard } from './outbound-guard.ts';
 import { RateGate } from './rate-gate.ts';
+import { createReceiptHandler } from './receipt-handler.ts';
 import { withBudget } from './request-budget.ts';
 import { createRoomAccess } from './room-access.ts';
 import { startRoomHeads } from './room-heads.ts';
@@ -101,15 +103,17 @@ const reply = (answer: unknown): Reply => ({ answer });
 
 /**
  * Wires the socket.io side: handshake auth and the per-user socket cap, then send, join,
- * history, createRoom and ping, each within its flood limits.
+ * leave, history, createRoom, receipt, typing and ping, each within its flood limits.
  */
 export function attachRealtime(io: FerryIo, options: RealtimeOptions): Realtime {
   const { store, accounts, handleSend, clock, log, limits, metrics } = options;
   const socketLogs = new SocketLogs(log);
   const mayEnter = createRoomAccess(accounts);
   const budget = (rate: RateLimit) => new TokenBuckets(rate, clock);
+  // `join` and `leave` share one budget: a loop of both costs what a loop of joins does.
+  const joinBudget = budget(limits.joinRate);
   const handleJoin = withBudget(
-    budget(limits.joinRate),
+    joinBudget,
     'joins',
     createJoinHandler({
       accounts,
@@ -117,6 +121,18 @@ export function attachRealtime(io: FerryIo, options: RealtimeOptions): Realtime 
       clock,
       maxRooms: limits.maxRoomsPerSocket,
       roomsJoined: (socket) => socket.rooms.size - SERVER_ROOMS_PER_SOCKET,
+    }),
+  );
+  const handleLeave = withBudget(joinBudget, 'joins and leaves', createLeaveHandler(accounts));
+  const handleReceipt = withBudget(
+    budget(limits.receiptRate),
+    'receipts',
+    createReceiptHandler({
+      store,
+      mayEnter,
+      clock,
+      // To every socket of the room, on every process (the adapter), the sender's own too.
+      broadcast: (event) => io.to(event.room).emit('receipts', event),
     }),
   );
   const handleHistory = withBudget(
@@ -160,6 +176,11 @@ export function attachRealtime(io: FerryIo, options: RealtimeOptions): Realtime 
       },
     ],
     ['join', { order: 'serial', run: async (s, payload) => reply(await handleJoin(s, payload)) }],
+    ['leave', { order: 'serial', run: async (s, payload) => reply(await handleLeave(s, payload)) }],
+    [
+      'receipt',
+      { order: 'serial', run: async (s, payload) => reply(await handleReceipt(s, payload)) },
+    ],
     [
       'history',
       {

@@ -18,6 +18,8 @@ export const MAX_BATCH_BODY_BYTES = 40 * 1024;
 export const MAX_HISTORY_PAGE = 500;
 /** Longest display name, in UTF-16 code units. */
 export const MAX_NAME_CHARS = 40;
+/** Longest private room name, in UTF-16 code units. */
+export const MAX_ROOM_NAME_CHARS = 64;
 /** Room ids: short, URL-safe, so they can live in the hash route unescaped. */
 export const ROOM_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 /** Session tokens: 32 random bytes, base64url (256 bits; at least 128 are required). */

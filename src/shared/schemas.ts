@@ -12,6 +12,7 @@ import {
   MAX_BODY_CHARS,
   MAX_HISTORY_PAGE,
   MAX_NAME_CHARS,
+  MAX_ROOM_NAME_CHARS,
   ROOM_ID_PATTERN,
 } from './limits.ts';
 import { isStorable } from './text.ts';
@@ -29,16 +30,26 @@ export const seqSchema = z.int().check(z.gte(0));
  * A display name, as the server stores it: NFC-normalised (so one name has one spelling),
  * trimmed, 1..MAX_NAME_CHARS, and visible on one line (see display-name.ts).
  */
-export const displayNameSchema = z.string().check(
-  z.normalize('NFC'),
-  z.trim(),
-  z.minLength(1, 'a name cannot be empty'),
-  z.maxLength(MAX_NAME_CHARS, `a name is at most ${MAX_NAME_CHARS} characters`),
-  z.superRefine((name: string, context) => {
-    const problem = displayNameProblem(name);
-    if (problem) context.addIssue({ code: 'custom', message: problem });
-  }),
-);
+export const displayNameSchema = visibleNameSchema('a name', MAX_NAME_CHARS);
+/**
+ * A private room's name, as the server stores it: the rules of a display name (see
+ * display-name.ts), up to MAX_ROOM_NAME_CHARS.
+ */
+export const roomNameSchema = visibleNameSchema('a room name', MAX_ROOM_NAME_CHARS);
+
+/** NFC-normalised, trimmed, 1..`max` UTF-16 units, visible on one line. */
+function visibleNameSchema(what: string, max: number) {
+  return z.string().check(
+    z.normalize('NFC'),
+    z.trim(),
+    z.minLength(1, `${what} cannot be empty`),
+    z.maxLength(max, `${what} is at most ${max} characters`),
+    z.superRefine((name: string, context) => {
+      const problem = displayNameProblem(name);
+      if (problem) context.addIssue({ code: 'custom', message: problem });
+    }),
+  );
+}
 
 /**
  * An error code as a client reads it. One this build does not know (a newer server's) is
@@ -169,7 +180,25 @@ export function checkBody(body: string): 'body_empty' | 'body_too_long' | null {
 /** Join a room; `invite` (the secret from an invite link) makes the user a member first. */
 export const joinRequestSchema = z.object({ room: roomIdSchema, invite: z.optional(secretSchema) });
 
-export const createRoomRequestSchema = z.strictObject({});
+/**
+ * `createRoom`: a private room, with the name its members see (see roomNameSchema). An
+ * empty object (a client older than protocol 4) makes one named DEFAULT_PRIVATE_ROOM_NAME.
+ */
+export const createRoomRequestSchema = z.strictObject({ name: z.optional(roomNameSchema) });
+
+/**
+ * `receipt`: how far the user has got in a room they joined. `delivered` is the highest seq
+ * their device has stored contiguously, `read` the highest they have seen on screen. The
+ * server keeps the highest of each it has heard (see docs/protocol.md, "Read cursors").
+ */
+export const receiptRequestSchema = z.object({
+  room: roomIdSchema,
+  delivered: seqSchema,
+  read: seqSchema,
+});
+
+/** `leave`: unsubscribe from a room; a private room's membership goes with it. */
+export const leaveRequestSchema = z.object({ room: roomIdSchema });
 
 /** One page of history: after a seq (ascending) or before a seq (the page just below it). */
 export const historyRequestSchema = z.union([
@@ -259,8 +288,30 @@ export const sendAckSchema = z.discriminatedUnion('ok', [
   failedAckSchema,
 ]);
 
+/**
+ * A member's read cursors in a room: their own (`delivered`, `read`; 0 when none yet), and
+ * the highest of every other member's (`othersDelivered`, `othersRead`).
+ */
+export const roomReceiptsSchema = z.object({
+  delivered: seqSchema,
+  read: seqSchema,
+  othersDelivered: seqSchema,
+  othersRead: seqSchema,
+});
+
+/**
+ * `join` answered: the room's newest seq, its name (a private room's stored name, or the id
+ * of a public room) and the user's receipts in it (see roomReceiptsSchema).
+ */
 export const joinAckSchema = z.discriminatedUnion('ok', [
-  z.object({ ok: z.literal(true), room: roomIdSchema, latestSeq: seqSchema }),
+  z.object({
+    ok: z.literal(true),
+    room: roomIdSchema,
+    latestSeq: seqSchema,
+    // Not roomNameSchema: a name stored under an older, looser rule must still be shown.
+    name: z.string(),
+    receipts: roomReceiptsSchema,
+  }),
   failedAckSchema,
 ]);
 
@@ -275,7 +326,18 @@ export const historyAckSchema = z.discriminatedUnion('ok', [
 ]);
 
 export const createRoomAckSchema = z.discriminatedUnion('ok', [
-  z.object({ ok: z.literal(true), room: roomIdSchema, invite: secretSchema }),
+  z.object({ ok: z.literal(true), room: roomIdSchema, invite: secretSchema, name: z.string() }),
+  failedAckSchema,
+]);
+
+/** `receipt` answered with the cursors as stored: never lower than what was stored before. */
+export const receiptAckSchema = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), room: roomIdSchema, delivered: seqSchema, read: seqSchema }),
+  failedAckSchema,
+]);
+
+export const leaveAckSchema = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), room: roomIdSchema }),
   failedAckSchema,
 ]);
 
@@ -294,6 +356,17 @@ export const headEventSchema = z.object({ room: roomIdSchema, latestSeq: seqSche
 export const messagesEventSchema = z.object({
   room: roomIdSchema,
   messages: z.array(logEntrySchema).check(z.minLength(1)),
+});
+
+/**
+ * A member's read cursors moved (sent to the room's sockets, the member's own included):
+ * the values as stored, so a client keeps, per user, the highest it has heard.
+ */
+export const receiptsEventSchema = z.object({
+  room: roomIdSchema,
+  userId: z.string(),
+  delivered: seqSchema,
+  read: seqSchema,
 });
 
 /** Someone who joined the room is typing (relayed by the server, never stored). */

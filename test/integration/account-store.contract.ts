@@ -79,16 +79,52 @@ export function runAccountStoreContract(
       await accounts.createUser(user('guest', null), 1);
       expect(await accounts.roomAccess('hideout')).toEqual({ kind: 'public' });
       await accounts.createPrivateRoom(
-        { room: 'hideout', inviteSecretHash: 'invite-hash', createdBy: 'owner' },
+        { room: 'hideout', inviteSecretHash: 'invite-hash', createdBy: 'owner', name: 'Hideout' },
         2,
       );
       expect(await accounts.roomAccess('hideout')).toEqual({
         kind: 'private',
         inviteSecretHash: 'invite-hash',
+        name: 'Hideout',
       });
       expect(await accounts.isMember('hideout', 'owner')).toBe(true);
       expect(await accounts.isMember('hideout', 'guest')).toBe(false);
       await accounts.addMember('hideout', 'guest', 3);
+      await accounts.addMember('hideout', 'guest', 4);
+      expect(await accounts.isMember('hideout', 'guest')).toBe(true);
+    });
+
+    it('keeps each private room under the name its creator gave it, whatever the characters', async () => {
+      await accounts.createUser(user('owner', null), 1);
+      const names = ['Family 👪', 'Ünïcødé café', "O'Brien; DROP TABLE users", 'x'.repeat(64)];
+      for (const [i, name] of names.entries()) {
+        await accounts.createPrivateRoom(
+          { room: `room-${i}`, inviteSecretHash: `hash-${i}`, createdBy: 'owner', name },
+          2,
+        );
+      }
+      for (const [i, name] of names.entries()) {
+        expect(await accounts.roomAccess(`room-${i}`)).toMatchObject({ kind: 'private', name });
+      }
+    });
+
+    it('ends a membership once when a member leaves, and leaves the room and its other members be', async () => {
+      await accounts.createUser(user('owner', null), 1);
+      await accounts.createUser(user('guest', null), 1);
+      await accounts.createPrivateRoom(
+        { room: 'hideout', inviteSecretHash: 'invite-hash', createdBy: 'owner', name: 'Hideout' },
+        2,
+      );
+      await accounts.addMember('hideout', 'guest', 3);
+      expect(await accounts.removeMember('hideout', 'guest')).toBe(true);
+      expect(await accounts.removeMember('hideout', 'guest')).toBe(false);
+      expect(await accounts.removeMember('hideout', 'never-a-member')).toBe(false);
+      expect(await accounts.isMember('hideout', 'guest')).toBe(false);
+      expect(await accounts.isMember('hideout', 'owner')).toBe(true);
+      // The last member leaving does not make the room public.
+      expect(await accounts.removeMember('hideout', 'owner')).toBe(true);
+      expect(await accounts.roomAccess('hideout')).toMatchObject({ kind: 'private' });
+      // Back in with the invite (the join handler checks it): a member again.
       await accounts.addMember('hideout', 'guest', 4);
       expect(await accounts.isMember('hideout', 'guest')).toBe(true);
     });

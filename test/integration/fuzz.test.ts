@@ -7,8 +7,10 @@ import {
   createRoomRequestSchema,
   historyRequestSchema,
   joinRequestSchema,
+  leaveRequestSchema,
   outgoingMessageSchema,
   pingRequestSchema,
+  receiptRequestSchema,
   sendBatchSchema,
 } from '../../src/shared/schemas.ts';
 import { bodies, deviceName, openDevice, type TestDevice, waitFor } from '../support/engine.ts';
@@ -24,6 +26,8 @@ const VALIDATORS: Record<string, z.ZodMiniType | null> = {
   history: historyRequestSchema,
   ping: pingRequestSchema,
   createRoom: createRoomRequestSchema,
+  receipt: receiptRequestSchema,
+  leave: leaveRequestSchema,
 };
 
 const hostileKey = fc.constantFrom(
@@ -38,6 +42,9 @@ const hostileKey = fc.constantFrom(
   'before',
   'limit',
   'invite',
+  'delivered',
+  'read',
+  'name',
   'author',
   'toString',
 );
@@ -78,6 +85,15 @@ const nearMiss = fc.record(
     limit: fc.oneof(fc.integer({ min: 501, max: 1e9 }), fc.integer({ max: 0 }), fc.string()),
     invite: fc.oneof(fc.string({ maxLength: 10 }), fc.integer()),
     sentAt: fc.oneof(fc.string(), fc.constant(null)),
+    delivered: fc.oneof(fc.integer({ min: -5, max: -1 }), fc.double(), fc.string()),
+    read: fc.oneof(fc.constant(2 ** 53), fc.constant(null), fc.string()),
+    name: fc.oneof(
+      fc.constant(''),
+      fc.constant('  \t '),
+      fc.constant('x'.repeat(65)),
+      fc.string().map((name) => `${name}\u202e`),
+      fc.integer(),
+    ),
   },
   { requiredKeys: [] },
 );
@@ -140,6 +156,14 @@ function countRows(path: string): Record<string, number> {
       (file.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n,
     ]),
   );
+  // The well-behaved client's device may say how far it has read: only the fuzzer's count.
+  counts.fuzzer_cursors = (
+    file
+      .prepare(
+        "SELECT count(*) AS n FROM read_cursors JOIN users ON users.id = user_id WHERE users.name = 'fuzzer'",
+      )
+      .get() as { n: number }
+  ).n;
   file.close();
   return counts;
 }

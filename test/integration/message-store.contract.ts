@@ -311,5 +311,177 @@ export function runMessageStoreContract(
         expect((await entries())[0]).toMatchObject({ body: 'three', version: 3 });
       });
     });
+
+    describe('read cursors', () => {
+      let next = 1_000;
+      /** Appends `n` messages to `room`, so that its latest seq grows by `n`. */
+      async function fill(room: string, n: number): Promise<void> {
+        const items = Array.from({ length: n }, () => ({ id: id(next++), body: 'x' }));
+        await store.appendBatch(room, U, items, 1);
+      }
+      const none = { delivered: 0, read: 0, othersDelivered: 0, othersRead: 0 };
+
+      it('reads no cursors as zeros, for a user and room never heard of', async () => {
+        expect(await store.receiptsFor('a', 'nobody')).toEqual(none);
+        await fill('a', 3);
+        expect(await store.receiptsFor('a', 'nobody')).toEqual(none);
+      });
+
+      it('never moves a cursor backwards: lower values leave the stored ones as they are', async () => {
+        await fill('a', 10);
+        expect(await store.setCursors('a', 'bob', { delivered: 8, read: 5 }, 1)).toEqual({
+          delivered: 8,
+          read: 5,
+          moved: true,
+        });
+        expect(await store.setCursors('a', 'bob', { delivered: 3, read: 2 }, 2)).toEqual({
+          delivered: 8,
+          read: 5,
+          moved: false,
+        });
+        // One up, the other down: the one that went up moves, the other stays.
+        expect(await store.setCursors('a', 'bob', { delivered: 6, read: 6 }, 3)).toEqual({
+          delivered: 8,
+          read: 6,
+          moved: true,
+        });
+        expect(await store.receiptsFor('a', 'bob')).toEqual({ ...none, delivered: 8, read: 6 });
+      });
+
+      it('answers a repeat with the cursors as stored, and says that nothing moved', async () => {
+        await fill('a', 4);
+        await store.setCursors('a', 'bob', { delivered: 4, read: 2 }, 1);
+        for (let i = 0; i < 3; i++) {
+          expect(await store.setCursors('a', 'bob', { delivered: 4, read: 2 }, 2 + i)).toEqual({
+            delivered: 4,
+            read: 2,
+            moved: false,
+          });
+        }
+        expect(await store.receiptsFor('a', 'bob')).toEqual({ ...none, delivered: 4, read: 2 });
+      });
+
+      it('raises delivered to read: what was seen on screen was delivered', async () => {
+        await fill('a', 9);
+        expect(await store.setCursors('a', 'bob', { delivered: 2, read: 7 }, 1)).toEqual({
+          delivered: 7,
+          read: 7,
+          moved: true,
+        });
+        expect(await store.setCursors('a', 'bob', { delivered: 0, read: 9 }, 2)).toEqual({
+          delivered: 9,
+          read: 9,
+          moved: true,
+        });
+      });
+
+      it("lowers a cursor past the room's latest seq to it, and stores none in an empty room", async () => {
+        expect(await store.setCursors('a', 'bob', { delivered: 5, read: 5 }, 1)).toEqual({
+          delivered: 0,
+          read: 0,
+          moved: false,
+        });
+        expect(await store.receiptsFor('a', 'bob')).toEqual(none);
+        await fill('a', 3);
+        expect(await store.setCursors('a', 'bob', { delivered: 1_000, read: 2 }, 2)).toEqual({
+          delivered: 3,
+          read: 2,
+          moved: true,
+        });
+        expect(await store.setCursors('a', 'bob', { delivered: 50, read: 50 }, 3)).toEqual({
+          delivered: 3,
+          read: 3,
+          moved: true,
+        });
+        // Once the log grows, the same values are taken further.
+        await fill('a', 2);
+        expect(await store.setCursors('a', 'bob', { delivered: 50, read: 4 }, 4)).toEqual({
+          delivered: 5,
+          read: 4,
+          moved: true,
+        });
+      });
+
+      it("answers the highest of the other members' cursors, leaving the user's own out", async () => {
+        await fill('a', 20);
+        await store.setCursors('a', 'bob', { delivered: 20, read: 20 }, 1);
+        await store.setCursors('a', 'carol', { delivered: 12, read: 3 }, 1);
+        await store.setCursors('a', 'dave', { delivered: 7, read: 6 }, 1);
+        expect(await store.receiptsFor('a', 'bob')).toEqual({
+          delivered: 20,
+          read: 20,
+          othersDelivered: 12,
+          othersRead: 6,
+        });
+        expect(await store.receiptsFor('a', 'carol')).toEqual({
+          delivered: 12,
+          read: 3,
+          othersDelivered: 20,
+          othersRead: 20,
+        });
+        // Someone with no cursors of their own still sees everyone else's.
+        expect(await store.receiptsFor('a', 'erin')).toEqual({
+          ...none,
+          othersDelivered: 20,
+          othersRead: 20,
+        });
+      });
+
+      it('keeps one pair per user and room, for many users and rooms', async () => {
+        await fill('a', 100);
+        await fill('b', 100);
+        const users = Array.from({ length: 50 }, (_, i) => `user-${i}`);
+        await Promise.all(
+          users.map((user, i) => store.setCursors('a', user, { delivered: i + 10, read: i }, 1)),
+        );
+        await store.setCursors('b', 'user-0', { delivered: 100, read: 100 }, 1);
+        for (const [i, user] of users.entries()) {
+          const highest = i === users.length - 1 ? users.length - 2 : users.length - 1;
+          expect(await store.receiptsFor('a', user)).toEqual({
+            delivered: i + 10,
+            read: i,
+            othersDelivered: highest + 10,
+            othersRead: highest,
+          });
+        }
+        // Another room's cursors count for nothing here, and the other way round.
+        expect(await store.receiptsFor('b', 'user-1')).toEqual({
+          ...none,
+          othersDelivered: 100,
+          othersRead: 100,
+        });
+      });
+
+      it("settles one user's racing updates at the highest of them, each answer at least its own", async () => {
+        await fill('a', 60);
+        const asked = Array.from({ length: 30 }, (_, i) => ({
+          delivered: (i * 7) % 60,
+          read: (i * 11) % 30,
+        }));
+        const answers = await Promise.all(
+          asked.map((cursors) => store.setCursors('a', 'bob', cursors, 1)),
+        );
+        answers.forEach((answer, i) => {
+          const own = asked[i] as { delivered: number; read: number };
+          expect(answer.read).toBeGreaterThanOrEqual(own.read);
+          expect(answer.delivered).toBeGreaterThanOrEqual(Math.max(own.delivered, own.read));
+          expect(answer.delivered).toBeGreaterThanOrEqual(answer.read);
+        });
+        expect(answers.some((answer) => answer.moved)).toBe(true);
+        const highest = {
+          delivered: Math.max(...asked.map((c) => Math.max(c.delivered, c.read))),
+          read: Math.max(...asked.map((c) => c.read)),
+        };
+        expect(await store.receiptsFor('a', 'bob')).toEqual({ ...none, ...highest });
+      });
+
+      it('keeps cursors across a reopen', async () => {
+        await fill('a', 5);
+        await store.setCursors('a', 'bob', { delivered: 5, read: 4 }, 1);
+        await store.close();
+        store = await reopen();
+        expect(await store.receiptsFor('a', 'bob')).toEqual({ ...none, delivered: 5, read: 4 });
+      });
+    });
   });
 }

@@ -1,4 +1,5 @@
 import { expect, it } from 'vitest';
+import { PgAccountStore } from '../../src/server/store/pg-accounts.ts';
 import { migratePg, openPgPool, PG_MIGRATIONS } from '../../src/server/store/pg-db.ts';
 import { PgMessageStore } from '../../src/server/store/pg-store.ts';
 import { cleanupsAfterEach } from '../support/cleanups.ts';
@@ -60,7 +61,7 @@ describeWithPostgres('PostgreSQL migrations', () => {
       );
     await oldAppend(id(1), 'before', 10);
 
-    expect(await migratePg(pool)).toEqual([3]);
+    expect(await migratePg(pool)).toEqual(ALL_VERSIONS.filter((version) => version > 2));
     // The same session of the previous release goes on appending after the columns changed.
     const { rows } = await oldAppend(id(2), 'during the deploy', 20);
     expect(rows).toEqual([{ outcome: 'accepted', seq: 2 }]);
@@ -88,5 +89,37 @@ describeWithPostgres('PostgreSQL migrations', () => {
       },
       edit?.status === 'accepted' ? edit.message : null,
     ]);
+  });
+
+  it('brings a database at version 3 to version 4: rooms made before names, and by the previous release during the deploy, are named by default', async () => {
+    const { db, pools } = await databaseWithPools(1);
+    const pool = pools[0] as NonNullable<(typeof pools)[number]>;
+    const admin = await connectTo(db.url);
+    cleanups.push(() => admin.end());
+    await admin.query(
+      'CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())',
+    );
+    for (const migration of PG_MIGRATIONS.filter((m) => m.version <= 3)) {
+      await admin.query(migration.sql);
+      await admin.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [
+        migration.version,
+        migration.name,
+      ]);
+    }
+    // What the previous release's createPrivateRoom writes: no name.
+    const oldCreate = (room: string) =>
+      admin.query(
+        `INSERT INTO private_rooms (room, invite_secret_hash, created_by, created_at)
+         VALUES ($1, 'hash', 'owner', 1)`,
+        [room],
+      );
+    await admin.query("INSERT INTO users (id, name, created_at) VALUES ('owner', 'owner', 1)");
+    await oldCreate('before');
+
+    expect(await migratePg(pool)).toEqual(ALL_VERSIONS.filter((version) => version > 3));
+    await oldCreate('during');
+    const accounts = new PgAccountStore(pool);
+    expect(await accounts.roomAccess('before')).toMatchObject({ name: 'Private room' });
+    expect(await accounts.roomAccess('during')).toMatchObject({ name: 'Private room' });
   });
 });

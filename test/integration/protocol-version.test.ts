@@ -1,9 +1,10 @@
 import { io } from 'socket.io-client';
 import { describe, expect, it } from 'vitest';
+import { newMessageId } from '../../src/client/ids.ts';
 import { MIN_PROTOCOL_VERSION, PROTOCOL_VERSION } from '../../src/shared/protocol.ts';
 import { cleanupsAfterEach } from '../support/cleanups.ts';
 import { deviceName, openDevice, waitFor } from '../support/engine.ts';
-import { signUp } from '../support/raw-client.ts';
+import { emitRaw, rawClient, signUp } from '../support/raw-client.ts';
 import { startTestServer, tempDir } from '../support/server.ts';
 
 /** What the server's middleware answered a handshake: its `connect_error` data, or "connected". */
@@ -59,6 +60,34 @@ describe('the protocol version in the handshake', () => {
       code: 'upgrade_required',
     });
     expect(await handshake(url, { token, protocol: MIN_PROTOCOL_VERSION })).toBe('connected');
+  });
+
+  it('serves a protocol 3 client, from before read cursors, room names and leave: what it sends works as before, and what it reads is a superset', async () => {
+    // Version 4's additions are additive, so the oldest served stays 3.
+    expect([PROTOCOL_VERSION, MIN_PROTOCOL_VERSION]).toEqual([4, 3]);
+    const { url } = await server();
+    const { token } = await signUp(url, 'alice');
+    const old = await rawClient(url, { token, protocol: 3 });
+    cleanups.push(() => void old.close());
+    expect(await emitRaw(old, 'join', { room: 'lobby' })).toMatchObject({
+      ok: true,
+      room: 'lobby',
+      latestSeq: 0,
+    });
+    const id = newMessageId();
+    expect(
+      await emitRaw(old, 'send', { room: 'lobby', messages: [{ id, body: 'hi' }] }),
+    ).toMatchObject({ ok: true, results: [{ id, status: 'accepted', seq: 1 }] });
+    expect(await emitRaw(old, 'history', { room: 'lobby', after: 0, limit: 10 })).toMatchObject({
+      ok: true,
+      messages: [{ id, body: 'hi' }],
+    });
+    // Exactly the empty object a version 3 client sends.
+    expect(await emitRaw(old, 'createRoom', {})).toMatchObject({
+      ok: true,
+      room: expect.any(String),
+      invite: expect.any(String),
+    });
   });
 
   it("sends this build's protocol version from the app", async () => {

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { newMessageId } from '../../src/client/ids.ts';
-import type { HeadEvent, MessagesEvent } from '../../src/shared/protocol.ts';
+import type { HeadEvent, MessagesEvent, ReceiptsEvent } from '../../src/shared/protocol.ts';
 import { cleanupsAfterEach } from '../support/cleanups.ts';
 import { connectTo, describeWithPostgres, freshDatabase } from '../support/postgres.ts';
 import {
@@ -154,6 +154,25 @@ describeWithPostgres('live fan-out between two Ferry processes', () => {
       await sendOne(alice, room, 'hello from A');
       await waitFor('bob on B to get it live', () => seen.length > 0, LIVE_WITHIN_MS);
       expect(seen).toEqual(['hello from A']);
+    });
+
+    it('tells a client of node B live when a member on node A says how far they have read, with the cursors as stored in PostgreSQL', async () => {
+      const room = freshRoom();
+      const alice = await client(a, 'alice', room);
+      const bob = await client(b, 'bob', room);
+      const heard: ReceiptsEvent[] = [];
+      bob.on('receipts', (event) => heard.push(event));
+      await sendOne(alice, room, 'one');
+      await sendOne(alice, room, 'two');
+
+      const ack = await emitRaw(alice, 'receipt', { room, delivered: 9, read: 1 });
+      expect(ack).toEqual({ ok: true, room, delivered: 2, read: 1 });
+      await waitFor('bob on B to hear it live', () => heard.length > 0, LIVE_WITHIN_MS);
+      expect(heard).toEqual([{ room, userId: expect.any(String), delivered: 2, read: 1 }]);
+      // Bob's next join, on node B, reads the same cursors from the shared database.
+      expect(await emitRaw(bob, 'join', { room })).toMatchObject({
+        receipts: { delivered: 0, read: 0, othersDelivered: 2, othersRead: 1 },
+      });
     });
 
     it('delivers a message posted to POST /api/messages on node A to a client of node B live', async () => {

@@ -40,6 +40,8 @@ describe('SQLite accounts', () => {
     expect(await accounts.roomAccess('secret-room')).toEqual({
       kind: 'private',
       inviteSecretHash: 'invite-secret-hash',
+      // Made before rooms had names: the default one.
+      name: 'Private room',
     });
     await accounts.close();
     dir.dispose();

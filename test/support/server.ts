@@ -122,6 +122,8 @@ export function withStoreOverrides(
     pageBefore: (...args) => store.pageBefore(...args),
     latestSeq: (room) => store.latestSeq(room),
     latestSeqs: (rooms) => store.latestSeqs(rooms),
+    setCursors: (...args) => store.setCursors(...args),
+    receiptsFor: (room, userId) => store.receiptsFor(room, userId),
     count: (room) => store.count(room),
     ping: () => store.ping(),
     close: () => store.close(),

@@ -95,7 +95,13 @@ describe('askPatiently', () => {
       ok: false,
       error: { code: 'store_busy', message: 'a newer server', retryAfterMs: 800 },
     });
-    const joined = joinAckSchema.parse({ ok: true, room: 'lobby', latestSeq: 3 });
+    const joined = joinAckSchema.parse({
+      ok: true,
+      room: 'lobby',
+      latestSeq: 3,
+      name: 'lobby',
+      receipts: { delivered: 3, read: 3, othersDelivered: 3, othersRead: 3 },
+    });
     const answers = [unknown, joined];
     const askedAt: number[] = [];
     const answer = askPatiently(

@@ -4,8 +4,22 @@ export interface SessionUser {
   name: string;
 }
 
-/** Who may enter a room: anyone (public), or members of a private room. */
-export type RoomAccess = { kind: 'public' } | { kind: 'private'; inviteSecretHash: string };
+/**
+ * Who may enter a room: anyone (public), or members of a private room, which has the name
+ * its creator gave it.
+ */
+export type RoomAccess =
+  | { kind: 'public' }
+  | { kind: 'private'; inviteSecretHash: string; name: string };
+
+/** A private room as its creator makes it. */
+export interface NewPrivateRoom {
+  room: string;
+  inviteSecretHash: string;
+  createdBy: string;
+  /** The name its members see (already validated: see roomNameSchema). */
+  name: string;
+}
 
 /** A sign-up as the store receives it: every secret already hashed. */
 export interface NewUser {
@@ -46,12 +60,15 @@ export interface AccountStore {
    */
   revokeSession(tokenHash: string, nowMs: number): Promise<boolean>;
   /** Registers a private room with its creator as the first member. */
-  createPrivateRoom(
-    room: { room: string; inviteSecretHash: string; createdBy: string },
-    nowMs: number,
-  ): Promise<void>;
+  createPrivateRoom(room: NewPrivateRoom, nowMs: number): Promise<void>;
   roomAccess(room: string): Promise<RoomAccess>;
   isMember(room: string, userId: string): Promise<boolean>;
+  /** Makes the user a member; a member already stays one. */
   addMember(room: string, userId: string, nowMs: number): Promise<void>;
+  /**
+   * Ends the user's membership (they left): entering again takes the invite. False if they
+   * were not a member. The room stays, with its other members, even when none is left.
+   */
+  removeMember(room: string, userId: string): Promise<boolean>;
   close(): Promise<void>;
 }

@@ -1,4 +1,4 @@
-import type { LogEntry } from '../../shared/protocol.ts';
+import type { LogEntry, RoomReceipts } from '../../shared/protocol.ts';
 
 /**
  * One item to append, as the client sent it: a message, or an edit or delete of one of the
@@ -37,6 +37,19 @@ export type AppendOutcome =
   | { id: string; status: 'conflict' }
   | { id: string; status: 'refused'; code: OpRefusal };
 
+/** A member's read cursors in one room: seqs of the room's log, 0 for none. */
+export interface ReadCursors {
+  /** The highest seq the user's device has stored contiguously. */
+  delivered: number;
+  /** The highest seq the user has seen on screen. */
+  read: number;
+}
+
+/** What `setCursors` stored: the cursors now, and whether they moved (went up) with it. */
+export interface CursorUpdate extends ReadCursors {
+  moved: boolean;
+}
+
 /**
  * One commit of appends: the `appendBatch` calls (`batches`) that went into one transaction,
  * and how long the commit took. SQLite groups the calls of one turn of the event loop,
@@ -62,6 +75,9 @@ export interface CommitStats {
  *   operation's seq. Deleting a deleted message is accepted and changes nothing more.
  * - Pages are ascending by seq, each entry in its state at the time of the read. `pageAfter(room, s)` starts at s + 1; `pageBefore(room, s)`
  *   is the `limit` messages just below s.
+ * - Read cursors (one pair per user and room) only go up: `setCursors` keeps, per cursor, the
+ *   highest value it has been given, never above the room's latest seq (a higher one is
+ *   lowered to it), and `delivered` is never below `read` (reading implies delivery).
  */
 export interface MessageStore {
   appendBatch(
@@ -82,6 +98,25 @@ export interface MessageStore {
   latestSeq(room: string): Promise<number>;
   /** `latestSeq` of many rooms in one read: every room asked is in the map, 0 if empty. */
   latestSeqs(rooms: readonly string[]): Promise<Map<string, number>>;
+  /**
+   * Moves the user's cursors in `room` up to `cursors` (see the contract above): each one
+   * becomes max(stored, given), `delivered` at least `read`, both at most the room's latest
+   * seq. Repeats and lower values change nothing. Answers the cursors as stored after it,
+   * and whether this call moved them (so exactly the calls that raised a cursor say so).
+   * Under a race on PostgreSQL, a call that moved nothing may answer values lower than
+   * the racing call stored, never lower than its own.
+   */
+  setCursors(
+    room: string,
+    userId: string,
+    cursors: ReadCursors,
+    nowMs: number,
+  ): Promise<CursorUpdate>;
+  /**
+   * The user's own cursors in `room` (0 when none were set) and the highest `delivered` and
+   * `read` of every other user's, in one read.
+   */
+  receiptsFor(room: string, userId: string): Promise<RoomReceipts>;
   /** How many log entries (messages and operations) the room holds (tests and the chaos checker use it). */
   count(room: string): Promise<number>;
   /**

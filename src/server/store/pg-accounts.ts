@@ -1,6 +1,7 @@
 import type { Pool } from 'pg';
 import type {
   AccountStore,
+  NewPrivateRoom,
   NewUser,
   RoomAccess,
   SessionUser,
@@ -93,30 +94,29 @@ export class PgAccountStore implements AccountStore {
     return (row?.revoked ?? 0) > 0;
   }
 
-  async createPrivateRoom(
-    room: { room: string; inviteSecretHash: string; createdBy: string },
-    nowMs: number,
-  ): Promise<void> {
+  async createPrivateRoom(room: NewPrivateRoom, nowMs: number): Promise<void> {
     await queryPg(this.#pool, {
       text: `WITH made AS (
-               INSERT INTO private_rooms (room, invite_secret_hash, created_by, created_at)
-               VALUES ($1, $2, $3, $4)
+               INSERT INTO private_rooms (room, invite_secret_hash, created_by, created_at, name)
+               VALUES ($1, $2, $3, $4, $5)
                RETURNING room, created_by, created_at
              )
              INSERT INTO room_members (room, user_id, joined_at)
              SELECT room, created_by, created_at FROM made
              ON CONFLICT DO NOTHING`,
-      values: [room.room, room.inviteSecretHash, room.createdBy, nowMs],
+      values: [room.room, room.inviteSecretHash, room.createdBy, nowMs, room.name],
     });
   }
 
   async roomAccess(room: string): Promise<RoomAccess> {
-    const [row] = await queryPg<{ inviteSecretHash: string }>(this.#pool, {
+    const [row] = await queryPg<{ inviteSecretHash: string; name: string }>(this.#pool, {
       name: 'ferry_room_access',
-      text: 'SELECT invite_secret_hash AS "inviteSecretHash" FROM private_rooms WHERE room = $1',
+      text: 'SELECT invite_secret_hash AS "inviteSecretHash", name FROM private_rooms WHERE room = $1',
       values: [room],
     });
-    return row ? { kind: 'private', inviteSecretHash: row.inviteSecretHash } : { kind: 'public' };
+    return row
+      ? { kind: 'private', inviteSecretHash: row.inviteSecretHash, name: row.name }
+      : { kind: 'public' };
   }
 
   async isMember(room: string, userId: string): Promise<boolean> {
@@ -134,6 +134,14 @@ export class PgAccountStore implements AccountStore {
              ON CONFLICT DO NOTHING`,
       values: [room, userId, nowMs],
     });
+  }
+
+  async removeMember(room: string, userId: string): Promise<boolean> {
+    const rows = await queryPg(this.#pool, {
+      text: 'DELETE FROM room_members WHERE room = $1 AND user_id = $2 RETURNING 1',
+      values: [room, userId],
+    });
+    return rows.length > 0;
   }
 
   async close(): Promise<void> {

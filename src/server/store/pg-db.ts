@@ -339,6 +339,23 @@ export const PG_MIGRATIONS: readonly { version: number; name: string; sql: strin
       END
       $fn$;`,
   },
+  {
+    version: 4,
+    name: 'room names and read cursors',
+    // As in sqlite-db.ts. The previous release's processes make rooms without a name during
+    // a rolling deploy: the default names them. Cursors are read by room, the key's prefix.
+    sql: `
+      ALTER TABLE private_rooms ADD COLUMN name text NOT NULL DEFAULT 'Private room';
+      CREATE TABLE read_cursors (
+        room text NOT NULL,
+        user_id text NOT NULL,
+        delivered_seq bigint NOT NULL,
+        read_seq bigint NOT NULL,
+        updated_at bigint NOT NULL,
+        PRIMARY KEY (room, user_id),
+        CHECK (read_seq <= delivered_seq)
+      );`,
+  },
 ];
 
 const CREATE_MIGRATIONS_TABLE = `

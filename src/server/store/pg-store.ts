@@ -1,5 +1,5 @@
 import type { Pool, QueryConfig } from 'pg';
-import type { LogEntry } from '../../shared/protocol.ts';
+import type { LogEntry, RoomReceipts } from '../../shared/protocol.ts';
 import { CommitListeners } from './commit-listeners.ts';
 import { KeyedCoalescer } from './keyed-coalescer.ts';
 import { LOG_COLUMNS, type LogRow, logEntryOf } from './log-rows.ts';
@@ -8,8 +8,10 @@ import type {
   AppendOutcome,
   Author,
   CommitStats,
+  CursorUpdate,
   MessageStore,
   OpRefusal,
+  ReadCursors,
 } from './message-store.ts';
 import { openMigratedPgPool, queryPg } from './pg-db.ts';
 import { asStoreError, isPgUnavailable } from './pg-errors.ts';
@@ -62,6 +64,45 @@ const APPEND_SQL = `
          stored_kind AS kind, stored_target AS target, stored_version AS version,
          stored_edited AS edited, stored_deleted AS deleted
   FROM ferry_append_log($1, $2, $3, $4, $5, $6, $7, $8) ORDER BY idx`;
+
+/**
+ * `setCursors` in one statement ($1 room, $2 user, $3 delivered, $4 read, $5 now): the
+ * cursors asked for, clamped to the room's head (`wanted`), raise the stored ones, and the
+ * row is written only when one of them goes up. ON CONFLICT settles racing calls: the
+ * update's WHERE is checked against the row as the call that got there first left it, so
+ * a value never goes down. A call that moved nothing answers the stored row as its
+ * snapshot saw it, raised to what it asked for (which the row then holds at least).
+ */
+const SET_CURSORS_SQL = `
+  WITH wanted AS (
+    SELECT least(greatest($3::bigint, $4::bigint), head) AS d, least($4::bigint, head) AS r
+    FROM (SELECT coalesce((SELECT last_seq FROM rooms WHERE room = $1), 0) AS head) h
+  ), old AS (
+    SELECT delivered_seq, read_seq FROM read_cursors WHERE room = $1 AND user_id = $2
+  ), moved AS (
+    INSERT INTO read_cursors AS c (room, user_id, delivered_seq, read_seq, updated_at)
+    SELECT $1, $2, d, r, $5::bigint FROM wanted WHERE d > 0
+    ON CONFLICT (room, user_id) DO UPDATE
+      SET delivered_seq = greatest(c.delivered_seq, excluded.delivered_seq),
+          read_seq = greatest(c.read_seq, excluded.read_seq),
+          updated_at = excluded.updated_at
+      WHERE excluded.delivered_seq > c.delivered_seq OR excluded.read_seq > c.read_seq
+    RETURNING c.delivered_seq, c.read_seq
+  )
+  SELECT delivered_seq AS delivered, read_seq AS "read", true AS moved FROM moved
+  UNION ALL
+  SELECT greatest(coalesce(old.delivered_seq, 0), wanted.d),
+         greatest(coalesce(old.read_seq, 0), wanted.r), false
+  FROM wanted LEFT JOIN old ON true
+  WHERE NOT EXISTS (SELECT 1 FROM moved)`;
+
+/** `receiptsFor` in one pass over the room's rows: the user's own, and the others' max. */
+const RECEIPTS_SQL = `
+  SELECT coalesce(max(delivered_seq) FILTER (WHERE user_id = $2), 0) AS delivered,
+         coalesce(max(read_seq) FILTER (WHERE user_id = $2), 0) AS "read",
+         coalesce(max(delivered_seq) FILTER (WHERE user_id <> $2), 0) AS "othersDelivered",
+         coalesce(max(read_seq) FILTER (WHERE user_id <> $2), 0) AS "othersRead"
+  FROM read_cursors WHERE room = $1`;
 
 /**
  * The message store on PostgreSQL, for several Ferry processes sharing one database.
@@ -236,6 +277,30 @@ export class PgMessageStore implements MessageStore {
     const seqs = new Map(rooms.map((room) => [room, 0]));
     for (const row of rows) seqs.set(row.room, row.last_seq);
     return seqs;
+  }
+
+  async setCursors(
+    room: string,
+    userId: string,
+    cursors: ReadCursors,
+    nowMs: number,
+  ): Promise<CursorUpdate> {
+    const [row] = await queryPg<CursorUpdate>(this.#pool, {
+      name: 'ferry_set_cursors',
+      text: SET_CURSORS_SQL,
+      values: [room, userId, cursors.delivered, cursors.read, nowMs],
+    });
+    if (!row) throw new Error('setCursors answered no row');
+    return row;
+  }
+
+  async receiptsFor(room: string, userId: string): Promise<RoomReceipts> {
+    const [row] = await queryPg<RoomReceipts>(this.#pool, {
+      name: 'ferry_receipts_for',
+      text: RECEIPTS_SQL,
+      values: [room, userId],
+    });
+    return row ?? { delivered: 0, read: 0, othersDelivered: 0, othersRead: 0 };
   }
 
   async count(room: string): Promise<number> {

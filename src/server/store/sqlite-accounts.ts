@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type {
   AccountStore,
+  NewPrivateRoom,
   NewUser,
   RoomAccess,
   SessionUser,
@@ -18,10 +19,11 @@ export class SqliteAccountStore implements AccountStore {
   readonly #sessionUser: Database.Statement<[string], SessionUser>;
   readonly #revoke: Database.Statement<[number, string]>;
   readonly #retireSignupKey: Database.Statement<[string]>;
-  readonly #insertRoom: Database.Statement<[string, string, string, number]>;
-  readonly #room: Database.Statement<[string], { inviteSecretHash: string }>;
+  readonly #insertRoom: Database.Statement<[string, string, string, number, string]>;
+  readonly #room: Database.Statement<[string], { inviteSecretHash: string; name: string }>;
   readonly #member: Database.Statement<[string, string], { one: number }>;
   readonly #insertMember: Database.Statement<[string, string, number]>;
+  readonly #deleteMember: Database.Statement<[string, string]>;
   readonly #createUserTx: (user: NewUser, nowMs: number) => SignUpOutcome;
   readonly #revokeTx: (tokenHash: string, nowMs: number) => boolean;
 
@@ -54,16 +56,17 @@ export class SqliteAccountStore implements AccountStore {
        WHERE id = (SELECT user_id FROM sessions WHERE token_hash = ?)`,
     );
     this.#insertRoom = db.prepare(
-      `INSERT INTO private_rooms (room, invite_secret_hash, created_by, created_at)
-       VALUES (?, ?, ?, ?)`,
+      `INSERT INTO private_rooms (room, invite_secret_hash, created_by, created_at, name)
+       VALUES (?, ?, ?, ?, ?)`,
     );
     this.#room = db.prepare(
-      'SELECT invite_secret_hash AS inviteSecretHash FROM private_rooms WHERE room = ?',
+      'SELECT invite_secret_hash AS inviteSecretHash, name FROM private_rooms WHERE room = ?',
     );
     this.#member = db.prepare('SELECT 1 AS one FROM room_members WHERE room = ? AND user_id = ?');
     this.#insertMember = db.prepare(
       'INSERT INTO room_members (room, user_id, joined_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
     );
+    this.#deleteMember = db.prepare('DELETE FROM room_members WHERE room = ? AND user_id = ?');
 
     this.#createUserTx = db.transaction((user: NewUser, nowMs: number): SignUpOutcome => {
       const made = this.#insertUser.run(user.userId, user.name, nowMs, user.signupKeyHash);
@@ -104,19 +107,18 @@ export class SqliteAccountStore implements AccountStore {
     return this.#revokeTx(tokenHash, nowMs);
   }
 
-  async createPrivateRoom(
-    room: { room: string; inviteSecretHash: string; createdBy: string },
-    nowMs: number,
-  ): Promise<void> {
+  async createPrivateRoom(room: NewPrivateRoom, nowMs: number): Promise<void> {
     this.#db.transaction(() => {
-      this.#insertRoom.run(room.room, room.inviteSecretHash, room.createdBy, nowMs);
+      this.#insertRoom.run(room.room, room.inviteSecretHash, room.createdBy, nowMs, room.name);
       this.#insertMember.run(room.room, room.createdBy, nowMs);
     })();
   }
 
   async roomAccess(room: string): Promise<RoomAccess> {
     const row = this.#room.get(room);
-    return row ? { kind: 'private', inviteSecretHash: row.inviteSecretHash } : { kind: 'public' };
+    return row
+      ? { kind: 'private', inviteSecretHash: row.inviteSecretHash, name: row.name }
+      : { kind: 'public' };
   }
 
   async isMember(room: string, userId: string): Promise<boolean> {
@@ -125,6 +127,10 @@ export class SqliteAccountStore implements AccountStore {
 
   async addMember(room: string, userId: string, nowMs: number): Promise<void> {
     this.#insertMember.run(room, userId, nowMs);
+  }
+
+  async removeMember(room: string, userId: string): Promise<boolean> {
+    return this.#deleteMember.run(room, userId).changes > 0;
   }
 
   async close(): Promise<void> {

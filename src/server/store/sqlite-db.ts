@@ -65,6 +65,19 @@ const MIGRATIONS: readonly string[] = [
    ALTER TABLE messages ADD COLUMN edited INTEGER NOT NULL DEFAULT 0;
    ALTER TABLE messages ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
    CREATE INDEX messages_by_target ON messages (target) WHERE target IS NOT NULL;`,
+  // Room names and read cursors (protocol 4). Rooms made before names get the default one
+  // (DEFAULT_PRIVATE_ROOM_NAME). A cursor pair per user and room, read by room (the key's
+  // prefix); no reference to users, like messages.author_id: the log's users are ids.
+  `ALTER TABLE private_rooms ADD COLUMN name TEXT NOT NULL DEFAULT 'Private room';
+   CREATE TABLE read_cursors (
+     room TEXT NOT NULL,
+     user_id TEXT NOT NULL,
+     delivered_seq INTEGER NOT NULL,
+     read_seq INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL,
+     PRIMARY KEY (room, user_id),
+     CHECK (read_seq <= delivered_seq)
+   ) WITHOUT ROWID;`,
 ];
 
 /**

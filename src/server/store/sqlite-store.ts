@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import type Database from 'better-sqlite3';
-import type { LogEntry } from '../../shared/protocol.ts';
+import type { LogEntry, RoomReceipts } from '../../shared/protocol.ts';
 import { CommitListeners } from './commit-listeners.ts';
 import { LOG_COLUMNS, type LogRow, logEntryOf } from './log-rows.ts';
 import type {
@@ -8,8 +8,10 @@ import type {
   AppendOutcome,
   Author,
   CommitStats,
+  CursorUpdate,
   MessageStore,
   OpRefusal,
+  ReadCursors,
 } from './message-store.ts';
 import { openSqlite } from './sqlite-db.ts';
 import { isStoreBusy } from './store-errors.ts';
@@ -43,6 +45,16 @@ interface PendingAppend {
   reject(error: unknown): void;
 }
 
+/** One `setCursors` call waiting for the next commit of cursors. */
+interface PendingCursors {
+  room: string;
+  userId: string;
+  cursors: ReadCursors;
+  nowMs: number;
+  resolve(update: CursorUpdate): void;
+  reject(error: unknown): void;
+}
+
 type Settle = () => void;
 
 /** Which file a path names: a file replaced under the same name is another one. */
@@ -58,6 +70,8 @@ export class SqliteMessageStore implements MessageStore {
   readonly #appendTx: AppendTx;
   readonly #groupTx: Database.Transaction<(group: readonly PendingAppend[]) => Settle[]>;
   #pending: PendingAppend[] = [];
+  readonly #cursorsTx: Database.Transaction<(group: readonly PendingCursors[]) => Settle[]>;
+  #pendingCursors: PendingCursors[] = [];
   readonly #commits = new CommitListeners();
   /** The last lock failure, repeated to every commit until `until` (performance.now()). */
   #locked: { until: number; error: unknown } | null = null;
@@ -74,6 +88,9 @@ export class SqliteMessageStore implements MessageStore {
   readonly #count: Database.Statement<[string], { n: number }>;
   readonly #stored: Database.Statement<[string], { id: string }>;
   readonly #ping: Database.Statement<[], unknown>;
+  readonly #cursors: Database.Statement<[string, string], ReadCursors>;
+  readonly #upsertCursors: Database.Statement<[string, string, number, number, number]>;
+  readonly #receipts: Database.Statement<[{ room: string; userId: string }], RoomReceipts>;
   /** The database file as it was opened; null for `:memory:`. */
   readonly #file: FileIdentity | null;
 
@@ -114,6 +131,24 @@ export class SqliteMessageStore implements MessageStore {
     // A read transaction over a real table, not `SELECT 1`, which touches no file at all.
     this.#ping = db.prepare('SELECT 1 FROM rooms LIMIT 1');
     this.#file = db.memory || !db.name ? null : identityOf(db.name);
+    this.#cursors = db.prepare(
+      `SELECT delivered_seq AS delivered, read_seq AS read FROM read_cursors
+       WHERE room = ? AND user_id = ?`,
+    );
+    this.#upsertCursors = db.prepare(
+      `INSERT INTO read_cursors (room, user_id, delivered_seq, read_seq, updated_at)
+       VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (room, user_id) DO UPDATE SET delivered_seq = excluded.delivered_seq,
+         read_seq = excluded.read_seq, updated_at = excluded.updated_at`,
+    );
+    // One pass over the room's rows (the key's prefix): the user's own, and the others' max.
+    this.#receipts = db.prepare(
+      `SELECT coalesce(max(delivered_seq) FILTER (WHERE user_id = @userId), 0) AS delivered,
+              coalesce(max(read_seq) FILTER (WHERE user_id = @userId), 0) AS read,
+              coalesce(max(delivered_seq) FILTER (WHERE user_id <> @userId), 0) AS othersDelivered,
+              coalesce(max(read_seq) FILTER (WHERE user_id <> @userId), 0) AS othersRead
+       FROM read_cursors WHERE room = @room`,
+    );
 
     this.#appendTx = db.transaction(
       (room: string, author: Author, items: readonly AppendInput[], nowMs: number) => {
@@ -159,6 +194,29 @@ export class SqliteMessageStore implements MessageStore {
         if (seq !== state.last_seq) this.#upsertRoom.run(room, seq, ts);
         return outcomes;
       },
+    );
+
+    // Cursors, like appends, commit together per turn of the event loop: one WAL sync for
+    // every receipt of the turn. Each in its own savepoint, so one that throws fails alone.
+    const moveCursors = db.transaction((pending: PendingCursors): CursorUpdate => {
+      const { room, userId, cursors, nowMs } = pending;
+      const head = this.#room.get(room)?.last_seq ?? 0;
+      const old = this.#cursors.get(room, userId) ?? { delivered: 0, read: 0 };
+      const update = raiseCursors(old, cursors, head);
+      if (update.moved) {
+        this.#upsertCursors.run(room, userId, update.delivered, update.read, nowMs);
+      }
+      return update;
+    });
+    this.#cursorsTx = db.transaction((group: readonly PendingCursors[]) =>
+      group.map((pending): Settle => {
+        try {
+          const update = moveCursors(pending);
+          return () => pending.resolve(update);
+        } catch (error) {
+          return () => pending.reject(error);
+        }
+      }),
     );
 
     // Group commit: the batches that arrive in one turn of the event loop (many sockets
@@ -214,6 +272,49 @@ export class SqliteMessageStore implements MessageStore {
       this.#pending.push({ room, author, items, nowMs, resolve, reject });
       if (this.#pending.length === 1) setImmediate(() => this.#commitPending());
     });
+  }
+
+  async setCursors(
+    room: string,
+    userId: string,
+    cursors: ReadCursors,
+    nowMs: number,
+  ): Promise<CursorUpdate> {
+    return new Promise((resolve, reject) => {
+      this.#pendingCursors.push({ room, userId, cursors, nowMs, resolve, reject });
+      if (this.#pendingCursors.length === 1) setImmediate(() => this.#commitCursors());
+    });
+  }
+
+  /** Commits every waiting `setCursors` in one transaction, then answers each caller. */
+  #commitCursors(): void {
+    const group = this.#pendingCursors;
+    this.#pendingCursors = [];
+    const locked = this.#locked;
+    if (locked && performance.now() < locked.until) {
+      for (const pending of group) pending.reject(locked.error);
+      return;
+    }
+    let settles: Settle[];
+    try {
+      settles = this.#cursorsTx.immediate(group);
+    } catch (error) {
+      if (isStoreBusy(error)) this.#locked = { until: performance.now() + LOCKED_PAUSE_MS, error };
+      for (const pending of group) pending.reject(error);
+      return;
+    }
+    for (const settle of settles) settle();
+  }
+
+  async receiptsFor(room: string, userId: string): Promise<RoomReceipts> {
+    return (
+      this.#receipts.get({ room, userId }) ?? {
+        delivered: 0,
+        read: 0,
+        othersDelivered: 0,
+        othersRead: 0,
+      }
+    );
   }
 
   observeCommits(listener: (stats: CommitStats) => void): () => void {
@@ -289,6 +390,16 @@ function refusalOf(
   if (target.authorId !== author.id) return 'not_author';
   if (isEdit && target.deleted) return 'message_deleted';
   return null;
+}
+
+/**
+ * The cursors after `given` is applied to `old` in a room whose latest seq is `head`: each
+ * one the higher of the two, never above the head, `delivered` never below `read`.
+ */
+function raiseCursors(old: ReadCursors, given: ReadCursors, head: number): CursorUpdate {
+  const read = Math.max(old.read, Math.min(given.read, head));
+  const delivered = Math.max(old.delivered, Math.min(Math.max(given.delivered, given.read), head));
+  return { delivered, read, moved: delivered !== old.delivered || read !== old.read };
 }
 
 function identityOf(path: string): FileIdentity {
