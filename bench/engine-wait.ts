@@ -29,10 +29,15 @@ export function untilEngine(
   });
 }
 
-/** The room holds `count` messages and no catch-up is running. */
+/**
+ * The room holds `count` messages (its newest seq is at least `count`: the view holds a
+ * window of the newest, the device the rest) and no catch-up is running.
+ */
 export function caughtUp(room: string, count: number): (engine: Engine) => boolean {
   return (engine) => {
     const snapshot = engine.room(room);
-    return snapshot.catchingUp === null && snapshot.messages.length >= count;
+    if (snapshot.catchingUp !== null) return false;
+    const newest = snapshot.messages.findLast((message) => message.status === 'sent');
+    return newest?.status === 'sent' && newest.seq >= count;
   };
 }

@@ -6,6 +6,7 @@ import {
   type HeadEvent,
   type MessagesEvent,
   PROTOCOL_VERSION,
+  type ReceiptsEvent,
   type TypingEvent,
 } from '../shared/protocol.ts';
 import {
@@ -13,6 +14,7 @@ import {
   headEventSchema,
   messagesEventSchema,
   pingAckSchema,
+  receiptsEventSchema,
   typingEventSchema,
 } from '../shared/schemas.ts';
 import { Backoff, DEFAULT_BACKOFF } from './backoff.ts';
@@ -81,6 +83,7 @@ export class Connection {
   readonly #messageListeners = new Listeners<[MessagesEvent]>();
   readonly #headListeners = new Listeners<[HeadEvent]>();
   readonly #typingListeners = new Listeners<[TypingEvent]>();
+  readonly #receiptListeners = new Listeners<[ReceiptsEvent]>();
   readonly #disposers: (() => void)[] = [];
   #state: ConnectionState = INITIAL_CONNECTION_STATE;
   #kickTimer: TimerHandle | null = null;
@@ -178,6 +181,11 @@ export class Connection {
     return this.#typingListeners.add(listener);
   }
 
+  /** A member's read cursors moved in a room this tab joined (the user's own too). */
+  onReceipts(listener: (event: ReceiptsEvent) => void): () => void {
+    return this.#receiptListeners.add(listener);
+  }
+
   /**
    * Says the user is typing in `room`, if the link is up: volatile, so it is never queued
    * for a later link (where it would be a lie), and it carries no ack.
@@ -235,6 +243,8 @@ export class Connection {
     this.#stateListeners.clear();
     this.#messageListeners.clear();
     this.#headListeners.clear();
+    this.#typingListeners.clear();
+    this.#receiptListeners.clear();
   }
 
   #open(): void {
@@ -364,6 +374,10 @@ export class Connection {
     on(socket, 'typing', (payload: unknown) => {
       const parsed = typingEventSchema.safeParse(payload);
       if (parsed.success) this.#typingListeners.emit(parsed.data);
+    });
+    on(socket, 'receipts', (payload: unknown) => {
+      const parsed = receiptsEventSchema.safeParse(payload);
+      if (parsed.success) this.#receiptListeners.emit(parsed.data);
     });
 
     this.#disposers.push(

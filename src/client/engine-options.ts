@@ -11,6 +11,13 @@ export const DEFAULT_DB_NAME = 'ferry';
 /** One "load older" page. */
 export const OLDER_PAGE_MESSAGES = 100;
 
+/**
+ * A room opens with this many of its newest messages read from the device, and its view
+ * goes back to them when the user is back at the newest: memory follows the window, not
+ * the room.
+ */
+export const WINDOW_MESSAGES = 200;
+
 /** Why this tab's engine stopped for good: its database is gone from under it. */
 export type StorageLoss = 'version_change' | 'closed';
 
@@ -20,6 +27,8 @@ export interface EngineOptions extends Omit<ConnectionOptions, 'auth' | 'onRefus
   maxWindowBatches?: number;
   batchCaps?: BatchCaps;
   historyPageSize?: number;
+  /** See WINDOW_MESSAGES (the chaos suite, which checks whole rooms, sets Infinity). */
+  windowMessages?: number;
   /** Another tab holds the database at an older version; see local-db.ts. */
   onStorageBlocked?: () => void;
   /** A newer version in another tab upgraded the database; this tab should reload. */

@@ -1,5 +1,5 @@
 import { MAX_HISTORY_PAGE, ROOM_ID_PATTERN } from '../shared/limits.ts';
-import { checkBody, createRoomAckSchema } from '../shared/schemas.ts';
+import { checkBody, createRoomAckSchema, leaveAckSchema } from '../shared/schemas.ts';
 import { toStorable } from '../shared/text.ts';
 import { Connection, type ConnectionState, type ConnectionStatus } from './connection.ts';
 import {
@@ -7,18 +7,28 @@ import {
   type EngineOptions,
   OLDER_PAGE_MESSAGES,
   type StorageLoss,
+  WINDOW_MESSAGES,
 } from './engine-options.ts';
 import { EngineFlushPort } from './flush-port.ts';
 import { Flusher, type FlushStats } from './flusher.ts';
 import { IDENTITY_LOCK_MAX_WAIT_MS, IdentityKeeper, InvalidInputError } from './identity-keeper.ts';
 import { newMessageId } from './ids.ts';
 import { Listeners } from './listeners.ts';
+import { newRoomMeta } from './local-db.ts';
 import { LocalStore, type OpOrigin } from './local-store.ts';
 import { identityLockName, platformLocks, senderLockName, withLockIfPossible } from './locks.ts';
 import { shown } from './message-state.ts';
 import type { RoomSnapshot } from './open-rooms.ts';
 import { askPatiently } from './patient-request.ts';
-import { NO_CHANNEL, openProfileChannel, type ProfileChange } from './profile-channel.ts';
+import {
+  NO_CHANNEL,
+  openProfileChannel,
+  type ProfileChange,
+  type ProfileChannel,
+} from './profile-channel.ts';
+import { ReceiptSync } from './receipt-sync.ts';
+import { RoomDirectory, type RoomSummary } from './room-directory.ts';
+import { roomIdFromName } from './room-names.ts';
 import { RoomSync } from './room-sync.ts';
 import { SenderElection } from './sender-election.ts';
 import type { Leadership } from './sender-lock.ts';
@@ -29,7 +39,8 @@ import { ALWAYS_VISIBLE } from './visibility.ts';
 
 export type { EngineOptions, StorageLoss } from './engine-options.ts';
 export { InvalidInputError } from './identity-keeper.ts';
-export type { RoomSnapshot } from './open-rooms.ts';
+export type { RoomReceipts, RoomSnapshot } from './open-rooms.ts';
+export type { RoomSummary } from './room-directory.ts';
 export type { Leadership } from './sender-lock.ts';
 
 /** The longest a "new private room" click waits out rate limits and server failures. */
@@ -57,6 +68,11 @@ export class Engine {
   readonly #timers: Timers;
   readonly #disposers: (() => void)[] = [];
   readonly #typing: TypingBoard;
+  readonly #receipts: ReceiptSync;
+  readonly #directory: RoomDirectory;
+  readonly #channel: ProfileChannel;
+  /** The rooms of the list are kept in sync too, once the first room on screen is open. */
+  #listedRoomsOpened = false;
   /** When this tab last said its user types in each room, on the current link. */
   readonly #typingSaidAt = new Map<string, number>();
   readonly #onOutboxWaiting: () => void;
@@ -86,6 +102,7 @@ export class Engine {
     const dbName = options.dbName ?? DEFAULT_DB_NAME;
     const openedChannel = options.channel ?? openProfileChannel(dbName);
     const channel = openedChannel ?? NO_CHANNEL;
+    this.#channel = channel;
     const platform = options.locks === undefined ? platformLocks() : options.locks;
     // Tabs that cannot hear each other cannot hand the sending over: each one sends.
     const locks = openedChannel ? platform : null;
@@ -106,6 +123,12 @@ export class Engine {
         if (code === 'unauthorized') void this.#identity.forgetSession();
       },
     });
+    this.#directory = new RoomDirectory({
+      store,
+      timers,
+      userId: () => this.#identity.author.id,
+      onChange: notify,
+    });
     this.#rooms = new RoomSync({
       store,
       connection: this.#connection,
@@ -115,6 +138,26 @@ export class Engine {
       userId: () => this.#identity.author.id,
       onChange: notify,
       onOutboxSettled: () => this.#refreshOutboxCount(),
+      windowMessages: options.windowMessages ?? WINDOW_MESSAGES,
+      now: this.#clock,
+      onJoined: (room, ack) => {
+        this.#receipts.joined(room, ack.name, ack.receipts).catch(() => undefined);
+      },
+      onCursorMoved: (room) => this.#receipts.cursorMoved(room),
+      onStored: () => this.#directory.changed(),
+    });
+    this.#receipts = new ReceiptSync({
+      store,
+      connection: this.#connection,
+      timers,
+      userId: () => this.#identity.author.id,
+      metaOf: (room) => this.#rooms.metaOf(room),
+      deliveredOf: (room) => this.#rooms.deliveredOf(room),
+      setMeta: (room, meta) => this.#rooms.setMeta(room, meta),
+      onStored: (room) => {
+        this.#directory.changed();
+        channel.post({ kind: 'room', room });
+      },
     });
     const port = new EngineFlushPort({
       connection: this.#connection,
@@ -159,6 +202,8 @@ export class Engine {
       this.#connection.onTyping((event) =>
         this.#typing.heard(event.room, event.userId, event.name),
       ),
+      this.#connection.onReceipts((event) => this.#receipts.heard(event)),
+      () => this.#directory.close(),
       () => this.#typing.clear(),
       this.#connection.onHead((event) => this.#rooms.receiveHead(event.room, event.latestSeq)),
       () => this.#rooms.close(),
@@ -168,6 +213,7 @@ export class Engine {
     );
     this.#election.start();
     if (identity) this.#connection.start();
+    void this.#directory.refresh();
   }
 
   /** Opens the local database and, if a name was picked before, connects. */
@@ -230,6 +276,14 @@ export class Engine {
     return this.#rooms.snapshot(room);
   }
 
+  /**
+   * The user's rooms, newest activity first, each with its newest message and unread
+   * count: from the device, so offline too. The same array until something in it changes.
+   */
+  rooms(): readonly RoomSummary[] {
+    return this.#directory.summaries;
+  }
+
   // ---- acting --------------------------------------------------------------
 
   /**
@@ -250,14 +304,78 @@ export class Engine {
   async openRoom(room: string, options: { invite?: string } = {}): Promise<void> {
     assertRoom(room);
     await this.#rooms.open(room, options.invite);
+    this.syncListedRooms();
   }
 
   /**
-   * Loads older history from the server below what this device holds (scrolling up);
-   * resolves false when there is nothing older or no connection.
+   * Pages older messages into the room's view (scrolling up): from the device while it
+   * holds more, then from the server. Resolves false when there is nothing older, or it is
+   * on the server and there is no connection.
    */
   loadOlder(room: string, limit = OLDER_PAGE_MESSAGES): Promise<boolean> {
     return this.#rooms.loadOlder(room, limit);
+  }
+
+  /**
+   * The user is back at the room's newest messages: its view goes back to the window it
+   * opened with (older pages are read again when scrolled to).
+   */
+  showLatest(room: string): void {
+    this.#rooms.showLatest(room);
+  }
+
+  /**
+   * The user scrolled up from the newest messages: the view stops being cut back to its
+   * window (what is above the reader stays put) until `showLatest`.
+   */
+  holdWindow(room: string): void {
+    this.#rooms.holdWindow(room);
+  }
+
+  /**
+   * The user has seen the room up to `seq` on screen: the read cursor moves up (never
+   * down), durably, and the server is told when the link allows. It drives the unread
+   * counts on all of the user's devices and the other members' "read" receipts.
+   */
+  markRead(room: string, seq: number): Promise<void> {
+    return this.#receipts.markRead(room, seq);
+  }
+
+  /**
+   * Starts a public room by name (offline too: its id is the name, made URL-safe) or, with
+   * `private`, a private one whose members see `name` (needs a connection). Answers its id,
+   * and a private room's invite secret.
+   */
+  async createRoom(
+    name: string,
+    options: { private?: boolean } = {},
+  ): Promise<{ room: string; invite?: string }> {
+    if (options.private) return this.createPrivateRoom(name);
+    const room = roomIdFromName(name);
+    if (!room) throw new InvalidInputError('a room name needs a letter or a digit');
+    await this.openRoom(room);
+    return { room };
+  }
+
+  /**
+   * Leaves a room: it goes from the list, with everything this device holds of it (what
+   * it still had to send too), and a private room's membership goes on the server (it
+   * takes the invite again to come back). The server is told when connected; offline, a
+   * private room keeps the membership until the next leave.
+   */
+  async leaveRoom(room: string): Promise<void> {
+    assertRoom(room);
+    this.#assertStorage();
+    if (this.#connection.connected) {
+      await this.#connection.request('leave', { room }, leaveAckSchema).catch(() => undefined);
+    }
+    this.#receipts.forget(room);
+    this.#rooms.forget(room);
+    await this.#rooms.drain();
+    await this.#store.forgetRoom(room);
+    await this.#refreshOutboxCount();
+    this.#channel.post({ kind: 'room', room });
+    await this.#directory.refresh();
   }
 
   /**
@@ -265,11 +383,12 @@ export class Engine {
    * rate limit or server failure is waited out; a longer one (the hourly cap) fails with
    * the server's reason.
    */
-  async createPrivateRoom(): Promise<{ room: string; invite: string }> {
+  async createPrivateRoom(name?: string): Promise<{ room: string; invite: string }> {
     // Asking again after `internal` is safe: the server answers it only when the room's one
     // transaction failed (nothing was created) or never ran, so a retry makes no second room.
+    const request = name === undefined ? {} : { name };
     const ack = await askPatiently(
-      () => this.#connection.request('createRoom', {}, createRoomAckSchema),
+      () => this.#connection.request('createRoom', request, createRoomAckSchema),
       {
         timers: this.#timers,
         connected: () => this.#connection.connected,
@@ -277,6 +396,9 @@ export class Engine {
       },
     );
     if (!ack.ok) throw new Error(ack.error.message);
+    // In the list under its name at once, before the first join says it again.
+    const meta = newRoomMeta(ack.room, ack.name, this.#clock());
+    await this.#store.updateRoomMeta(ack.room, (stored) => stored ?? meta);
     await this.openRoom(ack.room);
     return { room: ack.room, invite: ack.invite };
   }
@@ -403,7 +525,35 @@ export class Engine {
       this.#rooms.applyOtherTab(change).catch(() => undefined);
     } else if (change.kind === 'identity') {
       void this.#adoptStoredIdentity().catch(() => undefined);
+    } else if (change.kind === 'room') {
+      void this.#adoptRoomMeta(change.room).catch(() => undefined);
     }
+    if (change.kind === 'messages' || change.kind === 'room') this.#directory.changed();
+  }
+
+  /** Another tab raised a room's cursors, renamed it or left it: the same here. */
+  async #adoptRoomMeta(room: string): Promise<void> {
+    if (!this.#rooms.metaOf(room)) return;
+    const meta = await this.#store.roomMeta(room);
+    if (meta) this.#rooms.setMeta(room, meta);
+    else {
+      this.#receipts.forget(room);
+      this.#rooms.forget(room);
+    }
+  }
+
+  /**
+   * Keeps every room of the list in sync, for its unread count and receipts: called once
+   * the room on screen has opened (it goes first: a warm start shows it before the others
+   * load), or when the list itself is the screen. Once per engine.
+   */
+  syncListedRooms(): void {
+    if (this.#listedRoomsOpened) return;
+    this.#listedRoomsOpened = true;
+    void this.#store
+      .roomMetas()
+      .then((metas) => Promise.all(metas.map((meta) => this.#rooms.open(meta.room, undefined))))
+      .catch(() => undefined);
   }
 
   /**
@@ -490,6 +640,7 @@ export class Engine {
         this.#syncAsked = true;
         this.#onOutboxWaiting();
       }
+      if (state.status !== 'connected') this.#receipts.disconnected();
       this.#election.connectionChanged();
     }
     this.#listeners.emit();

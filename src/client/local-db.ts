@@ -1,6 +1,6 @@
 import { type DBSchema, type IDBPDatabase, openDB } from 'idb';
 import type { Amendment } from './message-state.ts';
-import type { Identity, LocalMessage, OutboxEntry, RoomRecord } from './types.ts';
+import type { Identity, LocalMessage, OutboxEntry, RoomMeta, RoomRecord } from './types.ts';
 
 /** The IndexedDB schema. Bump DB_VERSION and add a step to `upgrade` for every change. */
 export interface FerryDBSchema extends DBSchema {
@@ -13,9 +13,19 @@ export interface FerryDBSchema extends DBSchema {
   messages: {
     key: string;
     value: LocalMessage;
-    indexes: { 'by-room': string; 'by-room-seq': [string, number] };
+    /**
+     * `by-room-order` holds pending and failed messages only (a sent one has no `order`),
+     * so a room opens with its local messages without reading the whole room.
+     */
+    indexes: {
+      'by-room': string;
+      'by-room-seq': [string, number];
+      'by-room-order': [string, number];
+    };
   };
   rooms: { key: string; value: RoomRecord };
+  /** The rooms in the user's list: name and read cursors (see RoomMeta). */
+  roomMeta: { key: string; value: RoomMeta };
   session: { key: 'identity'; value: Identity };
   /** Edits and deletes heard for messages not on this device yet, by the message's id. */
   amendments: {
@@ -32,8 +42,22 @@ export interface FerryDBSchema extends DBSchema {
 
 export type FerryDB = IDBPDatabase<FerryDBSchema>;
 
+/** A room just added to the list: nothing read, nothing acknowledged, nothing heard. */
+export function newRoomMeta(room: string, name: string, addedAt: number): RoomMeta {
+  return {
+    room,
+    name,
+    addedAt,
+    read: 0,
+    readAcked: 0,
+    deliveredAcked: 0,
+    othersDelivered: 0,
+    othersRead: 0,
+  };
+}
+
 /** The schema's own version: bump it and add a step to `upgrade` for every change. */
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 
 /**
  * Test builds only: `VITE_FERRY_TEST_DB_VERSION_BUMP=1 vite build` makes a build that opens
@@ -119,6 +143,14 @@ function openWithUpgrades(name: string, options: OpenOptions): Promise<FerryDB> 
         // off by the update's reload): none of it may be changed in place.
         const last = await transaction.objectStore('outbox').openCursor(null, 'prev');
         if (last) await claims.put(last.key, 'claimed');
+      }
+      if (oldVersion < 3) {
+        transaction.objectStore('messages').createIndex('by-room-order', ['room', 'order']);
+        const meta = db.createObjectStore('roomMeta', { keyPath: 'room' });
+        // Every room this device followed before the list existed is in it, named by its id.
+        for (const record of await transaction.objectStore('rooms').getAll()) {
+          await meta.put(newRoomMeta(record.room, record.room, 0));
+        }
       }
     },
     blocked() {

@@ -1,4 +1,4 @@
-import type { IDBPObjectStore, StoreNames } from 'idb';
+import type { IDBPIndex, IDBPObjectStore, StoreNames } from 'idb';
 import type { StoredOp } from '../shared/protocol.ts';
 import type { BatchPlan } from './batch-plan.ts';
 import { type FerryDB, type FerryDBSchema, type OpenOptions, openFerryDb } from './local-db.ts';
@@ -10,6 +10,7 @@ import type {
   MessageError,
   OutboxEntry,
   PendingMessage,
+  RoomMeta,
   RoomRecord,
   SentMessage,
 } from './types.ts';
@@ -60,10 +61,33 @@ export interface OpOrigin {
   createdAt: number;
 }
 
-/** What a room holds locally when it is opened. */
-export interface StoredRoom {
+/** What a room holds locally when it is opened (see LocalStore.loadWindow). */
+export interface StoredWindow {
   record: RoomRecord | undefined;
-  messages: LocalMessage[];
+  meta: RoomMeta | undefined;
+  /** The newest sent messages, ascending by seq. */
+  sent: SentMessage[];
+  /** Every pending and failed message of the room. */
+  local: LocalMessage[];
+  /** Nothing sent is stored below `sent`. */
+  full: boolean;
+}
+
+/** Older sent messages read from the device (see LocalStore.loadBelow). */
+export interface OlderSent {
+  /** Ascending by seq. */
+  sent: SentMessage[];
+  /** Nothing sent is stored below them. */
+  exhausted: boolean;
+}
+
+/** A room of the list as the device holds it (see LocalStore.roomSummaries). */
+export interface StoredSummary {
+  meta: RoomMeta;
+  /** The newest message, sent or typed here. */
+  last: LocalMessage | undefined;
+  /** Messages of others above the read cursor, up to the cap asked. */
+  unread: number;
 }
 
 /**
@@ -344,14 +368,122 @@ export class LocalStore {
     return changed;
   }
 
-  async loadRoom(room: string): Promise<StoredRoom> {
-    const tx = this.#db.transaction(['messages', 'rooms']);
-    const [messages, record] = await Promise.all([
-      tx.objectStore('messages').index('by-room').getAll(room),
+  /**
+   * A room as it opens: its newest `limit` sent messages (read through the seq index from
+   * the end, so a room of 100,000 costs what one of 200 does), every pending and failed
+   * one, its record and its place in the list. `full` says the device holds no sent
+   * message below those answered.
+   */
+  async loadWindow(room: string, limit: number): Promise<StoredWindow> {
+    const tx = this.#db.transaction(['messages', 'rooms', 'roomMeta']);
+    const messages = tx.objectStore('messages');
+    const [newest, local, record, meta] = await Promise.all([
+      newestSent(messages.index('by-room-seq'), room, Number.POSITIVE_INFINITY, limit),
+      messages.index('by-room-order').getAll(roomRange(room)),
       tx.objectStore('rooms').get(room),
+      tx.objectStore('roomMeta').get(room),
       tx.done,
     ]);
-    return { record, messages };
+    return { record, meta, sent: newest.sent, local, full: newest.exhausted };
+  }
+
+  /**
+   * Up to `limit` sent messages of the room just below `beforeSeq`, ascending; `exhausted`
+   * once nothing older is on the device.
+   */
+  async loadBelow(room: string, beforeSeq: number, limit: number): Promise<OlderSent> {
+    const tx = this.#db.transaction('messages');
+    const [older] = await Promise.all([
+      newestSent(tx.store.index('by-room-seq'), room, beforeSeq, limit),
+      tx.done,
+    ]);
+    return older;
+  }
+
+  /** The rooms in the list. */
+  async roomMetas(): Promise<RoomMeta[]> {
+    return this.#db.getAll('roomMeta');
+  }
+
+  /** A room's list entry; undefined once it left the list. */
+  async roomMeta(room: string): Promise<RoomMeta | undefined> {
+    return this.#db.get('roomMeta', room);
+  }
+
+  /**
+   * Reads a room's list entry and replaces it with `change(stored)` in one transaction, so
+   * tabs that raise a cursor at once each see the other's write. Answers what is stored now.
+   */
+  async updateRoomMeta(
+    room: string,
+    change: (stored: RoomMeta | undefined) => RoomMeta | undefined,
+  ): Promise<RoomMeta | undefined> {
+    const tx = this.#db.transaction('roomMeta', 'readwrite');
+    const stored = await tx.store.get(room);
+    const next = change(stored);
+    if (next && next !== stored) await tx.store.put(next);
+    await tx.done;
+    return next;
+  }
+
+  /**
+   * What the room list shows of each room: its newest message (sent, or typed here) and
+   * how many messages of others lie above the user's read cursor, counted up to
+   * `unreadCap` (one bounded read per room, never the whole room).
+   */
+  async roomSummaries(me: string, unreadCap: number): Promise<StoredSummary[]> {
+    const tx = this.#db.transaction(['messages', 'roomMeta']);
+    const messages = tx.objectStore('messages');
+    const bySeq = messages.index('by-room-seq');
+    const byOrder = messages.index('by-room-order');
+    const metas = await tx.objectStore('roomMeta').getAll();
+    const summaries = await Promise.all(
+      metas.map(async (meta): Promise<StoredSummary> => {
+        const range = roomRange(meta.room);
+        const [lastSent, lastLocal, above] = await Promise.all([
+          bySeq.openCursor(range, 'prev'),
+          byOrder.openCursor(range, 'prev'),
+          bySeq.getAll(
+            IDBKeyRange.bound([meta.room, meta.read + 1], [meta.room, Infinity]),
+            unreadCap,
+          ),
+        ]);
+        const unread = above.filter((message) => message.authorId !== me).length;
+        return { meta, last: latestOf(lastSent?.value, lastLocal?.value), unread };
+      }),
+    );
+    await tx.done;
+    return summaries;
+  }
+
+  /**
+   * Takes a room off this device: its messages, what it queued (never sent now), its
+   * edits heard early, its record and its list entry, in one transaction. Answers how many
+   * outbox entries went with it.
+   */
+  async forgetRoom(room: string): Promise<number> {
+    const tx = this.#db.transaction(
+      ['messages', 'outbox', 'amendments', 'rooms', 'roomMeta'],
+      'readwrite',
+    );
+    const messages = tx.objectStore('messages');
+    const outbox = tx.objectStore('outbox');
+    const amendments = tx.objectStore('amendments');
+    const [ids, queued, amended] = await Promise.all([
+      messages.index('by-room').getAllKeys(room),
+      outbox.getAll(),
+      amendments.index('by-room-version').getAllKeys(roomRange(room)),
+    ]);
+    const dropped = queued.filter((entry) => entry.room === room);
+    await Promise.all([
+      ...ids.map((id) => messages.delete(id)),
+      ...dropped.map((entry) => outbox.delete(entry.key ?? 0)),
+      ...amended.map((key) => amendments.delete(key)),
+      tx.objectStore('rooms').delete(room),
+      tx.objectStore('roomMeta').delete(room),
+      tx.done,
+    ]);
+    return dropped.length;
   }
 
   /** The stored messages with these ids (undefined for one that is gone), in one read. */
@@ -463,6 +595,56 @@ async function storedCopies(
     }),
   ]);
   return sent.map((message) => found.get(message.id));
+}
+
+/** Every key of `room` in a [room, number] index. */
+function roomRange(room: string): IDBKeyRange {
+  return IDBKeyRange.bound([room, Number.NEGATIVE_INFINITY], [room, Number.POSITIVE_INFINITY]);
+}
+
+type SeqIndex = IDBPIndex<FerryDBSchema, ArrayLike<StoreName>, 'messages', 'by-room-seq'>;
+
+/**
+ * Up to `limit` sent messages of `room` below `beforeSeq`, ascending. IndexedDB reads a
+ * range in one request only forwards, so this asks for the `limit` seqs under the highest
+ * one below `beforeSeq` (seqs on a device are contiguous but for holes a catch-up is
+ * filling), and steps down again only past a hole: two requests, whatever the room's size.
+ */
+async function newestSent(
+  index: SeqIndex,
+  room: string,
+  beforeSeq: number,
+  limit: number,
+): Promise<OlderSent> {
+  const found: SentMessage[][] = [];
+  let wanted = limit;
+  let below = beforeSeq;
+  while (wanted > 0) {
+    const top = await index.openKeyCursor(
+      IDBKeyRange.bound([room, Number.NEGATIVE_INFINITY], [room, below], false, true),
+      'prev',
+    );
+    if (!top) return { sent: found.reverse().flat(), exhausted: true };
+    const high = top.key[1];
+    const rows = (await index.getAll(
+      IDBKeyRange.bound([room, high - wanted + 1], [room, high]),
+    )) as SentMessage[];
+    found.push(rows);
+    wanted -= rows.length;
+    below = rows[0]?.seq ?? high;
+  }
+  return { sent: found.reverse().flat(), exhausted: false };
+}
+
+/** The later of a room's newest sent message and its newest typed here. */
+function latestOf(
+  sent: LocalMessage | undefined,
+  local: LocalMessage | undefined,
+): LocalMessage | undefined {
+  if (!sent || !local) return sent ?? local;
+  const sentAt = sent.status === 'sent' ? sent.ts : 0;
+  const typedAt = local.status === 'sent' ? local.ts : local.createdAt;
+  return typedAt >= sentAt ? local : sent;
 }
 
 /** The outbox entry of an edit or delete of `message`. */

@@ -1,6 +1,16 @@
 import type { RoomView } from './room-view.ts';
 import type { SeqCursor } from './seq-cursor.ts';
-import type { LocalMessage } from './types.ts';
+import type { LocalMessage, RoomMeta } from './types.ts';
+
+/** What the user's own messages show: how far the other members have got in the room. */
+export interface RoomReceipts {
+  /** The user's read cursor: the highest seq seen on screen (on any of their devices). */
+  read: number;
+  /** The highest seq any other member's device holds. */
+  othersDelivered: number;
+  /** The highest seq any other member has seen on screen. */
+  othersRead: number;
+}
 
 /** What the UI shows of one room. A new object exactly when something in it changed. */
 export interface RoomSnapshot {
@@ -12,6 +22,11 @@ export interface RoomSnapshot {
   hasOlder: boolean;
   /** Why the server would not let us in (a private room without a valid invite), or null. */
   denied: string | null;
+  /** The name its members see (a public room's id). */
+  name: string;
+  /** Read from the device: false until the room's first load is done. */
+  loaded: boolean;
+  receipts: RoomReceipts;
 }
 
 /** The engine's working state of one room it keeps in sync. */
@@ -26,10 +41,33 @@ export interface OpenRoom {
   invite: string | undefined;
   catchingUp: number | null;
   denied: string | null;
+  /**
+   * The view holds the newest messages down to this seq; older ones stored here are read
+   * on demand (scrolling up). 0: the view holds every sent message this device has.
+   */
+  low: number;
+  /**
+   * The user is away from the newest messages (scrolled up, or paged older ones in): the
+   * view keeps all it holds, and is cut back to the window when the user is back at the
+   * bottom. Otherwise it is cut as soon as it holds twice the window.
+   */
+  held: boolean;
+  meta: RoomMeta;
 }
 
+const NO_RECEIPTS: RoomReceipts = { read: 0, othersDelivered: 0, othersRead: 0 };
+
 function emptySnapshot(room: string): RoomSnapshot {
-  return { room, messages: [], catchingUp: null, hasOlder: false, denied: null };
+  return {
+    room,
+    messages: [],
+    catchingUp: null,
+    hasOlder: false,
+    denied: null,
+    name: room,
+    loaded: false,
+    receipts: NO_RECEIPTS,
+  };
 }
 
 /**
@@ -73,6 +111,11 @@ export class OpenRooms {
     this.#set(room, state);
   }
 
+  /** Closes a room (the user left it); it reads as empty from then on. */
+  remove(room: string): void {
+    if (this.#rooms.delete(room)) this.#onChange();
+  }
+
   /** Replaces an open room's state (from its current state, never a stale copy); notifies. */
   update(room: string, change: (state: OpenRoom) => OpenRoom): void {
     const open = this.#rooms.get(room);
@@ -80,12 +123,24 @@ export class OpenRooms {
   }
 
   #set(room: string, state: OpenRoom): void {
+    const previous = this.#rooms.get(room)?.snapshot;
+    const { meta } = state;
+    const receipts =
+      previous &&
+      previous.receipts.read === meta.read &&
+      previous.receipts.othersDelivered === meta.othersDelivered &&
+      previous.receipts.othersRead === meta.othersRead
+        ? previous.receipts
+        : { read: meta.read, othersDelivered: meta.othersDelivered, othersRead: meta.othersRead };
     const snapshot: RoomSnapshot = {
       room,
       messages: state.view.messages,
       catchingUp: state.catchingUp,
-      hasOlder: state.known && state.floor > 1,
+      hasOlder: state.low > 0 || (state.known && state.floor > 1),
       denied: state.denied,
+      name: meta.name,
+      loaded: true,
+      receipts,
     };
     this.#rooms.set(room, { state, snapshot });
     this.#onChange();

@@ -6,6 +6,7 @@ import { z } from 'zod/mini';
  * - `messages`: these messages of the room were queued, settled (sent or failed) or
  *   discarded; the outbox count may have changed with them.
  * - `identity`: the stored identity changed (a name picked, a session made or dropped).
+ * - `room`: a room's list entry changed (its name, read cursors), or it left the list.
  * - `probe`: a follower with messages waiting asks whether the sender is alive.
  * - `sender`: the sender tab says it holds the sender lock, and whether its link is up
  *   (answering a probe, or on taking the lock). See sender-election.ts.
@@ -13,6 +14,7 @@ import { z } from 'zod/mini';
 export type ProfileChange =
   | { kind: 'messages'; room: string; ids: string[] }
   | { kind: 'identity' }
+  | { kind: 'room'; room: string }
   | { kind: 'probe' }
   | { kind: 'sender'; sending: boolean };
 
@@ -40,6 +42,7 @@ const changeSchema = z.pipe(
       ids: z.array(z.string().check(z.maxLength(64))).check(z.maxLength(1_000)),
     }),
     z.object({ kind: z.literal('identity') }),
+    z.object({ kind: z.literal('room'), room: z.string().check(z.maxLength(64)) }),
     z.object({ kind: z.literal('probe') }),
     z.object({ kind: z.literal('sender'), sending: z.boolean() }),
   ]),

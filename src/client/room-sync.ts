@@ -1,19 +1,26 @@
-import { isOp, type LogEntry, type StoredOp } from '../shared/protocol.ts';
+import { isOp, type JoinAck, type LogEntry, type StoredOp } from '../shared/protocol.ts';
 import { historyAckSchema, joinAckSchema } from '../shared/schemas.ts';
 import { SerialQueue } from '../shared/serial-queue.ts';
 import type { Settlement } from './ack-settlement.ts';
 import { CatchUp, type HistoryPage } from './catch-up.ts';
 import type { Connection } from './connection.ts';
 import { LiveOrder } from './live-order.ts';
+import { newRoomMeta } from './local-db.ts';
 import type { FailedOp, LocalStore } from './local-store.ts';
-import { OpenRooms, type RoomSnapshot } from './open-rooms.ts';
+import { type OpenRoom, OpenRooms, type RoomSnapshot } from './open-rooms.ts';
 import { askPatiently, type RefusableAck } from './patient-request.ts';
 import type { MessagesChange, ProfileChannel } from './profile-channel.ts';
 import { RequestSlots } from './request-slots.ts';
 import { RoomView } from './room-view.ts';
 import { advanceCursor, hasGap } from './seq-cursor.ts';
 import type { Timers } from './timers.ts';
-import type { FailedMessage, LocalMessage, PendingMessage, SentMessage } from './types.ts';
+import type {
+  FailedMessage,
+  LocalMessage,
+  PendingMessage,
+  RoomMeta,
+  SentMessage,
+} from './types.ts';
 
 /** What one commit records (see LocalStore.commit). */
 interface Change {
@@ -49,7 +56,22 @@ export interface RoomSyncDeps {
   onChange(): void;
   /** Outbox entries were settled, here or in another tab: the outbox count changed. */
   onOutboxSettled(): Promise<void>;
+  /**
+   * How many of a room's newest sent messages a view holds when it opens, and goes back
+   * to when the user is back at the newest (see `showLatest`).
+   */
+  windowMessages: number;
+  now(): number;
+  /** A join succeeded: the server's word on the room's name and receipts. */
+  onJoined(room: string, ack: JoinedRoom): void;
+  /** The room's cursor moved: the device holds more (a delivery receipt may be due). */
+  onCursorMoved(room: string): void;
+  /** The room list's contents changed (a room stored more, or joined the list). */
+  onStored(room: string): void;
 }
+
+/** What a successful join told of the room. */
+export type JoinedRoom = Extract<JoinAck, { ok: true }>;
 
 /**
  * The rooms this device keeps in sync: each one's view, cursor and floor, loaded from
@@ -144,12 +166,15 @@ export class RoomSync {
   }
 
   /**
-   * Asks the server for history below what this device holds (scrolling up); resolves
-   * false when there is nothing older or no connection.
+   * Pages older messages into the view (scrolling up): from this device while it holds
+   * more, then from the server. Resolves false when there is nothing older, or it is on
+   * the server and there is no connection.
    */
   async loadOlder(room: string, limit: number): Promise<boolean> {
     const open = this.#rooms.get(room);
-    if (!open?.known || open.floor <= 1 || !this.#deps.connection.connected) return false;
+    if (!open) return false;
+    if (open.low > 0) return this.#loadOlderStored(room, open.low, limit);
+    if (!open.known || open.floor <= 1 || !this.#deps.connection.connected) return false;
     // Not queued for a slot: the user waits on it (one click, one page), and the bound on
     // joins and catch-ups leaves room for it.
     const ack = await this.#patiently(() =>
@@ -165,10 +190,81 @@ export class RoomSync {
       this.#rooms.update(room, (current) => ({
         ...current,
         floor: Math.min(current.floor, floor),
+        held: true,
       }));
       await this.#storeSent(room, ack.messages);
     });
     return true;
+  }
+
+  async #loadOlderStored(room: string, low: number, limit: number): Promise<boolean> {
+    const older = await this.#deps.store.loadBelow(room, low, limit);
+    await this.#writes.push(async () => {
+      this.#rooms.update(room, (current) => {
+        // A trim or another page moved the window meanwhile: this page no longer joins it.
+        if (current.low !== low) return current;
+        const first = older.sent[0];
+        return {
+          ...current,
+          view: current.view.withSent(older.sent),
+          low: older.exhausted || !first ? 0 : first.seq,
+          held: true,
+        };
+      });
+    });
+    if (older.sent.length > 0) return true;
+    return this.loadOlder(room, limit);
+  }
+
+  /**
+   * The user is back at the newest messages: the view goes back to its window, so memory
+   * follows what is on screen, not how far the user once scrolled.
+   */
+  showLatest(room: string): void {
+    const open = this.#rooms.get(room);
+    if (!open || (!open.held && open.view.sent.length <= this.#deps.windowMessages)) return;
+    this.#rooms.update(room, (current) => this.#trimmed({ ...current, held: false }, 1));
+  }
+
+  /**
+   * The user scrolled away from the newest messages: the view keeps what it holds (rows
+   * above the viewport must not vanish under the reader) until `showLatest`.
+   */
+  holdWindow(room: string): void {
+    const open = this.#rooms.get(room);
+    if (open && !open.held) this.#rooms.update(room, (current) => ({ ...current, held: true }));
+  }
+
+  /**
+   * The room with its view cut back to the window, if it may and holds more than `slack`
+   * windows (2 as messages arrive, so that a busy room is cut now and then, not at each).
+   */
+  #trimmed(open: OpenRoom, slack = 2): OpenRoom {
+    const window = this.#deps.windowMessages;
+    if (open.held || open.view.sent.length <= window * slack) return open;
+    const view = open.view.keepNewest(window);
+    return { ...open, view, low: view.sent[0]?.seq ?? 0 };
+  }
+
+  /** Stops keeping a room (the user left it): it reads as empty from then on. */
+  forget(room: string): void {
+    this.#rooms.remove(room);
+  }
+
+  /** Replaces an open room's list entry (its name and receipts). */
+  setMeta(room: string, meta: RoomMeta): void {
+    this.#rooms.update(room, (open) => ({ ...open, meta }));
+  }
+
+  /** An open room's list entry. */
+  metaOf(room: string): RoomMeta | undefined {
+    return this.#rooms.get(room)?.meta;
+  }
+
+  /** The highest seq an open room holds contiguously, or null before its first join. */
+  deliveredOf(room: string): number | null {
+    const open = this.#rooms.get(room);
+    return open?.known ? open.cursor.cursor : null;
   }
 
   /** Shows a message that was just queued (or queued again), here and in the other tabs. */
@@ -264,25 +360,28 @@ export class RoomSync {
       let view = open.view;
       const sent: SentMessage[] = [];
       stored.forEach((message, index) => {
-        if (message?.status === 'sent') sent.push(message);
-        else if (!message) view = view.without(ids[index] as string);
+        if (message?.status === 'sent') {
+          if (message.seq >= open.low) sent.push(message);
+        } else if (!message) view = view.without(ids[index] as string);
         else if (!view.hasSent(message.id)) view = view.withLocal(message);
       });
       if (sent.length === 0) return { ...open, view };
       const seqs = sent.map((message) => message.seq);
       const cursor = open.known ? advanceCursor(open.cursor, seqs) : open.cursor;
-      return { ...open, view: view.withSent(sent), cursor };
+      return this.#trimmed({ ...open, view: view.withSent(sent), cursor });
     });
     this.#live.cursorMoved(room);
+    this.#deps.onStored(room);
   }
 
   async #load(room: string, invite: string | undefined): Promise<void> {
-    const stored = await this.#deps.store.loadRoom(room);
-    const view = RoomView.from(stored.messages);
+    const stored = await this.#deps.store.loadWindow(room, this.#deps.windowMessages);
+    const view = RoomView.from([...stored.sent, ...stored.local]);
     const cursor = stored.record?.cursor ?? 0;
     const ahead = new Set(
       view.sent.filter((message) => message.seq > cursor).map((message) => message.seq),
     );
+    const meta = stored.meta ?? newRoomMeta(room, room, this.#deps.now());
     this.#rooms.add(room, {
       view,
       cursor: { cursor, ahead },
@@ -291,13 +390,28 @@ export class RoomSync {
       invite,
       catchingUp: null,
       denied: null,
+      low: stored.full ? 0 : (stored.sent[0]?.seq ?? 0),
+      held: false,
+      meta,
     });
+    // Added before anything is awaited: a message queued from here on finds the room open.
+    if (!stored.meta) void this.#list(room, meta);
     if (this.#deps.connection.connected) void this.join(room);
+  }
+
+  /** A room opened for the first time joins the user's list (or finds another tab put it there). */
+  async #list(room: string, meta: RoomMeta): Promise<void> {
+    const stored = await this.#deps.store
+      .updateRoomMeta(room, (current) => current ?? meta)
+      .catch(() => undefined);
+    if (stored && stored !== meta) this.setMeta(room, stored);
+    this.#deps.onStored(room);
   }
 
   async join(room: string): Promise<void> {
     const invite = this.#rooms.get(room)?.invite;
     let latestSeq: number;
+    let joined: JoinedRoom;
     try {
       const ack = await this.#patiently(() =>
         this.#roomRequests.run(() =>
@@ -311,6 +425,7 @@ export class RoomSync {
         return;
       }
       latestSeq = ack.latestSeq;
+      joined = ack;
     } catch {
       return; // the next connect joins again
     }
@@ -323,6 +438,7 @@ export class RoomSync {
       return { ...joined, cursor, floor: start + 1, known: true };
     });
     this.#live.expect(room, latestSeq);
+    this.#deps.onJoined(room, joined);
     await this.#catchUp.run(room);
   }
 
@@ -410,8 +526,10 @@ export class RoomSync {
       const newSent: SentMessage[] = [];
       const others: LocalMessage[] = [];
       for (const message of changed) {
-        if (message.status === 'sent' && arrived.has(message.id)) newSent.push(message);
-        else if (!refused.has(message.id)) others.push(message);
+        if (message.status === 'sent' && arrived.has(message.id)) {
+          // Below the window (a catch-up filling a hole under it): stored, read on demand.
+          if (message.seq >= current.low) newSent.push(message);
+        } else if (!refused.has(message.id)) others.push(message);
       }
       let view = current.view.withSent(newSent).withChanged(others);
       for (const id of removed) view = view.without(id);
@@ -420,9 +538,13 @@ export class RoomSync {
           view = view.withLocal(message);
         }
       }
-      return { ...current, view, cursor: cursor ?? current.cursor };
+      return this.#trimmed({ ...current, view, cursor: cursor ?? current.cursor });
     });
-    if (seqs.length > 0) this.#live.cursorMoved(room);
+    if (seqs.length > 0) {
+      this.#live.cursorMoved(room);
+      this.#deps.onCursorMoved(room);
+    }
+    this.#deps.onStored(room);
     if (cursor && hasGap(cursor) && this.#deps.connection.connected) void this.#catchUp.run(room);
     return [...changed.map((message) => message.id), ...removed];
   }

@@ -186,6 +186,12 @@ export class RoomView {
     return new RoomView(this.sent, local);
   }
 
+  /** The view with only its newest `count` sent messages (and every local one). */
+  keepNewest(count: number): RoomView {
+    if (this.sent.length <= count) return this;
+    return new RoomView(this.sent.slice(this.sent.length - count), this.local);
+  }
+
   without(id: string): RoomView {
     return new RoomView(
       this.sent,

@@ -86,6 +86,28 @@ export interface RoomRecord {
 }
 
 /**
+ * A room in the user's list, beside its messages: the name its members see, and the read
+ * cursors that make receipts and unread counts (one seq per member per room, highest wins).
+ * `read` and `delivered` (the room's cursor) are this user's; what the server has
+ * acknowledged of them is kept, so that what is due goes out after a reload, once (the
+ * receipts' outbox: a cursor is due while it is above what was acknowledged).
+ */
+export interface RoomMeta {
+  room: string;
+  /** A public room's id, or the name a private room was given. */
+  name: string;
+  /** When it joined the list on this device (orders rooms with no message yet). */
+  addedAt: number;
+  /** The highest seq this user has seen on screen, here or (as heard) on another device. */
+  read: number;
+  readAcked: number;
+  deliveredAcked: number;
+  /** The furthest any other member's device holds, and has seen on screen. */
+  othersDelivered: number;
+  othersRead: number;
+}
+
+/**
  * Who this device is. The name can be picked offline; the session (user id and token)
  * is created by the server on the first connection and kept here.
  */

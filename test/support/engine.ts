@@ -48,6 +48,26 @@ export async function openDevice(
   return { engine, connectivity };
 }
 
+/**
+ * Everything of the room the device holds, as the user would see it by scrolling to the
+ * top: the view paged down (from the device, then the server) until nothing is older.
+ */
+export async function wholeRoom(engine: Engine, room: string): Promise<readonly LocalMessage[]> {
+  while (engine.room(room).hasOlder) {
+    if (!(await engine.loadOlder(room, 500))) break;
+  }
+  return engine.room(room).messages;
+}
+
+/** The newest seq in the room's view (0 when it shows none). */
+export function newestSeq(engine: Engine, room: string): number {
+  let newest = 0;
+  for (const message of engine.room(room).messages) {
+    if (message.status === 'sent' && message.seq > newest) newest = message.seq;
+  }
+  return newest;
+}
+
 export function bodies(messages: readonly { body: string }[]): string[] {
   return messages.map((message) => message.body);
 }

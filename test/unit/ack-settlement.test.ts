@@ -294,8 +294,10 @@ describe('a settlement committed to the LocalStore (fake-indexeddb)', () => {
 
       expect(settled.retryAfterMs).toBe(900);
       expect((await store.readOutbox(0, 10)).map((left) => left.id)).toEqual(['m2', 'm4']);
-      const { messages } = await store.loadRoom('lobby');
-      const status = Object.fromEntries(messages.map((message) => [message.id, message.status]));
+      const { sent, local } = await store.loadWindow('lobby', 10);
+      const status = Object.fromEntries(
+        [...sent, ...local].map((message) => [message.id, message.status]),
+      );
       expect(status).toEqual({ m1: 'sent', m2: 'pending', m3: 'failed', m4: 'pending' });
     } finally {
       store.close();
