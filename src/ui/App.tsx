@@ -1,6 +1,6 @@
 import { useState } from 'react';
+import { ChatLayout } from './components/ChatLayout.tsx';
 import { NamePrompt } from './components/NamePrompt.tsx';
-import { RoomScreen } from './components/RoomScreen.tsx';
 import { UpdatePrompt } from './components/UpdatePrompt.tsx';
 import { UpgradeRequiredNotice } from './components/UpgradeRequiredNotice.tsx';
 import { useConnection } from './hooks/useConnection.ts';
@@ -8,7 +8,10 @@ import { useHashRoute } from './hooks/useHashRoute.ts';
 import { useIdentity } from './hooks/useIdentity.ts';
 import { reloadIntoNewerVersion } from './pwa/newer-worker.ts';
 
-/** The name prompt on a first visit, then the room the URL names; the update banner over both. */
+/**
+ * The name prompt on a first visit, then the rooms and the room the URL names; the update
+ * banner over both.
+ */
 export function App() {
   const identity = useIdentity();
   const route = useHashRoute();
@@ -17,11 +20,7 @@ export function App() {
   const [promptedForName] = useState(identity === null);
   return (
     <>
-      {identity ? (
-        <RoomScreen roomId={route.room} invite={route.invite} afterNamePrompt={promptedForName} />
-      ) : (
-        <NamePrompt />
-      )}
+      {identity ? <ChatLayout route={route} afterNamePrompt={promptedForName} /> : <NamePrompt />}
       <UpdatePrompt />
       {connection.status === 'upgrade_required' && (
         <UpgradeRequiredNotice onReload={() => void reloadIntoNewerVersion()} />

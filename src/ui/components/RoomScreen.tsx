@@ -1,10 +1,13 @@
 import { useCallback, useEffect, useState } from 'react';
 import { shown } from '../../client/message-state.ts';
 import type { LocalMessage } from '../../client/types.ts';
+import { ROOMS_HASH } from '../hooks/useHashRoute.ts';
 import { useIdentity } from '../hooks/useIdentity.ts';
 import { useRoom } from '../hooks/useRoom.ts';
+import { useWideScreen } from '../hooks/useWideScreen.ts';
 import { Composer, type EditRequest } from './Composer.tsx';
 import { InstallButton } from './InstallButton.tsx';
+import { LeaveRoom } from './LeaveRoom.tsx';
 import { LiveConnectionIndicator } from './LiveConnectionIndicator.tsx';
 import { MessageList } from './MessageList.tsx';
 import { OutboxCount } from './OutboxCount.tsx';
@@ -27,6 +30,7 @@ export function RoomScreen({
   afterNamePrompt?: boolean;
 }) {
   const { snapshot, openError } = useRoom(roomId, invite);
+  const wide = useWideScreen();
   const identity = useIdentity();
   const [firstRoom] = useState(roomId);
   const [switched, setSwitched] = useState(false);
@@ -42,21 +46,31 @@ export function RoomScreen({
   );
   const endEdit = useCallback(() => setEditing(null), []);
 
+  const isPrivate = snapshot.name !== roomId;
+  const title = isPrivate ? snapshot.name : `#${roomId}`;
   useEffect(() => {
-    document.title = `#${roomId} · Ferry`;
-  }, [roomId]);
+    document.title = `${title} · Ferry`;
+  }, [title]);
 
   return (
     <div className="room">
       <header className="room-header">
         <div className="room-header-row">
-          <h1 className="room-title">#{roomId}</h1>
+          {!wide && (
+            <a className="room-back" href={ROOMS_HASH} data-testid="rooms-back">
+              <span aria-hidden="true">‹</span> Rooms
+            </a>
+          )}
+          <h1 className="room-title">{title}</h1>
           <InstallButton />
           <OutboxCount />
         </div>
         <LiveConnectionIndicator />
         <StorageStatus />
-        <PrivateRoomControls room={roomId} invite={invite} />
+        <div className="room-header-row">
+          <PrivateRoomControls room={roomId} invite={invite} />
+          <LeaveRoom room={roomId} isPrivate={isPrivate} />
+        </div>
       </header>
       {snapshot.denied && (
         <p className="banner-error" role="alert" data-testid="room-denied">

@@ -6,14 +6,19 @@ const DEFAULT_ROOM = 'lobby';
 /** `#/room/<roomId>`, optionally followed by `/invite/<secret>` (an invite link). */
 const ROOM_HASH = /^#\/room\/([^/]*)(?:\/invite\/([A-Za-z0-9_-]+))?$/;
 
-interface Route {
-  room: string;
+/** The room list, on its own (a phone's list screen; a desktop shows it beside every room). */
+export const ROOMS_HASH = '#/rooms';
+
+export interface Route {
+  /** The room on screen; null on the room list's own route. */
+  room: string | null;
   /** The secret of an invite link to a private room. */
   invite: string | undefined;
 }
 
 /** The route a hash names; the lobby for anything else. */
-function routeFromHash(hash: string): Route {
+export function routeFromHash(hash: string): Route {
+  if (hash === ROOMS_HASH) return { room: null, invite: undefined };
   const match = ROOM_HASH.exec(hash);
   const room = match?.[1];
   if (room === undefined || !ROOM_ID_PATTERN.test(room))
