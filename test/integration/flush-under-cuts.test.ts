@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { cleanupsAfterEach } from '../support/cleanups.ts';
-import { bodies, deviceName, duplicateIds, openDevice, waitFor } from '../support/engine.ts';
+import {
+  bodies,
+  deviceName,
+  duplicateIds,
+  newestSeq,
+  openDevice,
+  waitFor,
+  wholeRoom,
+} from '../support/engine.ts';
 import { startTestServer, tempDir, withAfterAppend } from '../support/server.ts';
 
 describe('flush under connection cuts', () => {
@@ -62,12 +70,9 @@ describe('flush under connection cuts', () => {
     await waitFor('alice to see every message sent', () =>
       alice.engine.room('lobby').messages.every((m) => m.status === 'sent'),
     );
-    await waitFor(
-      'bob to see all 1,000',
-      () => observer.engine.room('lobby').messages.length >= 1_000,
-    );
+    await waitFor('bob to see all 1,000', () => newestSeq(observer.engine, 'lobby') === 1_000);
     for (const device of [alice, observer]) {
-      const view = device.engine.room('lobby').messages;
+      const view = await wholeRoom(device.engine, 'lobby');
       expect(duplicateIds(view)).toEqual([]);
       expect(bodies(view)).toEqual(typed);
     }
