@@ -54,7 +54,14 @@ export default defineConfig({
     // `npm run dev` serves the UI with hot reload and forwards socket.io to `npm start`.
     proxy: { '/socket.io': { target: 'http://localhost:8080', ws: true } },
   },
-  build: { outDir: 'dist', sourcemap: true },
+  build: {
+    outDir: 'dist',
+    sourcemap: true,
+    // No polyfill for <link rel="modulepreload">: a browser without it (Safari before 17)
+    // still loads every module, only without the head start; and the entry no longer
+    // watches the whole document with a MutationObserver at start.
+    modulePreload: { polyfill: false },
+  },
   test: {
     include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
     setupFiles: ['test/support/setup.ts'],

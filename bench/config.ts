@@ -53,6 +53,11 @@ export interface BenchConfig {
     /** Sent to every room while its clients are away, and fetched by them on their return. */
     messagesPerRoom: number;
   };
+  /** Lighthouse runs of the built app (lighthouse.ts); each row is their median. */
+  lighthouse: {
+    /** At most (fewer if `reps` is lower): about 8 s each on a 2-core machine. */
+    runs: number;
+  };
 }
 
 export const FULL_CONFIG: BenchConfig = {
@@ -81,6 +86,7 @@ export const FULL_CONFIG: BenchConfig = {
     windowMs: 2_000,
   },
   storm: { reps: 2, clients: 1_000, rooms: 100, users: 10, messagesPerRoom: 5 },
+  lighthouse: { runs: 3 },
 };
 
 /** The smoke run inside `npm test`: every Node-side harness, tiny, once. */
@@ -110,4 +116,5 @@ export const SMOKE_CONFIG: BenchConfig = {
     windowMs: 300,
   },
   storm: { reps: 1, clients: 30, rooms: 3, users: 3, messagesPerRoom: 2 },
+  lighthouse: { runs: 1 },
 };

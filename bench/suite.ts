@@ -3,6 +3,7 @@ import { benchCatchUpNode } from './catch-up.ts';
 import { benchCatchUpChromium } from './catch-up-chromium.ts';
 import type { BenchConfig } from './config.ts';
 import { benchConnectionMemory } from './connection-memory.ts';
+import { benchLighthouse } from './lighthouse.ts';
 import { benchMerge } from './merge.ts';
 import { benchMetricsOverhead } from './metrics-overhead.ts';
 import { benchOutboxFlush } from './outbox-flush.ts';
@@ -58,4 +59,5 @@ export const BENCHMARKS: readonly BenchDefinition[] = [
     chromium: false,
     run: benchMetricsOverhead,
   },
+  { id: 'lighthouse', title: '11. Lighthouse', chromium: true, run: benchLighthouse },
 ];
