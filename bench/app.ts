@@ -230,7 +230,13 @@ export async function benchApp(config: BenchConfig): Promise<ReportRow[]> {
     await page.evaluate((hash) => {
       location.hash = hash;
     }, `#/room/${bigRoom}`);
+    // The first reload opens it for the first time (it joins the list); then as many
+    // measured reloads as for the 1,000-message room.
     const big = await reloadAndProbe(page, bigLast, BIG_ROOM_WINDOW_MS);
+    const bigStarts: RenderProbe[] = [];
+    for (let rep = 0; rep < startReps; rep++) {
+      bigStarts.push(await reloadAndProbe(page, bigLast, BIG_ROOM_WINDOW_MS));
+    }
     await context.close();
 
     const stored = storedMessages.toLocaleString('en');
@@ -275,13 +281,21 @@ export async function benchApp(config: BenchConfig): Promise<ReportRow[]> {
         name: `app: ${bigCount}-message room offline, to first message rows`,
         unit: 'ms',
         better: 'lower',
-        ferry: [ms(big.firstRowMs)],
+        ferry: bigStarts.map((start) => ms(start.firstRowMs)),
       }),
       makeRow({
-        name: `app: ${bigCount}-message room offline, to latest msg shown (NaN: not within ${BIG_ROOM_WINDOW_MS / 1_000} s of the first rows)`,
+        name: `app: ${bigCount}-message room offline, to latest msg shown, vs a ${stored}-message room (NaN: not within ${BIG_ROOM_WINDOW_MS / 1_000} s of the first rows)`,
         unit: 'ms',
         better: 'lower',
-        ferry: [ms(big.targetMs)],
+        ferry: bigStarts.map((start) => ms(start.targetMs)),
+        baseline: starts.map((start) => ms(start.targetMs)),
+        goal: {
+          text: '<= 150 ms and <= 1.5x',
+          criteria: [
+            { figure: 'ferry', op: '<=', value: 150 },
+            { figure: 'ratio', op: '<=', value: 1.5 },
+          ],
+        },
       }),
     ];
   } finally {

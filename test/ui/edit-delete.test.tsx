@@ -12,6 +12,7 @@ import { ComposerActivity } from '../../src/ui/composer-activity.ts';
 import { ComposerProvider } from '../../src/ui/hooks/useComposer.tsx';
 import { EngineProvider } from '../../src/ui/hooks/useEngine.tsx';
 import { deviceName } from '../support/engine.ts';
+import { roomSnapshot } from './fixtures.ts';
 
 afterEach(() => {
   cleanup();
@@ -147,13 +148,7 @@ describe('the message list', () => {
       body: 'from Grace',
       seq: 2,
     };
-    const snapshot: RoomSnapshot = {
-      room: 'lobby',
-      messages: [sent, grace],
-      catchingUp: null,
-      hasOlder: false,
-      denied: null,
-    };
+    const snapshot: RoomSnapshot = roomSnapshot({ messages: [sent, grace] });
     render(
       <EngineProvider engine={engine}>
         <MessageList snapshot={snapshot} me="u-ada" />

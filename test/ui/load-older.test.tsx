@@ -6,6 +6,7 @@ import { RequestTimeoutError } from '../../src/client/request-tracker.ts';
 import { MessageList } from '../../src/ui/components/MessageList.tsx';
 import { EngineProvider } from '../../src/ui/hooks/useEngine.tsx';
 import { deviceName } from '../support/engine.ts';
+import { roomSnapshot } from './fixtures.ts';
 
 let engine: Engine;
 // A real engine over fake-indexeddb with no network: nothing older can come from a server.
@@ -23,13 +24,7 @@ afterEach(() => {
 });
 
 /** A room that has older history on the server than on this device. */
-const withOlder: RoomSnapshot = {
-  room: 'lobby',
-  messages: [],
-  catchingUp: null,
-  hasOlder: true,
-  denied: null,
-};
+const withOlder: RoomSnapshot = roomSnapshot({ hasOlder: true });
 
 function renderList() {
   render(

@@ -6,6 +6,7 @@ import type { SentMessage } from '../../src/client/types.ts';
 import { MessageList } from '../../src/ui/components/MessageList.tsx';
 import { EngineProvider } from '../../src/ui/hooks/useEngine.tsx';
 import { deviceName } from '../support/engine.ts';
+import { roomSnapshot } from './fixtures.ts';
 
 function room(count: number): RoomSnapshot {
   const messages = Array.from(
@@ -21,7 +22,7 @@ function room(count: number): RoomSnapshot {
       ts: 1_000 + i,
     }),
   );
-  return { room: 'lobby', messages, catchingUp: null, hasOlder: false, denied: null };
+  return roomSnapshot({ messages });
 }
 
 describe('a long room', () => {

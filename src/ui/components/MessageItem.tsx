@@ -2,7 +2,11 @@ import { type CSSProperties, memo, type Ref } from 'react';
 import { type Shown, shown } from '../../client/message-state.ts';
 import type { LocalMessage } from '../../client/types.ts';
 import { formatMessageTime } from '../format.ts';
+import type { Receipt } from '../read-state.ts';
+import { DaySeparator } from './DaySeparator.tsx';
+import { MessageReceipt } from './MessageReceipt.tsx';
 import { MessageTools } from './MessageTools.tsx';
+import { UnreadDivider } from './UnreadDivider.tsx';
 
 /** Where a row of a virtualised list goes, and how it is measured. */
 export interface VirtualRow {
@@ -19,6 +23,12 @@ interface MessageItemProps {
   showAuthor: boolean;
   /** The composer is editing this message: the row says so. */
   editing?: boolean;
+  /** On an own sent message: how far the other members have got with it. */
+  receipt?: Receipt;
+  /** The first message of a day: the day's label ("Today", "Mon 30 Nov"), shown above it. */
+  day?: string | null;
+  /** The first unread message: the "new messages" line's text, shown above it. */
+  unread?: string | null;
   /** In a virtualised list: where the row sits, and how the list measures it. */
   virtualRow?: VirtualRow;
   /** "Retry" on a failed message, with its id. Keep it stable across renders: see memo below. */
@@ -32,15 +42,21 @@ interface MessageItemProps {
 }
 
 /**
- * One message. Messages are immutable (a change is a new object), so memo skips every
- * message but the ones that changed, as long as the callbacks keep their identity. Pure: it
- * renders what it is given, so a test draws one bubble without an engine.
+ * One row: the message, with the day's separator and the unread line above it when it starts
+ * a day or the unread messages (inside the row, so a virtualiser measures them with it, and
+ * outside the message's element, whose text is the message's). Messages are immutable (a
+ * change is a new object) and the other props are strings, so memo skips every row but the
+ * ones that changed, as long as the callbacks keep their identity. Pure: it renders what it
+ * is given, so a test draws one bubble without an engine.
  */
 export const MessageItem = memo(function MessageItem({
   message,
   own,
   showAuthor,
   editing = false,
+  receipt,
+  day = null,
+  unread = null,
   virtualRow,
   onRetry,
   onDiscard,
@@ -55,46 +71,54 @@ export const MessageItem = memo(function MessageItem({
       ref={virtualRow?.ref}
       data-index={virtualRow?.index}
       style={virtualRow?.style}
-      className="message"
-      data-testid="message"
-      data-id={message.id}
-      data-status={message.status}
-      data-author={message.author}
-      data-own={own}
-      data-edited={view.edited}
-      data-deleted={view.deleted}
-      data-editing={editing}
+      className="message-row"
     >
-      {/* dir="auto": a name or body in Arabic or Hebrew reads right to left on its own. */}
-      {showAuthor && !own && (
-        <span className="message-author" dir="auto">
-          {message.author}
-        </span>
-      )}
-      <div className="message-bubble">
-        {view.deleted ? (
-          <p className="message-body message-tombstone">message deleted</p>
-        ) : (
-          // Plain text only: a body is whatever someone typed, never markup.
-          <p className="message-body" dir="auto">
-            {view.body}
-          </p>
+      {day !== null && <DaySeparator label={day} />}
+      {unread !== null && <UnreadDivider label={unread} />}
+      <div
+        className="message"
+        data-testid="message"
+        data-id={message.id}
+        data-status={message.status}
+        data-author={message.author}
+        data-own={own}
+        data-edited={view.edited}
+        data-deleted={view.deleted}
+        data-editing={editing}
+        data-receipt={receipt}
+      >
+        {/* dir="auto": a name or body in Arabic or Hebrew reads right to left on its own. */}
+        {showAuthor && !own && (
+          <span className="message-author" dir="auto">
+            {message.author}
+          </span>
         )}
-        <MessageMeta
-          message={message}
-          view={view}
-          onRetry={onRetry}
-          onDiscard={onDiscard}
-          onEdit={onEdit}
-        />
-        {message.opError && (
-          <p className="message-op-error" role="alert">
-            Not changed: {message.opError.reason}
-          </p>
-        )}
-        {tools && (
-          <MessageTools id={message.id} body={view.body} onEdit={onEdit} onDelete={onDelete} />
-        )}
+        <div className="message-bubble">
+          {view.deleted ? (
+            <p className="message-body message-tombstone">message deleted</p>
+          ) : (
+            // Plain text only: a body is whatever someone typed, never markup.
+            <p className="message-body" dir="auto">
+              {view.body}
+            </p>
+          )}
+          <MessageMeta
+            message={message}
+            view={view}
+            receipt={receipt}
+            onRetry={onRetry}
+            onDiscard={onDiscard}
+            onEdit={onEdit}
+          />
+          {message.opError && (
+            <p className="message-op-error" role="alert">
+              Not changed: {message.opError.reason}
+            </p>
+          )}
+          {tools && (
+            <MessageTools id={message.id} body={view.body} onEdit={onEdit} onDelete={onDelete} />
+          )}
+        </div>
       </div>
     </li>
   );
@@ -103,10 +127,13 @@ export const MessageItem = memo(function MessageItem({
 function MessageMeta({
   message,
   view,
+  receipt,
   onRetry,
   onDiscard,
   onEdit,
-}: Pick<MessageItemProps, 'message' | 'onRetry' | 'onDiscard' | 'onEdit'> & { view: Shown }) {
+}: Pick<MessageItemProps, 'message' | 'receipt' | 'onRetry' | 'onDiscard' | 'onEdit'> & {
+  view: Shown;
+}) {
   switch (message.status) {
     case 'sent':
       return (
@@ -120,6 +147,7 @@ function MessageMeta({
             view.edited && <span className="message-edited">(edited) </span>
           )}
           <time dateTime={new Date(message.ts).toISOString()}>{formatMessageTime(message.ts)}</time>
+          {receipt && <MessageReceipt receipt={receipt} />}
         </span>
       );
     case 'pending':
