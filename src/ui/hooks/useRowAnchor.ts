@@ -85,6 +85,10 @@ export function useRowAnchor({
     const element = scroller.current;
     if (!held.current || !element) return;
     if (atBottom.current) return release();
+    // Moved since the hold last placed it, and not by the hold: the reader scrolled, and
+    // this commit came before the scroll event could say so. Placing the row again would
+    // undo their scroll (a flick to the top snapped back, and no older page asked for).
+    if (Math.abs(element.scrollTop - held.current.scrollTop) >= 1) return release();
     // Rows mounted since (the virtualiser loaded after the list opened) are held too.
     virtualRows.current?.holdScroll(true);
     place(held.current.anchor);
