@@ -93,25 +93,34 @@ describeInChromium('rooms and receipts', () => {
   it('moves an own message from sent to delivered to read as the other member gets and opens it', async () => {
     const step = recordSteps(() => `server log:\n${app.server.log.join('\n')}`);
     const { ferry: grace } = await signedIn('plans', 'Grace');
-    const { ferry: ada } = await signedIn('plans', 'Ada');
+    const { ferry: ada, context } = await signedIn('plans', 'Ada');
     await ada.page.evaluate(() => {
       location.hash = '#/room/lobby';
     });
     await ada.page.locator('[data-testid=room-link][data-room="plans"]').waitFor();
-    await ada.waitForConnection('connected');
-    step('ada in lobby, plans in her list');
+    await context.setOffline(true);
+    await ada.waitForConnection('offline');
+    step('ada offline in lobby, plans in her list');
 
-    // Ada's device holds it (the room is kept in sync), but she has not opened the room.
+    // Stored on the server, on no other member's device yet.
     await grace.send('dinner at 8?');
     const id = await grace.idOf('dinner at 8?');
+    await expect.poll(() => grace.message(id).then((m) => m?.status)).toBe('sent');
+    expect(await receiptOf(grace, id)).toBe('sent');
+    step('sent');
+
+    // Ada's device catches up (the room is kept in sync), but she has not opened the room.
+    await context.setOffline(false);
     await expect.poll(() => receiptOf(grace, id), { timeout: STEP_TIMEOUT_MS }).toBe('delivered');
     step('delivered');
-    expect(await unreadOf(ada, 'plans')).toBe('1');
+    await expect.poll(() => unreadOf(ada, 'plans'), { timeout: STEP_TIMEOUT_MS }).toBe('1');
+    await saveScreenshot(grace.page, 'receipts-delivered');
 
     await ada.page.locator('[data-testid=room-link][data-room="plans"]').click();
     await ada.idOf('dinner at 8?');
     await expect.poll(() => receiptOf(grace, id), { timeout: STEP_TIMEOUT_MS }).toBe('read');
     step('read');
+    await saveScreenshot(grace.page, 'receipts-read');
   });
 
   it('shows a phone the list as its own screen, and the room with a way back', async () => {
