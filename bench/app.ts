@@ -16,7 +16,12 @@ const BIG_ROOM_WINDOW_MS = 5_000;
 /** The key the render probe (see `installRenderProbe`) reads its target message id from. */
 const PROBE_TARGET_KEY = 'ferry-bench-render-target';
 /** What the app's engine names its IndexedDB database and stores (src/client/local-db.ts). */
-const APP_DB = { name: 'ferry', messages: 'messages', rooms: 'rooms' } as const;
+const APP_DB = {
+  name: 'ferry',
+  messages: 'messages',
+  rooms: 'rooms',
+  roomMeta: 'roomMeta',
+} as const;
 
 declare global {
   interface Window {
@@ -142,8 +147,9 @@ async function waitForMessage(page: Page, id: string): Promise<void> {
 
 /**
  * Writes `count` sent messages of `room` straight into the app's IndexedDB (one
- * transaction), with the room's cursor at the last: what a device that followed a busy
- * room for months holds. Answers the last message's id.
+ * transaction), with the room's cursor at the last and everything read: what a device
+ * that followed a busy room for months holds (it opens at its newest message). Answers the
+ * last message's id.
  */
 async function seedAppDatabase(page: Page, room: string, count: number): Promise<string> {
   return page.evaluate(
@@ -153,7 +159,7 @@ async function seedAppDatabase(page: Page, room: string, count: number): Promise
         request.onsuccess = () => resolve(request.result);
         request.onerror = () => reject(request.error);
       });
-      const tx = db.transaction([names.messages, names.rooms], 'readwrite');
+      const tx = db.transaction([names.messages, names.rooms, names.roomMeta], 'readwrite');
       const messages = tx.objectStore(names.messages);
       const start = Date.now() - count * 1_000;
       let lastId = '';
@@ -171,6 +177,16 @@ async function seedAppDatabase(page: Page, room: string, count: number): Promise
         });
       }
       tx.objectStore(names.rooms).put({ room, cursor: count, floor: 1 });
+      tx.objectStore(names.roomMeta).put({
+        room,
+        name: room,
+        addedAt: start,
+        read: count,
+        readAcked: count,
+        deliveredAcked: count,
+        othersDelivered: 0,
+        othersRead: 0,
+      });
       await new Promise<void>((resolve, reject) => {
         tx.oncomplete = () => resolve();
         tx.onerror = () => reject(tx.error);
