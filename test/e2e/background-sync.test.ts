@@ -75,6 +75,8 @@ describeInChromium('background sync', () => {
     const reopened = await FerryPage.open(context, server.url(), room, {
       beforeLoad: (page) => frames.watch(page, 'reopened'),
     });
+    await reopened.page.getByTestId('message').first().waitFor();
+    await reopened.scrollToOldest();
     await expect
       .poll(async () => bodiesShown(await reopened.messages(), typed), {
         timeout: STEP_TIMEOUT_MS,

@@ -149,6 +149,25 @@ export class FerryPage {
     return id ?? '';
   }
 
+  /**
+   * Scrolls the room up until it holds everything older (the list opens with a window of
+   * the newest messages and pages older ones in as the reader scrolls up).
+   */
+  async scrollToOldest(): Promise<void> {
+    await expect
+      .poll(
+        () =>
+          this.page.evaluate(async () => {
+            const scroller = document.querySelector('.messages');
+            if (scroller) scroller.scrollTop = 0;
+            await new Promise((resolve) => setTimeout(resolve, 50));
+            return document.querySelector('[data-testid=load-older]') === null;
+          }),
+        { timeout: STEP_TIMEOUT_MS, interval: 100 },
+      )
+      .toBe(true);
+  }
+
   /** The row of the message `id`. */
   messageRow(id: string): Locator {
     return this.page.locator(`[data-testid=message][data-id="${id}"]`);
