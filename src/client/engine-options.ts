@@ -18,6 +18,13 @@ export const OLDER_PAGE_MESSAGES = 100;
  */
 export const WINDOW_MESSAGES = 200;
 
+/**
+ * A room with more unread messages than its window holds opens with all of them, up to
+ * this many, so that the "new messages" line sits above the first one; past it, the line
+ * goes above the oldest the window holds and the reader pages older ones in by scrolling.
+ */
+export const UNREAD_WINDOW_MAX = 1_000;
+
 /** Why this tab's engine stopped for good: its database is gone from under it. */
 export type StorageLoss = 'version_change' | 'closed';
 

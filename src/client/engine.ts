@@ -7,6 +7,7 @@ import {
   type EngineOptions,
   OLDER_PAGE_MESSAGES,
   type StorageLoss,
+  UNREAD_WINDOW_MAX,
   WINDOW_MESSAGES,
 } from './engine-options.ts';
 import { EngineFlushPort } from './flush-port.ts';
@@ -139,9 +140,12 @@ export class Engine {
       onChange: notify,
       onOutboxSettled: () => this.#refreshOutboxCount(),
       windowMessages: options.windowMessages ?? WINDOW_MESSAGES,
+      unreadWindowMax: Math.max(options.windowMessages ?? WINDOW_MESSAGES, UNREAD_WINDOW_MAX),
       now: this.#clock,
       onJoined: (room, ack) => {
-        this.#receipts.joined(room, ack.name, ack.receipts).catch(() => undefined);
+        // A node of the release before names no room and keeps no receipts.
+        if (!ack.receipts) return;
+        this.#receipts.joined(room, ack.name ?? room, ack.receipts).catch(() => undefined);
       },
       onCursorMoved: (room) => this.#receipts.cursorMoved(room),
       onStored: () => this.#directory.changed(),
@@ -397,7 +401,7 @@ export class Engine {
     );
     if (!ack.ok) throw new Error(ack.error.message);
     // In the list under its name at once, before the first join says it again.
-    const meta = newRoomMeta(ack.room, ack.name, this.#clock());
+    const meta = newRoomMeta(ack.room, ack.name ?? name ?? ack.room, this.#clock());
     await this.#store.updateRoomMeta(ack.room, (stored) => stored ?? meta);
     await this.openRoom(ack.room);
     return { room: ack.room, invite: ack.invite };
@@ -535,10 +539,17 @@ export class Engine {
   async #adoptRoomMeta(room: string): Promise<void> {
     if (!this.#rooms.metaOf(room)) return;
     const meta = await this.#store.roomMeta(room);
-    if (meta) this.#rooms.setMeta(room, meta);
-    else {
-      this.#receipts.forget(room);
-      this.#rooms.forget(room);
+    if (meta) {
+      this.#rooms.setMeta(room, meta);
+      // A cursor raised there may not have gone out (that tab closed within the wait).
+      this.#receipts.cursorMoved(room);
+      return;
+    }
+    this.#receipts.forget(room);
+    this.#rooms.forget(room);
+    // This tab's socket leaves the room too, or its live messages would keep coming.
+    if (this.#connection.connected) {
+      await this.#connection.request('leave', { room }, leaveAckSchema).catch(() => undefined);
     }
   }
 

@@ -147,9 +147,11 @@ function openWithUpgrades(name: string, options: OpenOptions): Promise<FerryDB> 
       if (oldVersion < 3) {
         transaction.objectStore('messages').createIndex('by-room-order', ['room', 'order']);
         const meta = db.createObjectStore('roomMeta', { keyPath: 'room' });
-        // Every room this device followed before the list existed is in it, named by its id.
+        // Every room this device followed before the list existed is in it, named by its id,
+        // and read up to what it holds: it was on screen then, and counting a whole history
+        // as unread would bury what comes next.
         for (const record of await transaction.objectStore('rooms').getAll()) {
-          await meta.put(newRoomMeta(record.room, record.room, 0));
+          await meta.put({ ...newRoomMeta(record.room, record.room, 0), read: record.cursor });
         }
       }
     },

@@ -15,6 +15,18 @@ import type {
   SentMessage,
 } from './types.ts';
 
+/**
+ * An unread count reads at most this many times its cap above the read cursor: enough to
+ * see past a burst of the user's own messages there, and still one bounded read a room.
+ */
+const UNREAD_SCAN_FACTOR = 4;
+
+/**
+ * A room whose unread messages go past its window opens with them all (up to a bound) and
+ * this many read ones above the "new messages" line, for context.
+ */
+export const UNREAD_CONTEXT = 20;
+
 /** An edit or delete typed here that the server refused for good. */
 export interface FailedOp {
   /** The operation's id. */
@@ -370,18 +382,23 @@ export class LocalStore {
 
   /**
    * A room as it opens: its newest `limit` sent messages (read through the seq index from
-   * the end, so a room of 100,000 costs what one of 200 does), every pending and failed
-   * one, its record and its place in the list. `full` says the device holds no sent
-   * message below those answered.
+   * the end, so a room of 100,000 costs what one of 200 does), or more when more than that
+   * is unread (every unread message and `UNREAD_CONTEXT` read ones above, up to
+   * `unreadMax`), every pending and failed one, its record and its place in the list.
+   * `full` says the device holds no sent message below those answered.
    */
-  async loadWindow(room: string, limit: number): Promise<StoredWindow> {
+  async loadWindow(room: string, limit: number, unreadMax = limit): Promise<StoredWindow> {
     const tx = this.#db.transaction(['messages', 'rooms', 'roomMeta']);
     const messages = tx.objectStore('messages');
-    const [newest, local, record, meta] = await Promise.all([
-      newestSent(messages.index('by-room-seq'), room, Number.POSITIVE_INFINITY, limit),
+    const [local, record, meta] = await Promise.all([
       messages.index('by-room-order').getAll(roomRange(room)),
       tx.objectStore('rooms').get(room),
       tx.objectStore('roomMeta').get(room),
+    ]);
+    const unread = record && meta ? record.cursor - meta.read : 0;
+    const wanted = Math.max(limit, Math.min(unreadMax, unread + UNREAD_CONTEXT));
+    const [newest] = await Promise.all([
+      newestSent(messages.index('by-room-seq'), room, Number.POSITIVE_INFINITY, wanted),
       tx.done,
     ]);
     return { record, meta, sent: newest.sent, local, full: newest.exhausted };
@@ -443,12 +460,14 @@ export class LocalStore {
         const [lastSent, lastLocal, above] = await Promise.all([
           bySeq.openCursor(range, 'prev'),
           byOrder.openCursor(range, 'prev'),
+          // The user's own messages above the cursor are not unread: read past a burst of them.
           bySeq.getAll(
             IDBKeyRange.bound([meta.room, meta.read + 1], [meta.room, Infinity]),
-            unreadCap,
+            unreadCap * UNREAD_SCAN_FACTOR,
           ),
         ]);
-        const unread = above.filter((message) => message.authorId !== me).length;
+        const others = above.filter((message) => message.authorId !== me).length;
+        const unread = Math.min(unreadCap, others);
         return { meta, last: latestOf(lastSent?.value, lastLocal?.value), unread };
       }),
     );

@@ -12,6 +12,9 @@ import type { RoomMeta } from './types.ts';
  */
 export const RECEIPT_COALESCE_MS = 400;
 
+/** A receipt the server did not take (busy, over budget, no answer) is sent again after this, unless it says. */
+export const RECEIPT_RETRY_MS = 5_000;
+
 export interface ReceiptSyncDeps {
   store: LocalStore;
   connection: Connection;
@@ -118,12 +121,12 @@ export class ReceiptSync {
     return write;
   }
 
-  #schedule(room: string): void {
+  #schedule(room: string, delayMs = RECEIPT_COALESCE_MS): void {
     if (this.#scheduled.has(room) || !this.#joined.has(room)) return;
     const handle = this.#deps.timers.setTimeout(() => {
       this.#scheduled.delete(room);
       void this.#send(room);
-    }, RECEIPT_COALESCE_MS);
+    }, delayMs);
     this.#scheduled.set(room, handle);
   }
 
@@ -134,19 +137,27 @@ export class ReceiptSync {
     const due = dueReceipt(meta, delivered);
     if (!due) return;
     this.#inFlight.add(room);
+    let retryMs: number | null = null;
     try {
       const ack = await this.#deps.connection.request(
         'receipt',
         { room, ...due },
         receiptAckSchema,
       );
-      // A refusal (the room left on the server, a rate limit) waits for the next move.
       if (ack.ok) await this.#raise(room, { readAcked: ack.read, deliveredAcked: ack.delivered });
+      // Busy or over budget: asked again after the wait it names. (Refused for good, say
+      // the room was left on another device: the next join, if any, says so.)
+      else if (ack.error.code === 'rate_limited' || ack.error.code === 'internal') {
+        retryMs = ack.error.retryAfterMs ?? RECEIPT_RETRY_MS;
+      } else return;
     } catch {
-      return; // the link dropped: the next join sends what is still due
+      // No answer in time on a link still up: again later. A dropped link ends the room's
+      // join, and the next join sends what is still due.
+      retryMs = RECEIPT_RETRY_MS;
     } finally {
       this.#inFlight.delete(room);
     }
+    if (retryMs !== null) return this.#schedule(room, retryMs);
     // Moved again while this one was on its way. (What the server would not take, a
     // cursor above its log's head, is not asked again until something moves.)
     const now = this.#deps.metaOf(room);

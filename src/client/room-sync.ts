@@ -6,7 +6,7 @@ import { CatchUp, type HistoryPage } from './catch-up.ts';
 import type { Connection } from './connection.ts';
 import { LiveOrder } from './live-order.ts';
 import { newRoomMeta } from './local-db.ts';
-import type { FailedOp, LocalStore } from './local-store.ts';
+import { type FailedOp, type LocalStore, UNREAD_CONTEXT } from './local-store.ts';
 import { type OpenRoom, OpenRooms, type RoomSnapshot } from './open-rooms.ts';
 import { askPatiently, type RefusableAck } from './patient-request.ts';
 import type { MessagesChange, ProfileChannel } from './profile-channel.ts';
@@ -61,6 +61,8 @@ export interface RoomSyncDeps {
    * to when the user is back at the newest (see `showLatest`).
    */
   windowMessages: number;
+  /** The most messages a view holds to keep every unread one (see UNREAD_WINDOW_MAX). */
+  unreadWindowMax: number;
   now(): number;
   /** A join succeeded: the server's word on the room's name and receipts. */
   onJoined(room: string, ack: JoinedRoom): void;
@@ -89,6 +91,12 @@ export class RoomSync {
   readonly #roomRequests = new RequestSlots(MAX_ROOM_REQUESTS_IN_FLIGHT);
   /** Rooms being loaded from IndexedDB, so two quick opens share one load. */
   readonly #opening = new Map<string, Promise<void>>();
+  /**
+   * Rooms the user left in this session (here or in another tab), until opened again:
+   * what still arrives for them (a live message on a socket that has not left yet, a page
+   * or an ack already on its way) is not written back to the device.
+   */
+  readonly #left = new Set<string>();
   /** Ids other tabs changed, by room, that this tab has not read back yet. */
   #otherTabIds = new Map<string, Set<string>>();
   /** The queued read of those ids; changes heard before it starts join it. */
@@ -138,6 +146,7 @@ export class RoomSync {
 
   /** Loads a room from the device (once), then joins it if connected. */
   async open(room: string, invite: string | undefined): Promise<void> {
+    this.#left.delete(room);
     const loading = this.#opening.get(room);
     if (loading) await loading;
     const existing = this.#rooms.get(room);
@@ -198,11 +207,13 @@ export class RoomSync {
   }
 
   async #loadOlderStored(room: string, low: number, limit: number): Promise<boolean> {
-    const older = await this.#deps.store.loadBelow(room, low, limit);
+    let added = 0;
+    // Read in the write queue, so that no commit lands between the read and the view's new
+    // bottom: one storing a message in that stretch would leave it out, below the window.
     await this.#writes.push(async () => {
+      if (this.#rooms.get(room)?.low !== low) return; // a trim or another page moved it
+      const older = await this.#deps.store.loadBelow(room, low, limit);
       this.#rooms.update(room, (current) => {
-        // A trim or another page moved the window meanwhile: this page no longer joins it.
-        if (current.low !== low) return current;
         const first = older.sent[0];
         return {
           ...current,
@@ -211,9 +222,10 @@ export class RoomSync {
           held: true,
         };
       });
+      added = older.sent.length > 0 ? older.sent.length : -1;
     });
-    if (older.sent.length > 0) return true;
-    return this.loadOlder(room, limit);
+    // Nothing older on the device: from the server, then.
+    return added >= 0 || this.loadOlder(room, limit);
   }
 
   /**
@@ -238,16 +250,23 @@ export class RoomSync {
   /**
    * The room with its view cut back to the window, if it may and holds more than `slack`
    * windows (2 as messages arrive, so that a busy room is cut now and then, not at each).
+   * Unread messages stay (up to `unreadWindowMax`): a room left in the background collects
+   * them, and opens with the "new messages" line above the first.
    */
   #trimmed(open: OpenRoom, slack = 2): OpenRoom {
-    const window = this.#deps.windowMessages;
-    if (open.held || open.view.sent.length <= window * slack) return open;
-    const view = open.view.keepNewest(window);
+    const { windowMessages, unreadWindowMax } = this.#deps;
+    const { sent } = open.view;
+    if (open.held || sent.length <= windowMessages * slack) return open;
+    const unread = countAbove(sent, open.meta.read);
+    const keep = Math.max(windowMessages, Math.min(unreadWindowMax, unread + UNREAD_CONTEXT));
+    if (sent.length <= keep) return open;
+    const view = open.view.keepNewest(keep);
     return { ...open, view, low: view.sent[0]?.seq ?? 0 };
   }
 
   /** Stops keeping a room (the user left it): it reads as empty from then on. */
   forget(room: string): void {
+    this.#left.add(room);
     this.#rooms.remove(room);
   }
 
@@ -375,7 +394,9 @@ export class RoomSync {
   }
 
   async #load(room: string, invite: string | undefined): Promise<void> {
-    const stored = await this.#deps.store.loadWindow(room, this.#deps.windowMessages);
+    const { windowMessages, unreadWindowMax } = this.#deps;
+    const stored = await this.#deps.store.loadWindow(room, windowMessages, unreadWindowMax);
+    if (this.#left.has(room)) return; // left while it loaded
     const view = RoomView.from([...stored.sent, ...stored.local]);
     const cursor = stored.record?.cursor ?? 0;
     const ahead = new Set(
@@ -467,8 +488,10 @@ export class RoomSync {
   }
 
   async #storeSent(room: string, entries: readonly LogEntry[]): Promise<void> {
-    if (entries.length === 0) return;
     const open = this.#rooms.get(room);
+    // Live messages and pages come only for rooms this tab opened: one it no longer has open
+    // was left (a socket not told yet, a page already on its way), and stays off the device.
+    if (entries.length === 0 || !open) return;
     const sent: SentMessage[] = [];
     const ops: StoredOp[] = [];
     const settledOutboxKeys: number[] = [];
@@ -496,6 +519,9 @@ export class RoomSync {
    */
   async #commit(room: string, change: Change): Promise<string[]> {
     const { sent = [], failed = [], ops = [], failedOps = [], settledOutboxKeys = [] } = change;
+    // An ack for a batch already on its way when the user left the room: its messages
+    // went with the room (and its outbox entries), and are not brought back.
+    if (this.#left.has(room)) return [];
     // Settled from an ack, every sent message was pending here a moment ago.
     const localIds = change.localIds ?? new Set(sent.map((message) => message.id));
     if (
@@ -548,4 +574,11 @@ export class RoomSync {
     if (cursor && hasGap(cursor) && this.#deps.connection.connected) void this.#catchUp.run(room);
     return [...changed.map((message) => message.id), ...removed];
   }
+}
+
+/** How many of `sent` (sorted, seqs growing) are above `seq`: counted from the newest end. */
+function countAbove(sent: readonly SentMessage[], seq: number): number {
+  let count = 0;
+  for (let i = sent.length - 1; i >= 0 && (sent[i]?.seq ?? 0) > seq; i--) count++;
+  return count;
 }

@@ -309,8 +309,10 @@ export const joinAckSchema = z.discriminatedUnion('ok', [
     room: roomIdSchema,
     latestSeq: seqSchema,
     // Not roomNameSchema: a name stored under an older, looser rule must still be shown.
-    name: z.string(),
-    receipts: roomReceiptsSchema,
+    // Both optional for the client: a node of the release before (protocol 3) answers
+    // without them during a rolling deploy, and the join must not fail for it.
+    name: z.optional(z.string()),
+    receipts: z.optional(roomReceiptsSchema),
   }),
   failedAckSchema,
 ]);
@@ -326,7 +328,13 @@ export const historyAckSchema = z.discriminatedUnion('ok', [
 ]);
 
 export const createRoomAckSchema = z.discriminatedUnion('ok', [
-  z.object({ ok: z.literal(true), room: roomIdSchema, invite: secretSchema, name: z.string() }),
+  // `name` optional: a node of the release before answers without it (see joinAckSchema).
+  z.object({
+    ok: z.literal(true),
+    room: roomIdSchema,
+    invite: secretSchema,
+    name: z.optional(z.string()),
+  }),
   failedAckSchema,
 ]);
 

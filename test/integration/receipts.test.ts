@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/client/engine.ts';
 import { LocalStore } from '../../src/client/local-store.ts';
 import type { LocalMessage } from '../../src/client/types.ts';
+import { StoreUnavailableError } from '../../src/server/store/store-errors.ts';
 import { cleanupsAfterEach } from '../support/cleanups.ts';
 import { deviceName, newestSeq, openDevice, waitFor } from '../support/engine.ts';
-import { startTestServer, tempDir } from '../support/server.ts';
+import { startTestServer, tempDir, withStoreOverrides } from '../support/server.ts';
 
 /** What alice's own message shows: how far the others have got with it. */
 function receiptOf(engine: Engine, room: string, message: LocalMessage): string {
@@ -67,6 +68,43 @@ describe('read receipts and unread counts', () => {
     cleanups.push(() => reloaded.engine.destroy());
     expect(reloaded.engine.room('r').receipts.read).toBe(3);
     await waitFor('alice sees it read', () => alice.engine.room('r').receipts.othersRead === 3);
+  });
+
+  it('sends a read cursor again after the server could not store it, with nothing else moving', async () => {
+    const dir = tempDir();
+    let refusals = 1;
+    const server = await startTestServer({
+      dbPath: `${dir.path}/ferry.db`,
+      wrapStore: (store) =>
+        withStoreOverrides(store, {
+          setCursors: (...args) => {
+            const [, , cursors] = args;
+            if (cursors.read > 0 && refusals > 0) {
+              refusals -= 1;
+              return Promise.reject(new StoreUnavailableError(new Error('database restarting')));
+            }
+            return store.setCursors(...args);
+          },
+        }),
+    });
+    cleanups.push(
+      () => server.stop(),
+      () => dir.dispose(),
+    );
+    const alice = await openDevice(server.url, deviceName('alice'), { name: 'alice', room: 'r' });
+    const bob = await openDevice(server.url, deviceName('bob'), { name: 'bob', room: 'r' });
+    cleanups.push(
+      () => alice.engine.destroy(),
+      () => bob.engine.destroy(),
+    );
+    await waitFor('both connected', () =>
+      [alice, bob].every((d) => d.engine.connection.status === 'connected'),
+    );
+    await alice.engine.send('r', 'quiet room');
+    await waitFor('bob holds it', () => newestSeq(bob.engine, 'r') === 1);
+    await bob.engine.markRead('r', 1);
+    await waitFor('alice sees it read', () => alice.engine.room('r').receipts.othersRead === 1);
+    expect(refusals).toBe(0);
   });
 
   it('never moves a read cursor back: an older mark is ignored here and on the server', async () => {

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { WINDOW_MESSAGES } from '../../src/client/engine-options.ts';
 import { newMessageId } from '../../src/client/ids.ts';
+import { LocalStore, UNREAD_CONTEXT } from '../../src/client/local-store.ts';
 import { cleanupsAfterEach } from '../support/cleanups.ts';
-import { deviceName, newestSeq, openDevice, waitFor } from '../support/engine.ts';
+import { deviceName, newestSeq, openDevice, sharedProfile, waitFor } from '../support/engine.ts';
 import { startTestServer, type TestServer, tempDir } from '../support/server.ts';
 
 describe('the room list', () => {
@@ -95,6 +96,59 @@ describe('the room list', () => {
   });
 });
 
+describe('leaving a room, in every tab', () => {
+  const cleanups = cleanupsAfterEach();
+
+  it('stores nothing more of a room left in another tab: its socket leaves too', async () => {
+    const dir = tempDir();
+    const server = await startTestServer({ dbPath: `${dir.path}/ferry.db` });
+    cleanups.push(
+      () => server.stop(),
+      () => dir.dispose(),
+    );
+    const alice = await openDevice(server.url, deviceName('alice'), {
+      name: 'alice',
+      room: 'news',
+    });
+    const profile = sharedProfile('bob');
+    const tabA = await openDevice(server.url, profile.dbName, {
+      name: 'bob',
+      room: 'news',
+      locks: profile.locks,
+    });
+    const tabB = await openDevice(server.url, profile.dbName, {
+      room: 'news',
+      locks: profile.locks,
+    });
+    cleanups.push(
+      () => alice.engine.destroy(),
+      () => tabA.engine.destroy(),
+      () => tabB.engine.destroy(),
+    );
+    await alice.engine.send('news', 'before');
+    await waitFor('both tabs hold it', () =>
+      [tabA, tabB].every((tab) => newestSeq(tab.engine, 'news') === 1),
+    );
+
+    await tabA.engine.leaveRoom('news');
+    await waitFor('tab B forgets it', () => tabB.engine.room('news').messages.length === 0);
+    await waitFor('no socket of bob in the room', () => {
+      const sockets = server.server.io.sockets.adapter.rooms.get('news');
+      return sockets?.size === 1; // alice's
+    });
+    await alice.engine.send('news', 'after bob left');
+    await waitFor('sent', () => newestSeq(alice.engine, 'news') === 2);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const stored = await LocalStore.open(profile.dbName);
+    try {
+      const window = await stored.loadWindow('news', 10);
+      expect([window.sent.length, window.local.length, window.meta]).toEqual([0, 0, undefined]);
+    } finally {
+      stored.close();
+    }
+  });
+});
+
 describe('a room opens with a bounded window', () => {
   const cleanups = cleanupsAfterEach();
 
@@ -124,6 +178,7 @@ describe('a room opens with a bounded window', () => {
     await waitFor('bob holds the room', () => newestSeq(first.engine, 'big') === 1_500);
     expect(await first.engine.loadOlder('big', 500)).toBe(true);
     expect(await first.engine.loadOlder('big', 500)).toBe(true);
+    await first.engine.markRead('big', 1_500);
     await first.engine.destroy();
 
     const bob = await openDevice(server.url, dbName, { room: 'big', online: false });
@@ -153,5 +208,31 @@ describe('a room opens with a bounded window', () => {
     bob.engine.showLatest('big');
     expect(seqs()).toEqual(Array.from({ length: WINDOW_MESSAGES }, (_, i) => 1_301 + i));
     expect(bob.engine.room('big').hasOlder).toBe(true);
+  });
+
+  it('keeps every unread message of a room in its view, past the window, in the background and after a reload', async () => {
+    const server = await seeded(100);
+    const dbName = deviceName('bob');
+    const bob = await openDevice(server.url, dbName, { name: 'bob', room: 'big' });
+    await waitFor('bob holds the room', () => newestSeq(bob.engine, 'big') === 100);
+    await bob.engine.markRead('big', 100);
+    // 500 more from alice while bob looks at another room: "big" is kept in sync.
+    await bob.engine.openRoom('lobby');
+    const alice = await openDevice(server.url, deviceName('alice'), { name: 'alice', room: 'big' });
+    cleanups.push(() => alice.engine.destroy());
+    for (let i = 101; i <= 600; i++) await alice.engine.send('big', `m${i}`);
+    await waitFor('bob holds all 600', () => newestSeq(bob.engine, 'big') === 600, 30_000);
+    const firstSeq = () => {
+      const first = bob.engine.room('big').messages[0];
+      return first?.status === 'sent' ? first.seq : 0;
+    };
+    // The first unread message (101) is there, with some read ones above it for context.
+    expect(firstSeq()).toBeLessThanOrEqual(101);
+    await bob.engine.destroy();
+
+    const reloaded = await openDevice(server.url, dbName, { room: 'big', online: false });
+    cleanups.push(() => reloaded.engine.destroy());
+    const first = reloaded.engine.room('big').messages[0];
+    expect(first?.status === 'sent' ? first.seq : 0).toBe(101 - UNREAD_CONTEXT);
   });
 });

@@ -204,6 +204,19 @@ describe('the unread line', () => {
     rerender({ ...watched, messages: run(1, 12, 'u-grace') });
     await waitFor(() => expect(dividedMessage()).toBe(messageId(12)));
   });
+
+  it('counts what the join says was read on another device, on a device new to the room', async () => {
+    const layout = fakeLayout({ rowPx: 100, viewportPx: 250 });
+    // Opened empty (first visit): nothing read here yet.
+    const empty = roomSnapshot({ messages: [], receipts: NO_RECEIPTS });
+    const { rerender } = renderList(empty);
+    await nextFrames();
+    // The join: read up to 8 elsewhere; then the history, scrolled up from the bottom.
+    rerender({ ...empty, messages: run(1, 10, 'u-grace'), receipts: { ...NO_RECEIPTS, read: 8 } });
+    layout.scrollTo(0);
+    await nextFrames();
+    await waitFor(() => expect(dividedMessage()).toBe(messageId(9)));
+  });
 });
 
 describe('jump to latest', () => {

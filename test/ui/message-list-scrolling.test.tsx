@@ -53,6 +53,7 @@ function renderList(snapshot: RoomSnapshot) {
     showLatest,
     holdWindow,
     rerender: (next: RoomSnapshot) => view.rerender(page(next)),
+    unmount: () => view.unmount(),
   };
 }
 
@@ -146,6 +147,15 @@ describe('paging older messages in while scrolling up', () => {
 });
 
 describe('away from the bottom', () => {
+  it('gives the view back its window when the room is left while scrolled up', () => {
+    const layout = fakeLayout({ rowPx: 100, viewportPx: 250 });
+    const { showLatest, unmount } = renderList(history(1, 10));
+    layout.scrollTo(200);
+    expect(showLatest).not.toHaveBeenCalled();
+    unmount();
+    expect(showLatest).toHaveBeenCalledWith('lobby');
+  });
+
   it('asks the engine to keep the rows above the reader while they read older messages', () => {
     const layout = fakeLayout({ rowPx: 100, viewportPx: 250 });
     const { holdWindow } = renderList(history(1, 10));

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { newRoomMeta } from '../../src/client/local-db.ts';
 import { type CursorPatch, dueReceipt, raiseCursors } from '../../src/client/room-meta.ts';
 import { roomIdFromName } from '../../src/client/room-names.ts';
+import { joinAckSchema } from '../../src/shared/schemas.ts';
 
 const fresh = () => newRoomMeta('lobby', 'lobby', 0);
 
@@ -60,6 +61,13 @@ describe('read cursors on the device', () => {
       delivered: 30,
       read: 30,
     });
+  });
+});
+
+describe('a join answered by a node of the release before', () => {
+  it('is a join all the same, without a name or receipts (protocol 3, a rolling deploy)', () => {
+    const ack = joinAckSchema.parse({ ok: true, room: 'lobby', latestSeq: 7 });
+    expect(ack).toEqual({ ok: true, room: 'lobby', latestSeq: 7 });
   });
 });
 

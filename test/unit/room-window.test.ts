@@ -1,6 +1,6 @@
 import { openDB } from 'idb';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LocalStore } from '../../src/client/local-store.ts';
+import { LocalStore, UNREAD_CONTEXT } from '../../src/client/local-store.ts';
 import type { SentMessage } from '../../src/client/types.ts';
 
 const uuid = (n: number) => `00000000-0000-7000-8000-${String(n).padStart(12, '0')}`;
@@ -67,6 +67,19 @@ describe('a room opens with a bounded window', () => {
     ]);
   });
 
+  it('opens with every unread message past the window, and a few read ones above them', async () => {
+    const local = await store();
+    await stored(local, 'a', range(1, 1_000));
+    await local.commit({ room: { room: 'a', cursor: 1_000, floor: 1 } });
+    await local.updateRoomMeta('a', () => meta('a', { read: 600 }));
+    const window = await local.loadWindow('a', 200, 1_000);
+    expect(window.sent[0]?.seq).toBe(601 - UNREAD_CONTEXT);
+    expect(window.sent.at(-1)?.seq).toBe(1_000);
+    // At most `unreadMax`: the newest of them.
+    const capped = await local.loadWindow('a', 200, 300);
+    expect(capped.sent[0]?.seq).toBe(701);
+  });
+
   it('holds every pending and failed message of the room, in the order typed', async () => {
     const local = await store();
     await stored(local, 'a', range(1, 500));
@@ -108,6 +121,15 @@ describe('the room list on the device', () => {
     expect(summary?.last?.body).toBe('m12');
     const [capped] = await local.roomSummaries('me', 3);
     expect(capped?.unread).toBe(3);
+  });
+
+  it('counts others past a burst of the user’s own messages above the cursor', async () => {
+    const local = await store();
+    await stored(local, 'a', range(1, 10), 'me');
+    await stored(local, 'a', [11, 12, 13]);
+    await local.updateRoomMeta('a', () => meta('a'));
+    const [summary] = await local.roomSummaries('me', 5);
+    expect(summary?.unread).toBe(3);
   });
 
   it('forgets a room whole: its messages, what it had queued and its entry, and no other room', async () => {
@@ -158,7 +180,8 @@ describe('the room list on the device', () => {
 
     const local = await LocalStore.open(name);
     opened.push(local);
-    expect(await local.roomMetas()).toMatchObject([{ room: 'lobby', name: 'lobby', read: 0 }]);
+    // Read up to what it held: a whole history is not shown as unread after the upgrade.
+    expect(await local.roomMetas()).toMatchObject([{ room: 'lobby', name: 'lobby', read: 3 }]);
     expect((await local.loadWindow('lobby', 10)).local.map((message) => message.body)).toEqual([
       'typed before the upgrade',
     ]);

@@ -201,6 +201,10 @@ export function MessageList({
     scheduleLook();
   };
 
+  // Leaving the room's screen while scrolled up: its view goes back to the window (the
+  // next visit opens at the bottom or the unread line, never where this one was).
+  useEffect(() => () => engine.showLatest(room), [engine, room]);
+
   const jumpToLatest = () => {
     const element = scroller.current;
     if (!element) return;

@@ -34,7 +34,9 @@ export function useUnreadDivider(snapshot: RoomSnapshot, me: string | null): Unr
   const look = useCallback(
     (shown: RowRange | null, newestShownSeq: number | null, pageVisible: boolean) => {
       if (opened === null || opened.id !== null) return;
-      const seen = Math.max(seenUpTo.current, opened.read);
+      // The cursor the join brings in (read on another device) counts too: a device that
+      // opens a room for the first time gets its history, most of which was read elsewhere.
+      const seen = Math.max(seenUpTo.current, opened.read, receipts.read);
       const index = firstUnreadIndex(messages, seen, me);
       const unread = messages[index];
       if (unread) {
@@ -52,7 +54,7 @@ export function useUnreadDivider(snapshot: RoomSnapshot, me: string | null): Unr
         seenUpTo.current = Math.max(seen, newestShownSeq);
       }
     },
-    [opened, messages, me],
+    [opened, messages, me, receipts.read],
   );
 
   return { id: opened?.id ?? null, look };
