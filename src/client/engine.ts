@@ -138,7 +138,7 @@ export class Engine {
       timers,
       userId: () => this.#identity.author.id,
       onChange: notify,
-      onOutboxSettled: () => this.#refreshOutboxCount(),
+      onOutboxSettled: (show) => this.#refreshOutboxCount(show),
       windowMessages: options.windowMessages ?? WINDOW_MESSAGES,
       unreadWindowMax: Math.max(options.windowMessages ?? WINDOW_MESSAGES, UNREAD_WINDOW_MAX),
       now: this.#clock,
@@ -628,8 +628,10 @@ export class Engine {
     }
   }
 
-  async #refreshOutboxCount(): Promise<void> {
+  /** Reads the outbox count again; `show` runs with it set, before the UI is told. */
+  async #refreshOutboxCount(show?: () => void): Promise<void> {
     this.#outboxCount = await this.#store.outboxCount();
+    show?.();
     this.#listeners.emit();
   }
 

@@ -54,8 +54,12 @@ export interface RoomSyncDeps {
   userId(): string;
   /** Something the UI shows changed. */
   onChange(): void;
-  /** Outbox entries were settled, here or in another tab: the outbox count changed. */
-  onOutboxSettled(): Promise<void>;
+  /**
+   * Outbox entries were settled, here or in another tab: the outbox count changed. Reads
+   * it again; `show`, if given, runs with the new count set and before anyone is told, so
+   * that a message shows sent together with the count that no longer holds it.
+   */
+  onOutboxSettled(show?: () => void): Promise<void>;
   /**
    * How many of a room's newest sent messages a view holds when it opens, and goes back
    * to when the user is back at the newest (see `showLatest`).
@@ -332,9 +336,13 @@ export class RoomSync {
       const changed = this.#otherTabIds;
       this.#otherTabIds = new Map();
       this.#otherTabRead = null;
-      for (const [room, roomIds] of changed) await this.#readBack(room, [...roomIds]);
-      // Queued, settled or discarded elsewhere: the outbox count moved, once for the burst.
-      await this.#deps.onOutboxSettled();
+      const shows: (() => void)[] = [];
+      for (const [room, roomIds] of changed) shows.push(await this.#readBack(room, [...roomIds]));
+      // Queued, settled or discarded elsewhere: the outbox count moved, once for the burst,
+      // and is shown with the messages that moved it (never "sent" beside a count of 1).
+      await this.#deps.onOutboxSettled(() => {
+        for (const show of shows) show();
+      });
     });
     return this.#otherTabRead;
   }
@@ -372,9 +380,14 @@ export class RoomSync {
     await this.#writes.push(async () => undefined);
   }
 
-  async #readBack(room: string, ids: readonly string[]): Promise<void> {
-    if (!this.#rooms.has(room)) return;
+  /** Reads what another tab changed; answers how to show it. */
+  async #readBack(room: string, ids: readonly string[]): Promise<() => void> {
+    if (!this.#rooms.has(room)) return () => undefined;
     const stored = await this.#deps.store.getMessages(ids);
+    return () => this.#showRead(room, ids, stored);
+  }
+
+  #showRead(room: string, ids: readonly string[], stored: readonly (LocalMessage | undefined)[]) {
     this.#rooms.update(room, (open) => {
       let view = open.view;
       const sent: SentMessage[] = [];

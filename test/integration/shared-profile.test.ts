@@ -243,6 +243,34 @@ describe('tabs of one profile', () => {
     expect(sameEverywhere(tabs)).toBe(true);
   });
 
+  it('never shows another tab a message as sent while its outbox count still holds it', async () => {
+    const { url } = await server();
+    const profile = sharedProfile('profile');
+    const tabs = await openTabs(url, 3, {
+      ...profile,
+      name: 'alice',
+      room: 'lobby',
+      online: false,
+    });
+    const seen: string[] = [];
+    for (const [i, tab] of tabs.entries()) {
+      tab.engine.subscribe(() => {
+        const sent = tab.engine.room('lobby').messages.filter((m) => m.status === 'sent').length;
+        // One message typed: once it shows sent, nothing is left to send.
+        if (sent > 0 && tab.engine.outboxCount > 0) seen.push(`tab ${i + 1}`);
+      });
+    }
+    await tabs[0]?.engine.send('lobby', 'typed offline');
+    await waitFor('every tab counts it', () => tabs.every((tab) => tab.engine.outboxCount === 1));
+    // Only the first tab's link comes up: the others hear of the send from it alone.
+    tabs[0]?.connectivity.set(true);
+    await waitFor('every tab shows it sent', () =>
+      tabs.every((tab) => tab.engine.room('lobby').messages[0]?.status === 'sent'),
+    );
+    await waitFor('every tab counts none', () => tabs.every((tab) => tab.engine.outboxCount === 0));
+    expect(seen).toEqual([]);
+  });
+
   it('takes in a burst of messages queued in another tab in a few view changes, not one per message', async () => {
     const { url } = await server();
     const [typing, watching] = await openTabs(url, 2, {
