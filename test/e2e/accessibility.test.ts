@@ -3,11 +3,11 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { AxeResults } from 'axe-core';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { describeInChromium, launchChromium } from './support/chromium.ts';
+import type { BrowserContext, Page } from 'playwright-core';
+import { expect, it } from 'vitest';
+import { type BrowserSuite, browserSuite } from './support/browser-suite.ts';
+import { describeInChromium } from './support/chromium.ts';
 import { FerryPage, STEP_TIMEOUT_MS } from './support/ferry-page.ts';
-import { type ServedApp, serveFreshBuild } from './support/served-app.ts';
 
 const AXE_SOURCE = readFileSync(
   createRequire(import.meta.url).resolve('axe-core/axe.min.js'),
@@ -15,9 +15,7 @@ const AXE_SOURCE = readFileSync(
 );
 const SCHEMES = ['light', 'dark'] as const;
 
-let app: ServedApp;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
+let suite: BrowserSuite;
 
 /**
  * The serious and critical violations axe finds on the page as it is now, one line each.
@@ -39,13 +37,12 @@ async function seriousViolations(page: Page): Promise<string[]> {
 }
 
 async function newContext(colorScheme: (typeof SCHEMES)[number]): Promise<BrowserContext> {
-  const context = await browser.newContext({ colorScheme });
-  contexts.push(context);
+  const context = await suite.newContext({ colorScheme });
   return context;
 }
 
 async function signedIn(context: BrowserContext, room: string, name: string): Promise<FerryPage> {
-  const ferry = await FerryPage.open(context, app.server.url(), room);
+  const ferry = await FerryPage.open(context, suite.app.server.url(), room);
   await ferry.pickName(name);
   await ferry.waitForConnection('connected');
   return ferry;
@@ -95,22 +92,10 @@ async function storeFailedMessage(page: Page, room: string, body: string): Promi
 }
 
 describeInChromium('accessibility of the main screens (axe-core)', () => {
-  beforeAll(async () => {
-    app = await serveFreshBuild('accessibility');
-    browser = await launchChromium();
-  });
-
-  afterEach(async () => {
-    await Promise.all(contexts.splice(0).map((context) => context.close()));
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await app?.dispose();
-  });
+  suite = browserSuite('accessibility');
 
   it.each(SCHEMES)('the name prompt has no serious or critical violations (%s)', async (scheme) => {
-    const ferry = await FerryPage.open(await newContext(scheme), app.server.url(), 'lobby');
+    const ferry = await FerryPage.open(await newContext(scheme), suite.app.server.url(), 'lobby');
     await ferry.page.getByTestId('name-input').waitFor();
     expect(await seriousViolations(ferry.page)).toEqual([]);
   });

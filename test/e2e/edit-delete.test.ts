@@ -1,25 +1,22 @@
 // A user edits and deletes their own messages, online and in airplane mode; what they did
 // reaches another user's page, a deleted message stays there as a "deleted" row, and what
 // was taken back before it left the device never reaches anyone.
-import type { Browser, BrowserContext } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { describeInChromium, launchChromium } from './support/chromium.ts';
+import type { BrowserContext } from 'playwright-core';
+import { expect, it } from 'vitest';
+import { type BrowserSuite, browserSuite } from './support/browser-suite.ts';
+import { describeInChromium } from './support/chromium.ts';
 import { FerryPage, STEP_TIMEOUT_MS } from './support/ferry-page.ts';
-import { type ServedApp, serveFreshBuild } from './support/served-app.ts';
 import { recordSteps } from './support/steps.ts';
 
-let app: ServedApp;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
+let suite: BrowserSuite;
 
 async function newContext(): Promise<BrowserContext> {
-  const context = await browser.newContext();
-  contexts.push(context);
+  const context = await suite.newContext();
   return context;
 }
 
 async function signedIn(context: BrowserContext, room: string, name: string): Promise<FerryPage> {
-  const ferry = await FerryPage.open(context, app.server.url(), room);
+  const ferry = await FerryPage.open(context, suite.app.server.url(), room);
   await ferry.pickName(name);
   await ferry.waitForConnection('connected');
   return ferry;
@@ -75,22 +72,10 @@ async function recordShownTexts(ferry: FerryPage): Promise<() => Promise<string[
 const pageText = async (ferry: FerryPage) => (await ferry.page.locator('body').textContent()) ?? '';
 
 describeInChromium('edit and delete', () => {
-  beforeAll(async () => {
-    app = await serveFreshBuild('edit-delete');
-    browser = await launchChromium();
-  });
-
-  afterEach(async () => {
-    await Promise.all(contexts.splice(0).map((context) => context.close()));
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await app?.dispose();
-  });
+  suite = browserSuite('edit-delete');
 
   it('shows an edit and a delete made online on the other user’s page', async () => {
-    const step = recordSteps(() => `server log:\n${app.server.log.join('\n')}`);
+    const step = recordSteps(() => `server log:\n${suite.app.server.log.join('\n')}`);
     const room = 'edit-online';
     const ada = await signedIn(await newContext(), room, 'Ada');
     const grace = await signedIn(await newContext(), room, 'Grace');
@@ -138,7 +123,7 @@ describeInChromium('edit and delete', () => {
   });
 
   it('keeps edits and deletes made offline through a reload, and the other page converges once online', async () => {
-    const step = recordSteps(() => `server log:\n${app.server.log.join('\n')}`);
+    const step = recordSteps(() => `server log:\n${suite.app.server.log.join('\n')}`);
     const room = 'edit-offline';
     const adaContext = await newContext();
     let ada = await signedIn(adaContext, room, 'Ada');

@@ -1,30 +1,28 @@
 // A long room in Chromium: scrolling up a 5,000-message room pages older history from the
 // server with the row being read kept in place, and a room with unread messages opens at
 // its unread line, with "jump to latest" and the count of what is below.
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { expect, it } from 'vitest';
 import { newMessageId } from '../../src/client/ids.ts';
 import { MAX_BATCH_MESSAGES } from '../../src/shared/limits.ts';
 import { PROTOCOL_VERSION } from '../../src/shared/protocol.ts';
 import { emitRaw, rawClient, signUp } from '../support/raw-client.ts';
-import { describeInChromium, launchChromium } from './support/chromium.ts';
+import { type BrowserSuite, browserSuite } from './support/browser-suite.ts';
+import { describeInChromium } from './support/chromium.ts';
 import { FerryPage, STEP_TIMEOUT_MS } from './support/ferry-page.ts';
 import { saveScreenshot } from './support/screenshots.ts';
-import { type ServedApp, serveFreshBuild } from './support/served-app.ts';
 import { recordSteps } from './support/steps.ts';
 
 const ROOM_MESSAGES = 5_000;
 /** How far a row being read may move while older rows go in above it (a rounding's worth). */
 const ANCHOR_SLACK_PX = 2;
 
-let app: ServedApp;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
+let suite: BrowserSuite;
 
 /** Stores `count` messages "message 1".."message N" from a user of their own, in order. */
 async function seed(room: string, count: number, first = 1): Promise<void> {
-  const { token } = await signUp(app.server.url(), 'Grace');
-  const socket = await rawClient(app.server.url(), { token, protocol: PROTOCOL_VERSION });
+  const { token } = await signUp(suite.app.server.url(), 'Grace');
+  const socket = await rawClient(suite.app.server.url(), { token, protocol: PROTOCOL_VERSION });
   try {
     await emitRaw(socket, 'join', { room });
     for (let start = 0; start < count; start += MAX_BATCH_MESSAGES) {
@@ -44,9 +42,8 @@ async function seed(room: string, count: number, first = 1): Promise<void> {
 }
 
 async function signedIn(room: string, name: string): Promise<FerryPage> {
-  const context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
-  contexts.push(context);
-  const ferry = await FerryPage.open(context, app.server.url(), room);
+  const context = await suite.newContext({ viewport: { width: 1000, height: 700 } });
+  const ferry = await FerryPage.open(context, suite.app.server.url(), room);
   await ferry.pickName(name);
   await ferry.waitForConnection('connected');
   return ferry;
@@ -75,22 +72,10 @@ function listHeight(page: Page): Promise<number> {
 }
 
 describeInChromium('a long room', () => {
-  beforeAll(async () => {
-    app = await serveFreshBuild('long-room');
-    browser = await launchChromium();
-  });
-
-  afterEach(async () => {
-    await Promise.all(contexts.splice(0).map((context) => context.close()));
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await app?.dispose();
-  });
+  suite = browserSuite('long-room');
 
   it('pages a 5,000-message room in from the server as the reader scrolls up, the row being read kept in place', async () => {
-    const step = recordSteps(() => `server log:\n${app.server.log.join('\n')}`);
+    const step = recordSteps(() => `server log:\n${suite.app.server.log.join('\n')}`);
     await seed('archive', ROOM_MESSAGES);
     const ada = await signedIn('archive', 'Ada');
     await ada.page.getByText(`message ${ROOM_MESSAGES}`, { exact: true }).waitFor();
@@ -146,7 +131,7 @@ describeInChromium('a long room', () => {
   });
 
   it('opens a room at its unread line, with "jump to latest" and the count below', async () => {
-    const step = recordSteps(() => `server log:\n${app.server.log.join('\n')}`);
+    const step = recordSteps(() => `server log:\n${suite.app.server.log.join('\n')}`);
     await seed('catch', 5);
     const ada = await signedIn('catch', 'Ada');
     await ada.page.getByText('message 5', { exact: true }).waitFor();

@@ -1,28 +1,25 @@
 // The room list and read receipts in Chromium: unread counts that follow the room live
 // and survive an offline reload, and an own message that goes sent → delivered → read as
 // another member's device gets it and they open the room.
-import type { Browser, BrowserContext } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { describeInChromium, launchChromium } from './support/chromium.ts';
+import type { BrowserContext } from 'playwright-core';
+import { expect, it } from 'vitest';
+import { type BrowserSuite, browserSuite } from './support/browser-suite.ts';
+import { describeInChromium } from './support/chromium.ts';
 import { FerryPage, STEP_TIMEOUT_MS } from './support/ferry-page.ts';
 import { PHONE_VIEWPORT, saveScreenshot } from './support/screenshots.ts';
-import { type ServedApp, serveFreshBuild } from './support/served-app.ts';
 import { recordSteps } from './support/steps.ts';
 
 const DESKTOP_VIEWPORT = { width: 1200, height: 800 };
 
-let app: ServedApp;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
+let suite: BrowserSuite;
 
 async function signedIn(
   room: string,
   name: string,
   viewport = DESKTOP_VIEWPORT,
 ): Promise<{ ferry: FerryPage; context: BrowserContext }> {
-  const context = await browser.newContext({ viewport });
-  contexts.push(context);
-  const ferry = await FerryPage.open(context, app.server.url(), room);
+  const context = await suite.newContext({ viewport });
+  const ferry = await FerryPage.open(context, suite.app.server.url(), room);
   await ferry.pickName(name);
   await ferry.waitForConnection('connected');
   return { ferry, context };
@@ -44,22 +41,10 @@ function receiptOf(ferry: FerryPage, id: string): Promise<string | null> {
 }
 
 describeInChromium('rooms and receipts', () => {
-  beforeAll(async () => {
-    app = await serveFreshBuild('rooms');
-    browser = await launchChromium();
-  });
-
-  afterEach(async () => {
-    await Promise.all(contexts.splice(0).map((context) => context.close()));
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await app?.dispose();
-  });
+  suite = browserSuite('rooms');
 
   it('counts unread messages in the room list live, and still after an offline reload', async () => {
-    const step = recordSteps(() => `server log:\n${app.server.log.join('\n')}`);
+    const step = recordSteps(() => `server log:\n${suite.app.server.log.join('\n')}`);
     const { ferry: ada, context } = await signedIn('news', 'Ada');
     const { ferry: grace } = await signedIn('news', 'Grace');
     // Ada goes to another room: "news" stays in her list, kept in sync.
@@ -91,7 +76,7 @@ describeInChromium('rooms and receipts', () => {
   });
 
   it('moves an own message from sent to delivered to read as the other member gets and opens it', async () => {
-    const step = recordSteps(() => `server log:\n${app.server.log.join('\n')}`);
+    const step = recordSteps(() => `server log:\n${suite.app.server.log.join('\n')}`);
     const { ferry: grace } = await signedIn('plans', 'Grace');
     const { ferry: ada, context } = await signedIn('plans', 'Ada');
     await ada.page.evaluate(() => {

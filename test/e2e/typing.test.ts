@@ -1,11 +1,10 @@
 // While a user types in a room, the others there see "… is typing"; it goes as soon as
 // their message arrives, or a few seconds after they stop. Nobody sees themselves typing.
-import type { Browser, BrowserContext } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { TYPING_SHOWN_MS } from '../../src/client/typing-board.ts';
-import { describeInChromium, launchChromium } from './support/chromium.ts';
+import { type BrowserSuite, browserSuite } from './support/browser-suite.ts';
+import { describeInChromium } from './support/chromium.ts';
 import { FerryPage, STEP_TIMEOUT_MS } from './support/ferry-page.ts';
-import { type ServedApp, serveFreshBuild } from './support/served-app.ts';
 import { recordSteps } from './support/steps.ts';
 
 /** How soon after the first keystroke the others should see it: one relay, one render. */
@@ -15,14 +14,11 @@ const GONE_ON_MESSAGE_WITHIN_MS = 2_000;
 /** How late it may go after the typist stops: the expiry, plus slack for a busy machine. */
 const GONE_AFTER_STOP_WITHIN_MS = TYPING_SHOWN_MS + 2_000;
 
-let app: ServedApp;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
+let suite: BrowserSuite;
 
 async function signedIn(room: string, name: string): Promise<FerryPage> {
-  const context = await browser.newContext();
-  contexts.push(context);
-  const ferry = await FerryPage.open(context, app.server.url(), room);
+  const context = await suite.newContext();
+  const ferry = await FerryPage.open(context, suite.app.server.url(), room);
   await ferry.pickName(name);
   await ferry.waitForConnection('connected');
   return ferry;
@@ -84,22 +80,10 @@ async function changeAfter(
 }
 
 describeInChromium('typing indicator', () => {
-  beforeAll(async () => {
-    app = await serveFreshBuild('typing');
-    browser = await launchChromium();
-  });
-
-  afterEach(async () => {
-    await Promise.all(contexts.splice(0).map((context) => context.close()));
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await app?.dispose();
-  });
+  suite = browserSuite('typing');
 
   it('shows who types to the others, until their message arrives or they stop', async () => {
-    const step = recordSteps(() => `server log:\n${app.server.log.join('\n')}`);
+    const step = recordSteps(() => `server log:\n${suite.app.server.log.join('\n')}`);
     const room = 'typing';
     const grace = await signedIn(room, 'Grace');
     const ada = await signedIn(room, 'Ada');
