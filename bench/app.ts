@@ -182,6 +182,7 @@ async function seedAppDatabase(page: Page, room: string, count: number): Promise
         name: room,
         addedAt: start,
         read: count,
+        unreadFloor: 0,
         readAcked: count,
         deliveredAcked: count,
         othersDelivered: 0,

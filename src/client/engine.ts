@@ -142,10 +142,14 @@ export class Engine {
       windowMessages: options.windowMessages ?? WINDOW_MESSAGES,
       unreadWindowMax: Math.max(options.windowMessages ?? WINDOW_MESSAGES, UNREAD_WINDOW_MAX),
       now: this.#clock,
-      onJoined: (room, ack) => {
+      onJoined: (room, ack, firstVisit) => {
         // A node of the release before names no room and keeps no receipts.
         if (!ack.receipts) return;
-        this.#receipts.joined(room, ack.name ?? room, ack.receipts).catch(() => undefined);
+        // New to the room: its first visit here, and no cursor of the user's anywhere.
+        const newcomer = firstVisit && ack.receipts.read === 0 && ack.receipts.delivered === 0;
+        this.#receipts
+          .joined(room, ack.name ?? room, ack.receipts, newcomer ? ack.latestSeq : 0)
+          .catch(() => undefined);
       },
       onCursorMoved: (room) => this.#receipts.cursorMoved(room),
       onStored: () => this.#directory.changed(),

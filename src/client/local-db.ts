@@ -49,6 +49,7 @@ export function newRoomMeta(room: string, name: string, addedAt: number): RoomMe
     name,
     addedAt,
     read: 0,
+    unreadFloor: 0,
     readAcked: 0,
     deliveredAcked: 0,
     othersDelivered: 0,

@@ -3,6 +3,7 @@ import type { StoredOp } from '../shared/protocol.ts';
 import type { BatchPlan } from './batch-plan.ts';
 import { type FerryDB, type FerryDBSchema, type OpenOptions, openFerryDb } from './local-db.ts';
 import { amend, applyOp, mergeCopy, withAmendment } from './message-state.ts';
+import { unreadAfter } from './room-meta.ts';
 import type {
   FailedMessage,
   Identity,
@@ -395,7 +396,7 @@ export class LocalStore {
       tx.objectStore('rooms').get(room),
       tx.objectStore('roomMeta').get(room),
     ]);
-    const unread = record && meta ? record.cursor - meta.read : 0;
+    const unread = record && meta ? record.cursor - unreadAfter(meta) : 0;
     const wanted = Math.max(limit, Math.min(unreadMax, unread + UNREAD_CONTEXT));
     const [newest] = await Promise.all([
       newestSent(messages.index('by-room-seq'), room, Number.POSITIVE_INFINITY, wanted),
@@ -462,7 +463,7 @@ export class LocalStore {
           byOrder.openCursor(range, 'prev'),
           // The user's own messages above the cursor are not unread: read past a burst of them.
           bySeq.getAll(
-            IDBKeyRange.bound([meta.room, meta.read + 1], [meta.room, Infinity]),
+            IDBKeyRange.bound([meta.room, unreadAfter(meta) + 1], [meta.room, Infinity]),
             unreadCap * UNREAD_SCAN_FACTOR,
           ),
         ]);

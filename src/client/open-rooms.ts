@@ -1,10 +1,14 @@
+import { unreadAfter } from './room-meta.ts';
 import type { RoomView } from './room-view.ts';
 import type { SeqCursor } from './seq-cursor.ts';
 import type { LocalMessage, RoomMeta } from './types.ts';
 
 /** What the user's own messages show: how far the other members have got in the room. */
 export interface RoomReceipts {
-  /** The user's read cursor: the highest seq seen on screen (on any of their devices). */
+  /**
+   * Up to where nothing is unread: the user's read cursor (the highest seq seen on screen,
+   * on any of their devices), or what the room held when they first came, if higher.
+   */
   read: number;
   /** The highest seq any other member's device holds. */
   othersDelivered: number;
@@ -125,13 +129,14 @@ export class OpenRooms {
   #set(room: string, state: OpenRoom): void {
     const previous = this.#rooms.get(room)?.snapshot;
     const { meta } = state;
+    const read = unreadAfter(meta);
     const receipts =
       previous &&
-      previous.receipts.read === meta.read &&
+      previous.receipts.read === read &&
       previous.receipts.othersDelivered === meta.othersDelivered &&
       previous.receipts.othersRead === meta.othersRead
         ? previous.receipts
-        : { read: meta.read, othersDelivered: meta.othersDelivered, othersRead: meta.othersRead };
+        : { read, othersDelivered: meta.othersDelivered, othersRead: meta.othersRead };
     const snapshot: RoomSnapshot = {
       room,
       messages: state.view.messages,

@@ -57,8 +57,11 @@ export class ReceiptSync {
     return this.#raise(room, { read: seq }).then(() => this.#schedule(room));
   }
 
-  /** A join succeeded: what the server holds of the user's and the others' cursors. */
-  joined(room: string, name: string, receipts: RoomReceipts): Promise<void> {
+  /**
+   * A join succeeded: what the server holds of the user's and the others' cursors. For a
+   * user new to the room, `history` is what it held when they came: shown, never unread.
+   */
+  joined(room: string, name: string, receipts: RoomReceipts, history = 0): Promise<void> {
     this.#joined.add(room);
     return this.#raise(
       room,
@@ -68,6 +71,7 @@ export class ReceiptSync {
         deliveredAcked: receipts.delivered,
         othersDelivered: receipts.othersDelivered,
         othersRead: receipts.othersRead,
+        ...(history > 0 ? { unreadFloor: history } : {}),
       },
       name,
     ).then(() => this.#schedule(room));
@@ -103,14 +107,22 @@ export class ReceiptSync {
     this.#scheduled.delete(room);
   }
 
-  /** Raises the stored entry (in one transaction, highest wins), then shows it. */
+  /**
+   * Shows the entry raised at once (a join's floor must hold before its history shows),
+   * then raises the stored one (in one transaction, highest wins) and shows that: it holds
+   * what the other tabs raised too.
+   */
   #raise(room: string, patch: CursorPatch, name?: string): Promise<void> {
+    const shown = this.#deps.metaOf(room);
+    if (shown) {
+      const raised = named(raiseCursors(shown, patch), name);
+      if (raised !== shown) this.#deps.setMeta(room, raised);
+    }
     const write = this.#writes.then(async () => {
       if (!this.#deps.metaOf(room)) return;
       const stored = await this.#deps.store.updateRoomMeta(room, (current) => {
         if (!current) return undefined; // left meanwhile
-        const raised = raiseCursors(current, patch);
-        return name !== undefined && name !== raised.name ? { ...raised, name } : raised;
+        return named(raiseCursors(current, patch), name);
       });
       if (stored && this.#deps.metaOf(room)) {
         this.#deps.setMeta(room, stored);
@@ -164,4 +176,9 @@ export class ReceiptSync {
     const next = now && dueReceipt(now, this.#deps.deliveredOf(room) ?? 0);
     if (next && (next.read !== due.read || next.delivered !== due.delivered)) this.#schedule(room);
   }
+}
+
+/** `meta` under `name`, if one is given and it differs. */
+function named(meta: RoomMeta, name: string | undefined): RoomMeta {
+  return name !== undefined && name !== meta.name ? { ...meta, name } : meta;
 }

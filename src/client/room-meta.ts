@@ -1,11 +1,21 @@
 import type { RoomMeta } from './types.ts';
 
 /** Cursors heard for a room: from the user's devices, the server, or the other members. */
-export type CursorPatch = Partial<
-  Pick<RoomMeta, 'read' | 'readAcked' | 'deliveredAcked' | 'othersDelivered' | 'othersRead'>
->;
+export type CursorPatch = Partial<Pick<RoomMeta, (typeof CURSORS)[number]>>;
 
-const CURSORS = ['read', 'readAcked', 'deliveredAcked', 'othersDelivered', 'othersRead'] as const;
+const CURSORS = [
+  'read',
+  'unreadFloor',
+  'readAcked',
+  'deliveredAcked',
+  'othersDelivered',
+  'othersRead',
+] as const;
+
+/** Messages above this seq (of others) are unread: the read cursor, or the newcomer's floor. */
+export function unreadAfter(meta: RoomMeta): number {
+  return Math.max(meta.read, meta.unreadFloor);
+}
 
 /**
  * The entry with every cursor of `patch` that is higher: a cursor never moves back, and

@@ -11,6 +11,7 @@ import { type OpenRoom, OpenRooms, type RoomSnapshot } from './open-rooms.ts';
 import { askPatiently, type RefusableAck } from './patient-request.ts';
 import type { MessagesChange, ProfileChannel } from './profile-channel.ts';
 import { RequestSlots } from './request-slots.ts';
+import { unreadAfter } from './room-meta.ts';
 import { RoomView } from './room-view.ts';
 import { advanceCursor, hasGap } from './seq-cursor.ts';
 import type { Timers } from './timers.ts';
@@ -68,8 +69,11 @@ export interface RoomSyncDeps {
   /** The most messages a view holds to keep every unread one (see UNREAD_WINDOW_MAX). */
   unreadWindowMax: number;
   now(): number;
-  /** A join succeeded: the server's word on the room's name and receipts. */
-  onJoined(room: string, ack: JoinedRoom): void;
+  /**
+   * A join succeeded: the server's word on the room's name and receipts. `firstVisit`: the
+   * first join of the room on this device.
+   */
+  onJoined(room: string, ack: JoinedRoom, firstVisit: boolean): void;
   /** The room's cursor moved: the device holds more (a delivery receipt may be due). */
   onCursorMoved(room: string): void;
   /** The room list's contents changed (a room stored more, or joined the list). */
@@ -261,7 +265,7 @@ export class RoomSync {
     const { windowMessages, unreadWindowMax } = this.#deps;
     const { sent } = open.view;
     if (open.held || sent.length <= windowMessages * slack) return open;
-    const unread = countAbove(sent, open.meta.read);
+    const unread = countAbove(sent, unreadAfter(open.meta));
     const keep = Math.max(windowMessages, Math.min(unreadWindowMax, unread + UNREAD_CONTEXT));
     if (sent.length <= keep) return open;
     const view = open.view.keepNewest(keep);
@@ -463,6 +467,7 @@ export class RoomSync {
     } catch {
       return; // the next connect joins again
     }
+    const firstVisit = this.#rooms.get(room)?.known === false;
     this.#rooms.update(room, (open) => {
       const joined = { ...open, invite: undefined, denied: null };
       if (open.known) return joined;
@@ -472,7 +477,7 @@ export class RoomSync {
       return { ...joined, cursor, floor: start + 1, known: true };
     });
     this.#live.expect(room, latestSeq);
-    this.#deps.onJoined(room, joined);
+    this.#deps.onJoined(room, joined, firstVisit);
     await this.#catchUp.run(room);
   }
 

@@ -100,6 +100,11 @@ export interface RoomMeta {
   addedAt: number;
   /** The highest seq this user has seen on screen, here or (as heard) on another device. */
   read: number;
+  /**
+   * What the room held when this user first came to it: never unread (no "new messages"
+   * line above a newcomer's history), though not read either (no read receipt for it).
+   */
+  unreadFloor: number;
   readAcked: number;
   deliveredAcked: number;
   /** The furthest any other member's device holds, and has seen on screen. */

@@ -107,6 +107,63 @@ describe('read receipts and unread counts', () => {
     expect(refusals).toBe(0);
   });
 
+  it('shows a newcomer the room’s history as not unread, without telling the others it was read', async () => {
+    const server = await setup();
+    const alice = await openDevice(server.url, deviceName('alice'), { name: 'alice', room: 'r' });
+    cleanups.push(() => alice.engine.destroy());
+    await waitFor('alice connected', () => alice.engine.connection.status === 'connected');
+    for (const body of ['one', 'two', 'three']) await alice.engine.send('r', body);
+    await waitFor('sent', () => newestSeq(alice.engine, 'r') === 3);
+
+    const bob = await openDevice(server.url, deviceName('bob'), { name: 'bob', room: 'r' });
+    cleanups.push(() => bob.engine.destroy());
+    await waitFor('bob holds them', () => newestSeq(bob.engine, 'r') === 3);
+    expect(bob.engine.room('r').receipts.read).toBe(3);
+    await waitFor('bob lists the room', () => bob.engine.rooms()[0]?.room === 'r');
+    expect(bob.engine.rooms()[0]?.unread).toBe(0);
+    // Delivered to bob's device; not read, since nothing says he looked.
+    await waitFor('delivered', () => alice.engine.room('r').receipts.othersDelivered === 3);
+    expect(alice.engine.room('r').receipts.othersRead).toBe(0);
+    // What comes after his arrival is unread, as ever.
+    await alice.engine.send('r', 'four');
+    await waitFor('bob counts one unread', () => bob.engine.rooms()[0]?.unread === 1);
+  });
+
+  it('keeps unread what came while the server holds no cursor of the user yet, across a reconnect', async () => {
+    const dir = tempDir();
+    // The server never stores a cursor: to it, bob stays someone it has no cursor of.
+    const server = await startTestServer({
+      dbPath: `${dir.path}/ferry.db`,
+      wrapStore: (store) =>
+        withStoreOverrides(store, {
+          setCursors: () => Promise.reject(new StoreUnavailableError(new Error('down'))),
+        }),
+    });
+    cleanups.push(
+      () => server.stop(),
+      () => dir.dispose(),
+    );
+    const alice = await openDevice(server.url, deviceName('alice'), { name: 'alice', room: 'r' });
+    const bob = await openDevice(server.url, deviceName('bob'), { name: 'bob', room: 'r' });
+    cleanups.push(
+      () => alice.engine.destroy(),
+      () => bob.engine.destroy(),
+    );
+    await waitFor('both connected', () =>
+      [alice, bob].every((d) => d.engine.connection.status === 'connected'),
+    );
+    await alice.engine.send('r', 'one');
+    await alice.engine.send('r', 'two');
+    await waitFor('bob counts 2 unread', () => bob.engine.rooms()[0]?.unread === 2);
+    bob.connectivity.set(false);
+    await waitFor('bob offline', () => bob.engine.connection.status === 'offline');
+    bob.connectivity.set(true);
+    await waitFor('bob back', () => bob.engine.connection.status === 'connected');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(bob.engine.room('r').receipts.read).toBe(0);
+    expect(bob.engine.rooms()[0]?.unread).toBe(2);
+  });
+
   it('never moves a read cursor back: an older mark is ignored here and on the server', async () => {
     const server = await setup();
     const alice = await openDevice(server.url, deviceName('alice'), { name: 'alice', room: 'r' });
@@ -131,13 +188,15 @@ describe('read receipts and unread counts', () => {
   it('gives every device of a user the same unread count, from the read cursor', async () => {
     const server = await setup();
     const alice = await openDevice(server.url, deviceName('alice'), { name: 'alice', room: 'r' });
-    cleanups.push(() => alice.engine.destroy());
-    await waitFor('alice connected', () => alice.engine.connection.status === 'connected');
-    for (let i = 0; i < 5; i++) await alice.engine.send('r', `news ${i}`);
-    await waitFor('sent', () => newestSeq(alice.engine, 'r') === 5);
-
     const phone = await openDevice(server.url, deviceName('bob-phone'), { name: 'bob', room: 'r' });
-    cleanups.push(() => phone.engine.destroy());
+    cleanups.push(
+      () => alice.engine.destroy(),
+      () => phone.engine.destroy(),
+    );
+    await waitFor('both connected', () =>
+      [alice, phone].every((d) => d.engine.connection.status === 'connected'),
+    );
+    for (let i = 0; i < 5; i++) await alice.engine.send('r', `news ${i}`);
     await waitFor('phone holds them', () => newestSeq(phone.engine, 'r') === 5);
     await waitFor('phone counts 5 unread', () => phone.engine.rooms()[0]?.unread === 5);
 

@@ -194,6 +194,7 @@ function meta(room: string, cursors: { read?: number } = {}) {
     name: room,
     addedAt: 0,
     read: cursors.read ?? 0,
+    unreadFloor: 0,
     readAcked: 0,
     deliveredAcked: 0,
     othersDelivered: 0,
