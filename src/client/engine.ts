@@ -292,6 +292,11 @@ export class Engine {
     return this.#directory.summaries;
   }
 
+  /** Whether `rooms()` has been read from the device yet (before, it is empty for now). */
+  roomsLoaded(): boolean {
+    return this.#directory.loaded;
+  }
+
   // ---- acting --------------------------------------------------------------
 
   /**

@@ -34,6 +34,7 @@ export interface RoomDirectoryDeps {
 export class RoomDirectory {
   readonly #deps: RoomDirectoryDeps;
   #summaries: readonly RoomSummary[] = [];
+  #loaded = false;
   #timer: TimerHandle | null = null;
   #reading: Promise<void> | null = null;
   #again = false;
@@ -46,6 +47,11 @@ export class RoomDirectory {
   /** The list, newest activity first; the same array until it changes. */
   get summaries(): readonly RoomSummary[] {
     return this.#summaries;
+  }
+
+  /** The list has been read from the device once: an empty list means no rooms. */
+  get loaded(): boolean {
+    return this.#loaded;
   }
 
   /** Something in the list may have changed: read it again soon (once for a burst). */
@@ -87,7 +93,8 @@ export class RoomDirectory {
     }
     if (this.#closed) return;
     const next = stored.map(summaryOf).sort((a, b) => b.activeAt - a.activeAt);
-    if (sameList(this.#summaries, next)) return;
+    if (this.#loaded && sameList(this.#summaries, next)) return;
+    this.#loaded = true;
     this.#summaries = next;
     this.#deps.onChange();
   }

@@ -83,6 +83,16 @@ describe('the room list', () => {
     expect(birthday?.textContent).toContain('99+');
   });
 
+  it('says there are no rooms only once the device has been read', () => {
+    vi.spyOn(engine, 'rooms').mockReturnValue([]);
+    const loaded = vi.spyOn(engine, 'roomsLoaded').mockReturnValue(false);
+    const view = render(providers(<RoomList current={null} />));
+    expect(screen.queryByText(/no rooms yet/i)).toBeNull();
+    loaded.mockReturnValue(true);
+    view.rerender(providers(<RoomList current={null} />));
+    expect(screen.getByText(/no rooms yet/i)).toBeTruthy();
+  });
+
   it('starts a public room by name offline, lists it and goes to it', async () => {
     render(providers(<RoomList current={null} />));
     const form = screen.getByTestId('room-create');

@@ -1,6 +1,6 @@
 import { useEffect } from 'react';
 import type { RoomSummary } from '../../client/engine.ts';
-import { useEngine } from '../hooks/useEngine.tsx';
+import { useEngine, useEngineValue } from '../hooks/useEngine.tsx';
 import { useRooms } from '../hooks/useRooms.ts';
 import { LiveConnectionIndicator } from './LiveConnectionIndicator.tsx';
 import { OutboxCount } from './OutboxCount.tsx';
@@ -25,6 +25,7 @@ function preview(summary: RoomSummary): string {
  */
 export function RoomList({ current }: { current: string | null }) {
   const rooms = useRooms();
+  const loaded = useEngineValue((current) => current.roomsLoaded());
   const engine = useEngine();
   useEffect(() => engine.syncListedRooms(), [engine]);
   return (
@@ -44,7 +45,8 @@ export function RoomList({ current }: { current: string | null }) {
         <RoomCreate />
       </div>
       {rooms.length === 0 ? (
-        <p className="room-list-empty">No rooms yet: start one above.</p>
+        // Nothing until the device has been read: "no rooms" for a moment would be a lie.
+        loaded && <p className="room-list-empty">No rooms yet: start one above.</p>
       ) : (
         <ul className="room-list-items">
           {rooms.map((summary) => (
