@@ -471,10 +471,18 @@ export class RoomSync {
     this.#rooms.update(room, (open) => {
       const joined = { ...open, invite: undefined, denied: null };
       if (open.known) return joined;
-      // First visit on this device: start from recent history, not from the beginning.
+      // First visit on this device: start from recent history, not from the beginning. It
+      // is catching up from now, not from its first page: the list is empty till then.
       const start = Math.max(0, latestSeq - INITIAL_HISTORY_MESSAGES);
       const cursor = advanceCursor({ cursor: start, ahead: new Set() }, open.cursor.ahead);
-      return { ...joined, cursor, floor: start + 1, known: true };
+      const behind = latestSeq - cursor.cursor;
+      return {
+        ...joined,
+        cursor,
+        floor: start + 1,
+        known: true,
+        catchingUp: behind > 0 ? behind : open.catchingUp,
+      };
     });
     this.#live.expect(room, latestSeq);
     this.#deps.onJoined(room, joined, firstVisit);

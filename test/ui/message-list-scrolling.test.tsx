@@ -127,6 +127,18 @@ describe('paging older messages in while scrolling up', () => {
     await waitFor(() => expect(loadOlder).toHaveBeenCalledTimes(2));
   });
 
+  it('does not ask while the room catches up: a first visit is short until its history lands', async () => {
+    fakeLayout({ rowPx: 100, viewportPx: 250 });
+    const loadOlder = vi.spyOn(engine, 'loadOlder').mockResolvedValue(true);
+    const catchingUp = { ...history(1, 1, true), catchingUp: 200 };
+    const { rerender } = renderList(catchingUp);
+    await nextFrames();
+    expect(loadOlder).not.toHaveBeenCalled();
+    // Caught up, and still within a screen of the top: now it is older history to fill it.
+    rerender({ ...catchingUp, catchingUp: null });
+    await waitFor(() => expect(loadOlder).toHaveBeenCalledTimes(1));
+  });
+
   it('does not ask again after a failure until the user scrolls again, a moment later', async () => {
     const layout = fakeLayout({ rowPx: 100, viewportPx: 250 });
     const loadOlder = vi.spyOn(engine, 'loadOlder').mockResolvedValue(false);

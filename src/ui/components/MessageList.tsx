@@ -181,7 +181,11 @@ export function MessageList({
     setUnseen(shown ? othersAfter(messages, shown.last, me, receipts.read) : 0);
     divider.look(shown, newest, pageVisible);
     if (newest !== null) markSeen(newest);
-    if (hasOlder && element.scrollTop < element.clientHeight) older.loadNearTop();
+    // Not while catching up: the newest are still on their way, and a list that is short
+    // for now (a first visit, before its history page lands) is not the reader scrolling up.
+    if (hasOlder && catchingUp === null && element.scrollTop < element.clientHeight) {
+      older.loadNearTop();
+    }
   };
   const scheduleLook = useViewportWatch(look);
   // biome-ignore lint/correctness/useExhaustiveDependencies: a look after every change of the list
