@@ -17,14 +17,23 @@ function receiptOf(engine: Engine, room: string, message: LocalMessage): string 
 describe('read receipts and unread counts', () => {
   const cleanups = cleanupsAfterEach();
 
-  async function setup() {
+  /** A server over a temporary database; `wrapStore` changes what its store does. */
+  async function setup(wrapStore?: Parameters<typeof startTestServer>[0]['wrapStore']) {
     const dir = tempDir();
-    const server = await startTestServer({ dbPath: `${dir.path}/ferry.db` });
+    const server = await startTestServer({ dbPath: `${dir.path}/ferry.db`, wrapStore });
     cleanups.push(
       () => server.stop(),
       () => dir.dispose(),
     );
     return server;
+  }
+
+  /** A member signed in as `name`, in room `r`, connected; destroyed after the test. */
+  async function member(url: string, name: string) {
+    const device = await openDevice(url, deviceName(name), { name, room: 'r' });
+    cleanups.push(() => device.engine.destroy());
+    await waitFor(`${name} connected`, () => device.engine.connection.status === 'connected');
+    return device;
   }
 
   it('moves an own message from sent to delivered to read as the other member gets and reads it', async () => {
@@ -71,35 +80,21 @@ describe('read receipts and unread counts', () => {
   });
 
   it('sends a read cursor again after the server could not store it, with nothing else moving', async () => {
-    const dir = tempDir();
     let refusals = 1;
-    const server = await startTestServer({
-      dbPath: `${dir.path}/ferry.db`,
-      wrapStore: (store) =>
-        withStoreOverrides(store, {
-          setCursors: (...args) => {
-            const [, , cursors] = args;
-            if (cursors.read > 0 && refusals > 0) {
-              refusals -= 1;
-              return Promise.reject(new StoreUnavailableError(new Error('database restarting')));
-            }
-            return store.setCursors(...args);
-          },
-        }),
-    });
-    cleanups.push(
-      () => server.stop(),
-      () => dir.dispose(),
+    const server = await setup((store) =>
+      withStoreOverrides(store, {
+        setCursors: (...args) => {
+          const [, , cursors] = args;
+          if (cursors.read > 0 && refusals > 0) {
+            refusals -= 1;
+            return Promise.reject(new StoreUnavailableError(new Error('database restarting')));
+          }
+          return store.setCursors(...args);
+        },
+      }),
     );
-    const alice = await openDevice(server.url, deviceName('alice'), { name: 'alice', room: 'r' });
-    const bob = await openDevice(server.url, deviceName('bob'), { name: 'bob', room: 'r' });
-    cleanups.push(
-      () => alice.engine.destroy(),
-      () => bob.engine.destroy(),
-    );
-    await waitFor('both connected', () =>
-      [alice, bob].every((d) => d.engine.connection.status === 'connected'),
-    );
+    const alice = await member(server.url, 'alice');
+    const bob = await member(server.url, 'bob');
     await alice.engine.send('r', 'quiet room');
     await waitFor('bob holds it', () => newestSeq(bob.engine, 'r') === 1);
     await bob.engine.markRead('r', 1);
@@ -130,28 +125,14 @@ describe('read receipts and unread counts', () => {
   });
 
   it('keeps unread what came while the server holds no cursor of the user yet, across a reconnect', async () => {
-    const dir = tempDir();
     // The server never stores a cursor: to it, bob stays someone it has no cursor of.
-    const server = await startTestServer({
-      dbPath: `${dir.path}/ferry.db`,
-      wrapStore: (store) =>
-        withStoreOverrides(store, {
-          setCursors: () => Promise.reject(new StoreUnavailableError(new Error('down'))),
-        }),
-    });
-    cleanups.push(
-      () => server.stop(),
-      () => dir.dispose(),
+    const server = await setup((store) =>
+      withStoreOverrides(store, {
+        setCursors: () => Promise.reject(new StoreUnavailableError(new Error('down'))),
+      }),
     );
-    const alice = await openDevice(server.url, deviceName('alice'), { name: 'alice', room: 'r' });
-    const bob = await openDevice(server.url, deviceName('bob'), { name: 'bob', room: 'r' });
-    cleanups.push(
-      () => alice.engine.destroy(),
-      () => bob.engine.destroy(),
-    );
-    await waitFor('both connected', () =>
-      [alice, bob].every((d) => d.engine.connection.status === 'connected'),
-    );
+    const alice = await member(server.url, 'alice');
+    const bob = await member(server.url, 'bob');
     await alice.engine.send('r', 'one');
     await alice.engine.send('r', 'two');
     await waitFor('bob counts 2 unread', () => bob.engine.rooms()[0]?.unread === 2);
@@ -166,15 +147,8 @@ describe('read receipts and unread counts', () => {
 
   it('never moves a read cursor back: an older mark is ignored here and on the server', async () => {
     const server = await setup();
-    const alice = await openDevice(server.url, deviceName('alice'), { name: 'alice', room: 'r' });
-    const bob = await openDevice(server.url, deviceName('bob'), { name: 'bob', room: 'r' });
-    cleanups.push(
-      () => alice.engine.destroy(),
-      () => bob.engine.destroy(),
-    );
-    await waitFor('both connected', () =>
-      [alice, bob].every((d) => d.engine.connection.status === 'connected'),
-    );
+    const alice = await member(server.url, 'alice');
+    const bob = await member(server.url, 'bob');
     for (const body of ['a', 'b', 'c', 'd']) await alice.engine.send('r', body);
     await waitFor('bob holds them', () => newestSeq(bob.engine, 'r') === 4);
     await bob.engine.markRead('r', 4);
